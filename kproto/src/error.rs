@@ -105,15 +105,6 @@ pub enum DecodeError {
 }
 
 impl DecodeError {
-    /// Fills in the API key and version of a location-carrying error.
-    pub(crate) fn in_message(mut self, api_key: Option<i16>, version: i16) -> Self {
-        if let Some(at) = self.location_mut() {
-            at.api_key = api_key;
-            at.version = version;
-        }
-        self
-    }
-
     /// Shifts the offset of a location-carrying error by `by` bytes (for a decoder that was
     /// handed a slice of a larger buffer).
     pub fn shifted(mut self, by: usize) -> Self {

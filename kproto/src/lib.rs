@@ -41,9 +41,14 @@ extern crate alloc;
 extern crate std;
 
 mod error;
+pub mod messages;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod types;
+pub mod versions;
 pub mod records;
 mod wire;
 
 pub use error::{DecodeError, EncodeError, Location};
+pub use messages::{ApiKey, Message, RequestBody, ResponseBody};
 pub use types::{KStr, RawTaggedField, Uuid};

@@ -211,6 +211,57 @@ pub(crate) fn p_alen(i: &[u8], compact: bool, min_elem: usize) -> PResult<'_, us
     }
 }
 
+/// Parses a non-nullable array of elements parsed by `elem`.
+#[inline]
+pub(crate) fn p_array<'a, T>(
+    i: &'a [u8],
+    compact: bool,
+    min_elem: usize,
+    mut elem: impl FnMut(&'a [u8]) -> PResult<'a, T>,
+) -> PResult<'a, alloc::vec::Vec<T>> {
+    let (mut i, n) = p_alen(i, compact, min_elem)?;
+    let mut out = alloc::vec::Vec::with_capacity(n);
+    for _ in 0..n {
+        let (r, x) = elem(i)?;
+        i = r;
+        out.push(x);
+    }
+    Ok((i, out))
+}
+
+/// Parses a nullable array of elements parsed by `elem`.
+#[inline]
+pub(crate) fn p_narray<'a, T>(
+    i: &'a [u8],
+    compact: bool,
+    min_elem: usize,
+    mut elem: impl FnMut(&'a [u8]) -> PResult<'a, T>,
+) -> PResult<'a, Option<alloc::vec::Vec<T>>> {
+    let (mut i, n) = p_nlen(i, compact, min_elem)?;
+    let Some(n) = n else { return Ok((i, None)) };
+    let mut out = alloc::vec::Vec::with_capacity(n);
+    for _ in 0..n {
+        let (r, x) = elem(i)?;
+        i = r;
+        out.push(x);
+    }
+    Ok((i, Some(out)))
+}
+
+/// Parses a nullable struct: a marker byte (negative = null), then the struct.
+#[inline]
+pub(crate) fn p_nstruct<'a, T>(
+    i: &'a [u8],
+    parse: impl FnOnce(&'a [u8]) -> PResult<'a, T>,
+) -> PResult<'a, Option<T>> {
+    let (r, present) = p_present(i)?;
+    if !present {
+        return Ok((r, None));
+    }
+    let (r, x) = parse(r)?;
+    Ok((r, Some(x)))
+}
+
 /// Parses a nullable-struct marker byte: `false` is null.
 #[inline]
 pub(crate) fn p_present(i: &[u8]) -> PResult<'_, bool> {

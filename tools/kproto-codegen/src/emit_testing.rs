@@ -1,0 +1,98 @@
+//! Emits, behind kproto's `testing` feature, a random-instance generator per struct (only the
+//! fields the version carries are set) and a writer of Kafka's JsonConverter JSON form.
+
+use crate::emit::{camel, ident, rust_type, Ctx};
+use crate::schema::{Field, Ty};
+use std::fmt::Write;
+
+fn random_one(t: &Ty, depth: &str) -> String {
+    match t {
+        Ty::Bool => "rng.bool()".into(),
+        Ty::I8 => "rng.i8()".into(),
+        Ty::I16 => "rng.i16()".into(),
+        Ty::U16 => "rng.u16()".into(),
+        Ty::I32 => "rng.i32()".into(),
+        Ty::U32 => "rng.u32()".into(),
+        Ty::I64 => "rng.i64()".into(),
+        Ty::F64 => "rng.f64()".into(),
+        Ty::Uuid => "rng.uuid()".into(),
+        Ty::Str => "rng.kstr()".into(),
+        Ty::Bytes | Ty::Records => "rng.bytes()".into(),
+        Ty::Struct(s) => format!("{s}::random_at(rng, v, {depth} + 1, unknown_tags)"),
+        Ty::Array(e) => format!(
+            "{{ let n = rng.len({depth}); (0..n).map(|_| {}).collect::<Vec<_>>() }}",
+            random_one(e, depth)
+        ),
+    }
+}
+
+fn json_one(t: &Ty, p: &str) -> String {
+    match t {
+        Ty::Bool | Ty::I8 | Ty::I16 | Ty::U16 | Ty::I32 | Ty::U32 | Ty::I64 => {
+            format!("{{ let _ = write!(out, \"{{}}\", {p}); }}")
+        }
+        Ty::F64 => format!("json_f64(out, *{p});"),
+        Ty::Uuid => format!("json_str(out, &({p}).to_kafka_string());"),
+        Ty::Str => format!("json_str(out, ({p}).as_str());"),
+        Ty::Bytes | Ty::Records => format!("json_base64(out, &({p})[..]);"),
+        Ty::Struct(_) => format!("({p}).to_kafka_json(v, out);"),
+        Ty::Array(e) => format!(
+            "{{ out.push('['); for (k, x) in ({p}).iter().enumerate() {{ if k > 0 {{ out.push(','); }} {} }} out.push(']'); }}",
+            json_one(e, "x")
+        ),
+    }
+}
+
+/// Emits `random_at` and `to_kafka_json` for one struct.
+pub fn emit_struct_testing(cx: &Ctx, out: &mut String, name: &str, fields: &[Field]) {
+    let _ = writeln!(out, "#[cfg(feature = \"testing\")]");
+    let _ = writeln!(out, "impl {name} {{");
+    let _ = writeln!(
+        out,
+        "    /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields."
+    );
+    let _ = writeln!(
+        out,
+        "    pub fn random_at(rng: &mut crate::testing::Rng, v: i16, depth: u32, unknown_tags: bool) -> Self {{"
+    );
+    let _ = writeln!(out, "        let flex = {};", cx.vc(cx.m.spec.flexible));
+    let _ = writeln!(out, "        let mut this = Self::default();");
+    for f in fields {
+        let present = if f.tag.is_some() && !f.tagged.is_empty() { f.tagged.intersect(f.versions) } else { f.versions };
+        let one = random_one(&f.ty, "depth");
+        let val = if rust_type(f).starts_with("Option<") {
+            format!("if {} && rng.chance(5) {{ None }} else {{ Some({one}) }}", cx.vc(f.nullable))
+        } else {
+            one
+        };
+        let _ = writeln!(out, "        if {} {{ this.{} = {val}; }}", cx.vc(present), ident(&f.name));
+    }
+    let _ = writeln!(out, "        if flex && unknown_tags {{ this.unknown_tagged_fields = rng.unknown_tags(); }}");
+    let _ = writeln!(out, "        let _ = (depth, flex);");
+    let _ = writeln!(out, "        this\n    }}\n");
+
+    let _ = writeln!(out, "    /// Writes the value at `v` in the JSON form of Kafka's generated `*JsonConverter` classes.");
+    let _ = writeln!(out, "    pub fn to_kafka_json(&self, v: i16, out: &mut alloc::string::String) {{");
+    let _ = writeln!(out, "        use core::fmt::Write as _;");
+    let _ = writeln!(out, "        let _ = v;");
+    let _ = writeln!(out, "        out.push('{{');");
+    let _ = writeln!(out, "        let mut first = true;");
+    for f in fields {
+        let present = if f.tag.is_some() && !f.tagged.is_empty() { f.tagged.intersect(f.versions) } else { f.versions };
+        let key = camel(f.old_name.as_deref().unwrap_or(&f.name));
+        let id = ident(&f.name);
+        let body = if rust_type(f).starts_with("Option<") {
+            format!("match &self.{id} {{ None => out.push_str(\"null\"), Some(x) => {{ {} }} }}", json_one(&f.ty, "x"))
+        } else {
+            json_one(&f.ty, &format!("&self.{id}"))
+        };
+        let _ = writeln!(
+            out,
+            "        if {} {{ if !first {{ out.push(','); }} first = false; out.push_str(\"\\\"{key}\\\":\"); {body} }}",
+            cx.vc(present)
+        );
+    }
+    let _ = writeln!(out, "        let _ = first;");
+    let _ = writeln!(out, "        out.push('}}');");
+    let _ = writeln!(out, "    }}\n}}\n");
+}
