@@ -41,6 +41,7 @@ extern crate alloc;
 extern crate std;
 
 mod error;
+pub mod frame;
 pub mod messages;
 #[cfg(feature = "testing")]
 pub mod testing;
