@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Java conformance harness (tests/java/conformance/): resolves kafka-clients (+ jackson-databind, which
-# kafka-clients does not ship) from Maven Central for each Kafka version we check against, and compiles
-# Conformance.java against each. Idempotent: a version whose libs are present is not resolved again;
-# the harness is recompiled only when Conformance.java is newer than its compiled class.
+# kafka-clients does not ship, + slf4j-nop) from Maven Central for each Kafka version we check against,
+# and compiles Conformance.java against each. Idempotent: a version whose libs are present and were
+# resolved from the current pom.xml is not resolved again; the harness is recompiled only when
+# Conformance.java is newer than its compiled class (or the libs changed).
 # Result, per version V:  $KPP_CACHE/java/kafka-clients-V/libs/*.jar   (runtime classpath)
 #                         $KPP_CACHE/java/conformance-V/Conformance.class
 # Run:  java -cp "$KPP_CACHE/java/conformance-V:$KPP_CACHE/java/kafka-clients-V/libs/*" Conformance
@@ -16,7 +17,9 @@ summary=""
 for v in $versions; do
   libs="$KPP_CACHE/java/kafka-clients-$v/libs"
   classes="$KPP_CACHE/java/conformance-$v"
-  if [ ! -f "$libs/kafka-clients-$v.jar" ] || ! ls "$libs"/jackson-databind-*.jar >/dev/null 2>&1; then
+  # The libs are current when their stamp matches this pom (so editing the pom re-resolves).
+  want="$v $(sha256sum "$src/pom.xml" | cut -d' ' -f1)"
+  if [ ! -f "$libs/kafka-clients-$v.jar" ] || [ "$(cat "$libs/.kpp-stamp" 2>/dev/null)" != "$want" ]; then
     rm -rf "$libs.tmp"
     mkdir -p "$libs.tmp"
     # Debian's Maven prints stray ESC[0m sequences even with -q; harmless, filtered out here.
@@ -24,6 +27,7 @@ for v in $versions; do
       -Dkafka.version="$v" -DoutputDirectory="$libs.tmp" -DincludeScope=runtime \
       2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' | { grep -v '^[[:space:]]*$' || true; }
     [ -f "$libs.tmp/kafka-clients-$v.jar" ] || { echo "30-java-harness: failed to resolve kafka-clients $v" >&2; exit 1; }
+    echo "$want" > "$libs.tmp/.kpp-stamp"
     rm -rf "$libs"
     mv "$libs.tmp" "$libs"
     did="resolved+"
