@@ -240,7 +240,12 @@ impl ParseErr {
     }
 
     /// Converts to the public error, with offsets relative to `base`.
-    pub(crate) fn into_decode_error(self, base: &[u8], api_key: Option<i16>, version: i16) -> DecodeError {
+    pub(crate) fn into_decode_error(
+        self,
+        base: &[u8],
+        api_key: Option<i16>,
+        version: i16,
+    ) -> DecodeError {
         let at = Location {
             offset: self.addr.saturating_sub(base.as_ptr() as usize),
             api_key,

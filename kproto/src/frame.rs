@@ -276,7 +276,7 @@ impl CorrelationMap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::messages::{ApiVersionsRequest, MetadataRequest, MetadataResponse};
+    use crate::messages::ApiVersionsRequest;
     use alloc::boxed::Box;
     use alloc::vec::Vec;
 
@@ -294,7 +294,7 @@ mod tests {
     fn request_frames_round_trip_through_the_decoder() {
         let mut out = BytesMut::new();
         let a = RequestBody::ApiVersions(Box::default());
-        let m = RequestBody::Metadata(Box::new(MetadataRequest::default()));
+        let m = RequestBody::Metadata(Box::default());
         encode_request_frame(&header(ApiKey::ApiVersions, 3, 1), &a, &mut out).unwrap();
         encode_request_frame(&header(ApiKey::Metadata, 12, 2), &m, &mut out).unwrap();
         let mut d = FrameDecoder::new(DEFAULT_MAX_FRAME_SIZE);
@@ -317,7 +317,10 @@ mod tests {
     fn oversized_and_negative_frames_are_rejected() {
         let mut d = FrameDecoder::new(10);
         d.feed(&[0, 0, 0, 11]);
-        assert!(matches!(d.next_frame(), Err(DecodeError::FrameTooLarge { size: 11, max: 10 })));
+        assert!(matches!(
+            d.next_frame(),
+            Err(DecodeError::FrameTooLarge { size: 11, max: 10 })
+        ));
         let mut d = FrameDecoder::new(10);
         d.feed(&[0xff, 0xff, 0xff, 0xff]);
         assert!(matches!(d.next_frame(), Err(DecodeError::Invalid { .. })));
@@ -328,7 +331,7 @@ mod tests {
         let mut map = CorrelationMap::new();
         map.insert(7, ApiKey::Metadata, 12);
         let mut out = BytesMut::new();
-        let body = ResponseBody::Metadata(Box::new(MetadataResponse::default()));
+        let body = ResponseBody::Metadata(Box::default());
         encode_response_frame(7, &body, 12, &mut out).unwrap();
         let frame = out.freeze().slice(4..);
         let (h, got) = map.decode_response(&frame).unwrap();
@@ -352,7 +355,10 @@ mod tests {
         assert_eq!((got.correlation_id, key), (5, ApiKey::ApiVersions));
         assert!(matches!(
             decode_request(&frame),
-            Err(DecodeError::UnsupportedVersion { api_key: 18, version: 99 })
+            Err(DecodeError::UnsupportedVersion {
+                api_key: 18,
+                version: 99
+            })
         ));
     }
 }

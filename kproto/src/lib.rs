@@ -43,11 +43,11 @@ extern crate std;
 mod error;
 pub mod frame;
 pub mod messages;
+pub mod records;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod types;
 pub mod versions;
-pub mod records;
 mod wire;
 
 pub use error::{DecodeError, EncodeError, Location};

@@ -124,7 +124,10 @@ impl Rng {
     /// Random short bytes.
     pub fn bytes(&mut self) -> Bytes {
         let n = self.below(9) as usize;
-        (0..n).map(|_| self.next_u64() as u8).collect::<Vec<u8>>().into()
+        (0..n)
+            .map(|_| self.next_u64() as u8)
+            .collect::<Vec<u8>>()
+            .into()
     }
     /// A random array length, shorter the deeper the nesting.
     pub fn len(&mut self, depth: u32) -> usize {
@@ -144,7 +147,10 @@ impl Rng {
         let mut tag = 1000 + self.below(50) as u32;
         let mut out = Vec::new();
         for _ in 0..=self.below(2) {
-            out.push(RawTaggedField { tag, data: self.bytes() });
+            out.push(RawTaggedField {
+                tag,
+                data: self.bytes(),
+            });
             tag += 1 + self.below(1000) as u32;
         }
         out
@@ -201,7 +207,12 @@ mod tests {
 
     #[test]
     fn base64_known_answers() {
-        for (input, want) in [(&b""[..], "\"\""), (b"f", "\"Zg==\""), (b"fo", "\"Zm8=\""), (b"foo", "\"Zm9v\"")] {
+        for (input, want) in [
+            (&b""[..], "\"\""),
+            (b"f", "\"Zg==\""),
+            (b"fo", "\"Zm8=\""),
+            (b"foo", "\"Zm9v\""),
+        ] {
             let mut s = String::new();
             json_base64(&mut s, input);
             assert_eq!(s, want);
@@ -210,8 +221,12 @@ mod tests {
 
     #[test]
     fn same_seed_same_sequence() {
-        let a: Vec<u64> = (0..5).scan(Rng::new(7), |r, _| Some(r.next_u64())).collect();
-        let b: Vec<u64> = (0..5).scan(Rng::new(7), |r, _| Some(r.next_u64())).collect();
+        let a: Vec<u64> = (0..5)
+            .scan(Rng::new(7), |r, _| Some(r.next_u64()))
+            .collect();
+        let b: Vec<u64> = (0..5)
+            .scan(Rng::new(7), |r, _| Some(r.next_u64()))
+            .collect();
         assert_eq!(a, b);
     }
 }

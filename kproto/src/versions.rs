@@ -72,7 +72,10 @@ pub fn served(release: KafkaRelease, key: ApiKey) -> Option<(i16, i16)> {
     release
         .table()
         .iter()
-        .find(|r| r.api_key == key && (r.listeners.contains(broker) || r.listeners.contains(Listeners::BROKER)))
+        .find(|r| {
+            r.api_key == key
+                && (r.listeners.contains(broker) || r.listeners.contains(Listeners::BROKER))
+        })
         .map(|r| (r.min, r.max))
 }
 
@@ -99,14 +102,23 @@ mod tests {
     #[test]
     fn produce_is_advertised_from_zero_but_served_from_three_in_4x() {
         assert_eq!(served(KafkaRelease::V4_4_0, ApiKey::Produce), Some((3, 13)));
-        assert_eq!(advertised(KafkaRelease::V4_4_0, ApiKey::Produce), Some((0, 13)));
-        assert_eq!(advertised(KafkaRelease::V3_9_1, ApiKey::Produce), Some((0, 11)));
+        assert_eq!(
+            advertised(KafkaRelease::V4_4_0, ApiKey::Produce),
+            Some((0, 13))
+        );
+        assert_eq!(
+            advertised(KafkaRelease::V3_9_1, ApiKey::Produce),
+            Some((0, 11))
+        );
     }
 
     #[test]
     fn controller_only_apis_are_not_served_by_brokers() {
         // BrokerRegistration is a controller API.
-        assert_eq!(served(KafkaRelease::V4_4_0, ApiKey::BrokerRegistration), None);
+        assert_eq!(
+            served(KafkaRelease::V4_4_0, ApiKey::BrokerRegistration),
+            None
+        );
         assert!(served(KafkaRelease::V4_4_0, ApiKey::Metadata).is_some());
         // ZooKeeper-era inter-broker APIs exist only in 3.9.1.
         assert!(served(KafkaRelease::V4_4_0, ApiKey::LeaderAndIsr).is_none());

@@ -138,7 +138,12 @@ fn take<'a>(len_at: &'a [u8], i: &'a [u8], n: u64, what: &'static str) -> PResul
 /// Reads a length prefix: int16/int32 in classic form, unsigned varint (length + 1) in compact
 /// form. `None` is null (a negative classic length, or 0 in compact form).
 #[inline]
-fn p_len<'a>(i: &'a [u8], compact: bool, wide: bool, what: &'static str) -> PResult<'a, Option<u64>> {
+fn p_len<'a>(
+    i: &'a [u8],
+    compact: bool,
+    wide: bool,
+    what: &'static str,
+) -> PResult<'a, Option<u64>> {
     if compact {
         let (r, n) = p_uvarint(i)?;
         Ok((r, if n == 0 { None } else { Some(u64::from(n - 1)) }))
@@ -283,7 +288,12 @@ pub(crate) fn p_tag(i: &[u8]) -> PResult<'_, (u32, &[u8])> {
 pub(crate) fn p_tag_count(i: &[u8]) -> PResult<'_, usize> {
     let (r, n) = p_uvarint(i)?;
     if u64::from(n) * 2 > r.len() as u64 {
-        return Err(ParseErr::length(i, "tagged field count", u64::from(n), r.len()));
+        return Err(ParseErr::length(
+            i,
+            "tagged field count",
+            u64::from(n),
+            r.len(),
+        ));
     }
     Ok((r, n as usize))
 }
@@ -421,13 +431,24 @@ pub(crate) fn put_nstr<B: BufMut>(b: &mut B, s: Option<&str>, compact: bool) {
 
 /// Bytes a nullable string takes; errors when too long for its prefix.
 #[inline]
-pub(crate) fn len_nstr(s: Option<&str>, compact: bool, field: &'static str) -> Result<usize, crate::EncodeError> {
+pub(crate) fn len_nstr(
+    s: Option<&str>,
+    compact: bool,
+    field: &'static str,
+) -> Result<usize, crate::EncodeError> {
     match s {
         None => Ok(len_len(None, compact, false)),
         Some(s) => {
-            let max = if compact { u32::MAX as usize - 1 } else { i16::MAX as usize };
+            let max = if compact {
+                u32::MAX as usize - 1
+            } else {
+                i16::MAX as usize
+            };
             if s.len() > max {
-                return Err(crate::EncodeError::TooLong { field, len: s.len() });
+                return Err(crate::EncodeError::TooLong {
+                    field,
+                    len: s.len(),
+                });
             }
             Ok(len_len(Some(s.len()), compact, false) + s.len())
         }
@@ -445,13 +466,24 @@ pub(crate) fn put_nbytes<B: BufMut>(b: &mut B, s: Option<&[u8]>, compact: bool) 
 
 /// Bytes nullable bytes take; errors when too long for their prefix.
 #[inline]
-pub(crate) fn len_nbytes(s: Option<&[u8]>, compact: bool, field: &'static str) -> Result<usize, crate::EncodeError> {
+pub(crate) fn len_nbytes(
+    s: Option<&[u8]>,
+    compact: bool,
+    field: &'static str,
+) -> Result<usize, crate::EncodeError> {
     match s {
         None => Ok(len_len(None, compact, true)),
         Some(s) => {
-            let max = if compact { u32::MAX as usize - 1 } else { i32::MAX as usize };
+            let max = if compact {
+                u32::MAX as usize - 1
+            } else {
+                i32::MAX as usize
+            };
             if s.len() > max {
-                return Err(crate::EncodeError::TooLong { field, len: s.len() });
+                return Err(crate::EncodeError::TooLong {
+                    field,
+                    len: s.len(),
+                });
             }
             Ok(len_len(Some(s.len()), compact, true) + s.len())
         }
@@ -466,9 +498,17 @@ pub(crate) fn put_alen<B: BufMut>(b: &mut B, n: Option<usize>, compact: bool) {
 
 /// Bytes an array count takes; errors when too many elements for the prefix.
 #[inline]
-pub(crate) fn len_alen(n: Option<usize>, compact: bool, field: &'static str) -> Result<usize, crate::EncodeError> {
+pub(crate) fn len_alen(
+    n: Option<usize>,
+    compact: bool,
+    field: &'static str,
+) -> Result<usize, crate::EncodeError> {
     if let Some(n) = n {
-        let max = if compact { u32::MAX as usize - 1 } else { i32::MAX as usize };
+        let max = if compact {
+            u32::MAX as usize - 1
+        } else {
+            i32::MAX as usize
+        };
         if n > max {
             return Err(crate::EncodeError::TooLong { field, len: n });
         }
@@ -492,7 +532,12 @@ pub(crate) const fn len_tagged(tag: u32, size: usize) -> usize {
 /// Writes the unknown tagged fields whose tag is below `below` (they are kept in tag order),
 /// advancing `next` past them.
 #[inline]
-pub(crate) fn put_raw_tags_below<B: BufMut>(b: &mut B, raw: &[RawTaggedField], next: &mut usize, below: u64) {
+pub(crate) fn put_raw_tags_below<B: BufMut>(
+    b: &mut B,
+    raw: &[RawTaggedField],
+    next: &mut usize,
+    below: u64,
+) {
     while let Some(f) = raw.get(*next) {
         if u64::from(f.tag) >= below {
             break;
@@ -533,7 +578,18 @@ mod tests {
 
     #[test]
     fn uvarint_round_trip_and_lengths() {
-        for v in [0u32, 1, 127, 128, 300, 16383, 16384, 0x1f_ffff, 0x20_0000, u32::MAX] {
+        for v in [
+            0u32,
+            1,
+            127,
+            128,
+            300,
+            16383,
+            16384,
+            0x1f_ffff,
+            0x20_0000,
+            u32::MAX,
+        ] {
             let mut b = Vec::new();
             put_uvarint(&mut b, v);
             assert_eq!(b.len(), len_uvarint(v), "{v}");

@@ -28,7 +28,10 @@ fn api_versions_v0_request_frame() {
                                 // ApiVersionsRequest v0: no fields
     ];
     let (h, body) = decode_request(&Bytes::from_static(frame)).unwrap();
-    assert_eq!((h.request_api_key, h.request_api_version, h.correlation_id), (18, 0, 1));
+    assert_eq!(
+        (h.request_api_key, h.request_api_version, h.correlation_id),
+        (18, 0, 1)
+    );
     assert_eq!(h.client_id.as_deref(), Some("kp"));
     assert_eq!(body, RequestBody::ApiVersions(Box::default()));
     let mut out = BytesMut::new();
@@ -52,7 +55,9 @@ fn api_versions_v3_request_frame() {
     ];
     let (h, body) = decode_request(&Bytes::from_static(frame)).unwrap();
     assert_eq!(h.correlation_id, 42);
-    let RequestBody::ApiVersions(req) = &body else { panic!("{body:?}") };
+    let RequestBody::ApiVersions(req) = &body else {
+        panic!("{body:?}")
+    };
     assert_eq!(req.client_software_name, "kproto");
     assert_eq!(req.client_software_version, "0.1.0");
     let mut out = BytesMut::new();
@@ -74,9 +79,18 @@ fn api_versions_v0_response() {
     ];
     let (h, body) = decode_response(&Bytes::from_static(frame), ApiKey::ApiVersions, 0).unwrap();
     assert_eq!(h.correlation_id, 1);
-    let ResponseBody::ApiVersions(r) = &body else { panic!() };
+    let ResponseBody::ApiVersions(r) = &body else {
+        panic!()
+    };
     assert_eq!(r.api_keys.len(), 1);
-    assert_eq!((r.api_keys[0].api_key, r.api_keys[0].min_version, r.api_keys[0].max_version), (0, 0, 11));
+    assert_eq!(
+        (
+            r.api_keys[0].api_key,
+            r.api_keys[0].min_version,
+            r.api_keys[0].max_version
+        ),
+        (0, 0, 11)
+    );
     assert_eq!(reencode(&**r, 0), &frame[4..]);
 }
 
@@ -97,9 +111,16 @@ fn api_versions_v3_response_with_a_tagged_field() {
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, // = 5
     ];
     let (_, body) = decode_response(&Bytes::from_static(frame), ApiKey::ApiVersions, 3).unwrap();
-    let ResponseBody::ApiVersions(r) = &body else { panic!() };
+    let ResponseBody::ApiVersions(r) = &body else {
+        panic!()
+    };
     let want = ApiVersionsResponse {
-        api_keys: vec![ApiVersion { api_key: 0, min_version: 3, max_version: 13, ..Default::default() }],
+        api_keys: vec![ApiVersion {
+            api_key: 0,
+            min_version: 3,
+            max_version: 13,
+            ..Default::default()
+        }],
         finalized_features_epoch: 5,
         ..Default::default()
     };
@@ -121,14 +142,21 @@ fn metadata_v12_request_body() {
     ];
     let m = MetadataRequest::decode(&mut Bytes::from_static(body), 12).unwrap();
     let want = MetadataRequest {
-        topics: Some(vec![MetadataRequestTopic { topic_id: Uuid::ZERO, name: Some("topic".into()), ..Default::default() }]),
+        topics: Some(vec![MetadataRequestTopic {
+            topic_id: Uuid::ZERO,
+            name: Some("topic".into()),
+            ..Default::default()
+        }]),
         allow_auto_topic_creation: true,
         ..Default::default()
     };
     assert_eq!(m, want);
     assert_eq!(reencode(&want, 12), body);
     // A null topic list (all topics) is a single 0x00.
-    let all = MetadataRequest { topics: None, ..want };
+    let all = MetadataRequest {
+        topics: None,
+        ..want
+    };
     assert_eq!(reencode(&all, 12), [0x00, 0x01, 0x00, 0x00]);
 }
 
@@ -145,11 +173,18 @@ fn produce_v9_request_header() {
     assert_eq!(ApiKey::Produce.request_header_version(9), 2);
     assert_eq!(ApiKey::Produce.request_header_version(8), 1);
     let h = RequestHeader::decode(&mut Bytes::from_static(header), 2).unwrap();
-    assert_eq!((h.request_api_key, h.request_api_version, h.correlation_id), (0, 9, 7));
+    assert_eq!(
+        (h.request_api_key, h.request_api_version, h.correlation_id),
+        (0, 9, 7)
+    );
     assert_eq!(h.client_id.as_deref(), Some("producer"));
     assert_eq!(reencode(&h, 2), header);
     // And a whole Produce v9 frame with that header round-trips.
-    let body = RequestBody::Produce(Box::new(ProduceRequest { acks: -1, timeout_ms: 30000, ..Default::default() }));
+    let body = RequestBody::Produce(Box::new(ProduceRequest {
+        acks: -1,
+        timeout_ms: 30000,
+        ..Default::default()
+    }));
     let mut out = BytesMut::new();
     encode_request_frame(&h, &body, &mut out).unwrap();
     assert_eq!(&out[4..4 + header.len()], header);
@@ -159,10 +194,16 @@ fn produce_v9_request_header() {
 
 #[test]
 fn field_not_in_version_is_an_error_naming_it() {
-    let m = MetadataRequest { allow_auto_topic_creation: false, ..Default::default() };
+    let m = MetadataRequest {
+        allow_auto_topic_creation: false,
+        ..Default::default()
+    };
     let err = m.encode(&mut BytesMut::new(), 3).unwrap_err();
     assert_eq!(err.to_string(), "field MetadataRequest.AllowAutoTopicCreation is not supported in version 3 but has a non-default value");
     // Ignorable fields are dropped silently, as Kafka does.
-    let r = ApiVersionsResponse { throttle_time_ms: 100, ..Default::default() };
+    let r = ApiVersionsResponse {
+        throttle_time_ms: 100,
+        ..Default::default()
+    };
     assert_eq!(reencode(&r, 0), [0, 0, 0, 0, 0, 0]);
 }

@@ -40,7 +40,12 @@ fn a_six_byte_api_versions_response_claiming_i32_max_entries_is_rejected_without
         let used = allocated() - before;
         assert!(used < 4096, "v{v}: decoder allocated {used} bytes");
         match err {
-            DecodeError::LengthOutOfBounds { at, claimed, remaining, .. } => {
+            DecodeError::LengthOutOfBounds {
+                at,
+                claimed,
+                remaining,
+                ..
+            } => {
                 assert_eq!((at.offset, claimed, remaining), (2, 0x7fff_ffff, 0));
                 assert_eq!(at.api_key, Some(18));
                 assert_eq!(at.field, "ApiVersionsResponse.ApiKeys");
@@ -53,7 +58,10 @@ fn a_six_byte_api_versions_response_claiming_i32_max_entries_is_rejected_without
     let before = allocated();
     let err = ApiVersionsResponse::decode(&mut hostile.clone(), 3).unwrap_err();
     assert!(allocated() - before < 4096);
-    assert!(matches!(err, DecodeError::LengthOutOfBounds { .. }), "{err:?}");
+    assert!(
+        matches!(err, DecodeError::LengthOutOfBounds { .. }),
+        "{err:?}"
+    );
 }
 
 fn request_frame(key: ApiKey, v: i16, rng: &mut Rng) -> Bytes {
@@ -62,7 +70,11 @@ fn request_frame(key: ApiKey, v: i16, rng: &mut Rng) -> Bytes {
         request_api_key: key.key(),
         request_api_version: v,
         correlation_id: 9,
-        client_id: if key.request_header_version(v) == 0 { Some("".into()) } else { Some("c".into()) },
+        client_id: if key.request_header_version(v) == 0 {
+            Some("".into())
+        } else {
+            Some("c".into())
+        },
         ..Default::default()
     };
     let mut out = BytesMut::new();
@@ -89,13 +101,21 @@ fn truncating_any_frame_at_any_byte_is_an_error_not_a_panic() {
                 assert!(decode_request(&req).is_ok());
                 for cut in 0..req.len() {
                     let r = decode_request(&req.slice(..cut));
-                    assert!(r.is_err(), "{key:?} v{v} request cut at {cut} of {} decoded", req.len());
+                    assert!(
+                        r.is_err(),
+                        "{key:?} v{v} request cut at {cut} of {} decoded",
+                        req.len()
+                    );
                 }
                 let resp = response_frame(key, v, &mut rng);
                 assert!(decode_response(&resp, key, v).is_ok());
                 for cut in 0..resp.len() {
                     let r = decode_response(&resp.slice(..cut), key, v);
-                    assert!(r.is_err(), "{key:?} v{v} response cut at {cut} of {} decoded", resp.len());
+                    assert!(
+                        r.is_err(),
+                        "{key:?} v{v} response cut at {cut} of {} decoded",
+                        resp.len()
+                    );
                 }
                 frames += 2;
             }

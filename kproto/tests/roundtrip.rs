@@ -21,26 +21,38 @@ fn every_request_and_response_round_trips_at_every_version() {
             for n in 0..SEEDS_PER_VERSION {
                 let s = seed(key, v, n, false);
                 let req = RequestBody::random(key, &mut Rng::new(s), v, n % 2 == 0);
-                let len = req.encoded_len(v).unwrap_or_else(|e| panic!("seed {s}: {key:?} v{v} request: {e}"));
+                let len = req
+                    .encoded_len(v)
+                    .unwrap_or_else(|e| panic!("seed {s}: {key:?} v{v} request: {e}"));
                 let mut buf = BytesMut::new();
                 req.encode(&mut buf, v).unwrap();
                 assert_eq!(buf.len(), len, "seed {s}: {key:?} v{v} request length");
                 let mut bytes = buf.freeze();
                 let back = RequestBody::decode(key, &mut bytes, v)
                     .unwrap_or_else(|e| panic!("seed {s}: {key:?} v{v} request decode: {e}"));
-                assert!(bytes.is_empty(), "seed {s}: {key:?} v{v} request left {} bytes", bytes.len());
+                assert!(
+                    bytes.is_empty(),
+                    "seed {s}: {key:?} v{v} request left {} bytes",
+                    bytes.len()
+                );
                 assert_eq!(back, req, "seed {s}: {key:?} v{v} request");
 
                 let s = seed(key, v, n, true);
                 let resp = ResponseBody::random(key, &mut Rng::new(s), v, n % 2 == 0);
-                let len = resp.encoded_len(v).unwrap_or_else(|e| panic!("seed {s}: {key:?} v{v} response: {e}"));
+                let len = resp
+                    .encoded_len(v)
+                    .unwrap_or_else(|e| panic!("seed {s}: {key:?} v{v} response: {e}"));
                 let mut buf = BytesMut::new();
                 resp.encode(&mut buf, v).unwrap();
                 assert_eq!(buf.len(), len, "seed {s}: {key:?} v{v} response length");
                 let mut bytes = buf.freeze();
                 let back = ResponseBody::decode(key, &mut bytes, v)
                     .unwrap_or_else(|e| panic!("seed {s}: {key:?} v{v} response decode: {e}"));
-                assert!(bytes.is_empty(), "seed {s}: {key:?} v{v} response left {} bytes", bytes.len());
+                assert!(
+                    bytes.is_empty(),
+                    "seed {s}: {key:?} v{v} response left {} bytes",
+                    bytes.len()
+                );
                 assert_eq!(back, resp, "seed {s}: {key:?} v{v} response");
                 checked += 2;
             }
@@ -54,15 +66,22 @@ fn every_request_and_response_round_trips_at_every_version() {
 fn decoding_shares_the_input_buffer() {
     use kproto::messages::MetadataResponse;
     use kproto::Message;
-    let mut m = MetadataResponse::default();
-    let mut t = kproto::messages::metadata::response::MetadataResponseTopic::default();
-    t.name = Some("a-topic-name".into());
-    m.topics.push(t);
+    let t = kproto::messages::metadata::response::MetadataResponseTopic {
+        name: Some("a-topic-name".into()),
+        ..Default::default()
+    };
+    let m = MetadataResponse {
+        topics: vec![t],
+        ..Default::default()
+    };
     let mut buf = BytesMut::new();
     m.encode(&mut buf, 12).unwrap();
     let frozen: Bytes = buf.freeze();
     let range = frozen.as_ptr() as usize..frozen.as_ptr() as usize + frozen.len();
     let back = MetadataResponse::decode(&mut frozen.clone(), 12).unwrap();
     let name = back.topics[0].name.as_ref().unwrap();
-    assert!(range.contains(&(name.as_bytes().as_ptr() as usize)), "topic name was copied");
+    assert!(
+        range.contains(&(name.as_bytes().as_ptr() as usize)),
+        "topic name was copied"
+    );
 }

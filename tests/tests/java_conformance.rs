@@ -31,7 +31,10 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn encode<M: Message>(m: &M, v: i16) -> Vec<u8> {
@@ -59,7 +62,10 @@ fn body_case(key: ApiKey, v: i16, n: u64, response: bool) -> Case {
         kind,
         key,
         version: v,
-        line: format!("{{\"k\":{},\"v\":{v},\"t\":\"{kind}\",\"j\":{json}}}", key.key()),
+        line: format!(
+            "{{\"k\":{},\"v\":{v},\"t\":\"{kind}\",\"j\":{json}}}",
+            key.key()
+        ),
         ours,
     }
 }
@@ -103,10 +109,22 @@ fn run_harness(kafka: &str, lines: &[String]) -> Vec<String> {
     let mut stdin = child.stdin.take().unwrap();
     let input = lines.join("\n") + "\n";
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out: Vec<String> = BufReader::new(child.stdout.take().unwrap()).lines().map(Result::unwrap).collect();
+    let out: Vec<String> = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map(Result::unwrap)
+        .collect();
     writer.join().unwrap().unwrap();
-    assert!(child.wait().unwrap().success(), "harness for {kafka} failed");
-    assert_eq!(out.len(), lines.len(), "harness for {kafka} answered {} of {} lines", out.len(), lines.len());
+    assert!(
+        child.wait().unwrap().success(),
+        "harness for {kafka} failed"
+    );
+    assert_eq!(
+        out.len(),
+        lines.len(),
+        "harness for {kafka} answered {} of {} lines",
+        out.len(),
+        lines.len()
+    );
     out
 }
 
@@ -116,7 +134,10 @@ fn check(kafka: &str, cases: &[Case]) -> (usize, Vec<String>) {
     let mut failures = Vec::new();
     for (c, a) in cases.iter().zip(&answers) {
         let Some(h) = a.strip_prefix("OK ") else {
-            failures.push(format!("{}: Kafka {kafka} refused it: {a}\n  json: {}", c.what, c.line));
+            failures.push(format!(
+                "{}: Kafka {kafka} refused it: {a}\n  json: {}",
+                c.what, c.line
+            ));
             continue;
         };
         let theirs = unhex(h);
@@ -133,15 +154,25 @@ fn check(kafka: &str, cases: &[Case]) -> (usize, Vec<String>) {
         // to the same bytes; compared as bytes because that is what a decode must preserve).
         let mut buf = Bytes::from(theirs.clone());
         let back = match c.kind {
-            "request" => RequestBody::decode(c.key, &mut buf, c.version).map(|m| encode_any_req(&m, c.version)),
-            "response" => ResponseBody::decode(c.key, &mut buf, c.version).map(|m| encode_any_resp(&m, c.version)),
-            "requestHeader" => RequestHeader::decode(&mut buf, c.version).map(|m| encode(&m, c.version)),
+            "request" => RequestBody::decode(c.key, &mut buf, c.version)
+                .map(|m| encode_any_req(&m, c.version)),
+            "response" => ResponseBody::decode(c.key, &mut buf, c.version)
+                .map(|m| encode_any_resp(&m, c.version)),
+            "requestHeader" => {
+                RequestHeader::decode(&mut buf, c.version).map(|m| encode(&m, c.version))
+            }
             _ => ResponseHeader::decode(&mut buf, c.version).map(|m| encode(&m, c.version)),
         };
         match back {
             Ok(b) if b == theirs && buf.is_empty() => {}
-            Ok(_) => failures.push(format!("{}: Kafka's bytes decode differently in kproto", c.what)),
-            Err(e) => failures.push(format!("{}: kproto cannot decode Kafka's bytes: {e}", c.what)),
+            Ok(_) => failures.push(format!(
+                "{}: Kafka's bytes decode differently in kproto",
+                c.what
+            )),
+            Err(e) => failures.push(format!(
+                "{}: kproto cannot decode Kafka's bytes: {e}",
+                c.what
+            )),
         }
     }
     (cases.len() - failures.len(), failures)
@@ -169,8 +200,14 @@ fn kproto_writes_what_kafka_writes_for_every_released_key_and_version() {
         for v in r.min..=r.max {
             pairs += 1;
             for n in 0..INSTANCES {
-                by_release.entry("4.4.0").or_default().push(body_case(r.api_key, v, n, false));
-                by_release.entry("4.4.0").or_default().push(body_case(r.api_key, v, n, true));
+                by_release
+                    .entry("4.4.0")
+                    .or_default()
+                    .push(body_case(r.api_key, v, n, false));
+                by_release
+                    .entry("4.4.0")
+                    .or_default()
+                    .push(body_case(r.api_key, v, n, true));
             }
         }
     }
@@ -179,30 +216,55 @@ fn kproto_writes_what_kafka_writes_for_every_released_key_and_version() {
         for v in r.min..=r.max.min(below - 1) {
             pairs += 1;
             for n in 0..INSTANCES {
-                by_release.entry("3.9.1").or_default().push(body_case(r.api_key, v, n, false));
-                by_release.entry("3.9.1").or_default().push(body_case(r.api_key, v, n, true));
+                by_release
+                    .entry("3.9.1")
+                    .or_default()
+                    .push(body_case(r.api_key, v, n, false));
+                by_release
+                    .entry("3.9.1")
+                    .or_default()
+                    .push(body_case(r.api_key, v, n, true));
             }
         }
     }
     for n in 0..INSTANCES {
         for v in 1..=2 {
-            by_release.entry("4.4.0").or_default().push(header_cases("requestHeader", v, n));
+            by_release
+                .entry("4.4.0")
+                .or_default()
+                .push(header_cases("requestHeader", v, n));
         }
         for v in 0..=1 {
-            by_release.entry("4.4.0").or_default().push(header_cases("responseHeader", v, n));
+            by_release
+                .entry("4.4.0")
+                .or_default()
+                .push(header_cases("responseHeader", v, n));
         }
-        by_release.entry("3.9.1").or_default().push(header_cases("requestHeader", 0, n));
+        by_release
+            .entry("3.9.1")
+            .or_default()
+            .push(header_cases("requestHeader", 0, n));
     }
-    assert_eq!(pairs, 363, "every released (key, version) pair is checked once");
+    assert_eq!(
+        pairs, 363,
+        "every released (key, version) pair is checked once"
+    );
 
     let mut all_failures = Vec::new();
     for (kafka, cases) in &by_release {
         let (ok, failures) = check(kafka, cases);
-        println!("kafka-clients {kafka}: {ok} of {} messages byte-identical both ways", cases.len());
+        println!(
+            "kafka-clients {kafka}: {ok} of {} messages byte-identical both ways",
+            cases.len()
+        );
         all_failures.extend(failures);
     }
     if !all_failures.is_empty() {
         let shown: Vec<_> = all_failures.iter().take(15).cloned().collect();
-        panic!("{} mismatches; first ones:\n{}", all_failures.len(), shown.join("\n"));
+        panic!(
+            "{} mismatches; first ones:\n{}",
+            all_failures.len(),
+            shown.join("\n")
+        );
     }
 }

@@ -28,7 +28,8 @@ fn parse_range(s: &str) -> Option<(i16, i16)> {
 /// The released (key, version) pairs of one schema folder.
 fn released(dir: &Path) -> BTreeSet<(i16, i16)> {
     let mut out = BTreeSet::new();
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e} (is ../shared beside the repo?)", dir.display()));
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e} (is ../shared beside the repo?)", dir.display()));
     for e in entries {
         let p = e.unwrap().path();
         if !p.to_string_lossy().ends_with("Request.json") {
@@ -42,7 +43,9 @@ fn released(dir: &Path) -> BTreeSet<(i16, i16)> {
             .join("\n");
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let key = v["apiKey"].as_i64().unwrap() as i16;
-        let Some((lo, mut hi)) = parse_range(v["validVersions"].as_str().unwrap()) else { continue };
+        let Some((lo, mut hi)) = parse_range(v["validVersions"].as_str().unwrap()) else {
+            continue;
+        };
         if v["latestVersionUnstable"].as_bool() == Some(true) {
             hi -= 1;
         }
@@ -84,8 +87,15 @@ fn generated_code_covers_exactly_the_released_versions_of_both_releases() {
     assert_eq!(schema_keys, generated_keys, "API keys differ");
     let missing: Vec<_> = union.difference(&generated).collect();
     let extra: Vec<_> = generated.difference(&union).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}, extra {extra:?}");
-    assert_eq!((schema_keys.len(), union.len()), (95, 363), "SOURCE.md's totals");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, extra {extra:?}"
+    );
+    assert_eq!(
+        (schema_keys.len(), union.len()),
+        (95, 363),
+        "SOURCE.md's totals"
+    );
 }
 
 #[test]

@@ -19,7 +19,9 @@ use bytes::{Buf, BufMut, Bytes};
 
 /// What the generated code needs in scope.
 pub(crate) mod prelude {
-    pub(crate) use super::{decode_message, encode_message, encoded_len_message, Message, Versions};
+    pub(crate) use super::{
+        decode_message, encode_message, encoded_len_message, Message, Versions,
+    };
     pub(crate) use crate::error::in_field;
     #[cfg(feature = "testing")]
     pub(crate) use crate::testing::{json_base64, json_f64, json_str};
@@ -82,7 +84,6 @@ pub trait Message: Sized + Clone + PartialEq + Default + core::fmt::Debug {
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError>;
 }
 
-
 pub(crate) fn encode_message<T: Message + WireStruct, B: BufMut>(
     msg: &T,
     buf: &mut B,
@@ -99,8 +100,10 @@ pub(crate) fn encode_message<T: Message + WireStruct, B: BufMut>(
     Ok(())
 }
 
-
-pub(crate) fn encoded_len_message<T: Message + WireStruct>(msg: &T, version: i16) -> Result<usize, EncodeError> {
+pub(crate) fn encoded_len_message<T: Message + WireStruct>(
+    msg: &T,
+    version: i16,
+) -> Result<usize, EncodeError> {
     if !T::VERSIONS.contains(version) {
         return Err(EncodeError::UnsupportedVersion {
             api_key: T::API_KEY,
@@ -110,8 +113,10 @@ pub(crate) fn encoded_len_message<T: Message + WireStruct>(msg: &T, version: i16
     msg.size(version)
 }
 
-
-pub(crate) fn decode_message<T: Message + WireStruct>(buf: &mut Bytes, version: i16) -> Result<T, DecodeError> {
+pub(crate) fn decode_message<T: Message + WireStruct>(
+    buf: &mut Bytes,
+    version: i16,
+) -> Result<T, DecodeError> {
     let api_key = (T::API_KEY >= 0).then_some(T::API_KEY);
     if !T::VERSIONS.contains(version) {
         return Err(DecodeError::UnsupportedVersion {

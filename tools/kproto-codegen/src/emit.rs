@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 const KEYWORDS: &[&str] = &[
-    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in",
-    "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super",
-    "trait", "true", "type", "unsafe", "use", "where", "while", "async", "await", "dyn", "abstract", "become", "box",
-    "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
+    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
+    "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
+    "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
+    "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
 ];
 
 /// `ThrottleTimeMs` → `throttle_time_ms`.
@@ -20,7 +21,8 @@ pub fn snake(name: &str) -> String {
     let mut out = String::new();
     for (i, &c) in chars.iter().enumerate() {
         if c.is_uppercase() {
-            let prev_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let prev_lower =
+                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
             let prev_upper = i > 0 && chars[i - 1].is_uppercase();
             if i > 0 && (prev_lower || (prev_upper && next_lower)) {
@@ -120,7 +122,10 @@ impl<'a> Ctx<'a> {
             .map(|v| {
                 let flex = self.m.spec.flexible.contains(v);
                 let mut n = usize::from(flex);
-                for f in fs.iter().filter(|f| f.versions.contains(v) && !f.tagged.contains(v)) {
+                for f in fs
+                    .iter()
+                    .filter(|f| f.versions.contains(v) && !f.tagged.contains(v))
+                {
                     let compact = f.flexible_override.map_or(flex, |o| o.contains(v));
                     n += match &f.ty {
                         Ty::Struct(s) if !f.nullable.contains(v) => self.struct_min(s, depth + 1),
@@ -221,7 +226,9 @@ pub fn default_expr(f: &Field) -> String {
         (_, Some("null")) if is_opt(f) => return "None".into(),
         (Ty::Bool, Some(d)) => d.to_string(),
         (Ty::Bool, None) => "false".into(),
-        (Ty::I8 | Ty::I16 | Ty::U16 | Ty::I32 | Ty::U32 | Ty::I64, Some(d)) => int_literal(d, &base_type(&f.ty)),
+        (Ty::I8 | Ty::I16 | Ty::U16 | Ty::I32 | Ty::U32 | Ty::I64, Some(d)) => {
+            int_literal(d, &base_type(&f.ty))
+        }
         (Ty::I8 | Ty::I16 | Ty::U16 | Ty::I32 | Ty::U32 | Ty::I64, None) => "0".into(),
         (Ty::F64, Some(d)) => {
             let x: f64 = d.parse().expect("float default");
@@ -288,7 +295,10 @@ fn parse_one(t: &Ty, c: &str, min_struct: &dyn Fn(&str) -> usize) -> String {
                 Ty::Struct(s) => min_struct(s),
                 other => prim_min(other, false).min(prim_min(other, true)),
             };
-            format!("p_array(i, {c}, {min}, |i| {})", parse_one(e, c, min_struct))
+            format!(
+                "p_array(i, {c}, {min}, |i| {})",
+                parse_one(e, c, min_struct)
+            )
         }
     }
 }
@@ -315,7 +325,9 @@ fn parse_field(cx: &Ctx, f: &Field) -> String {
         other => panic!("nullable {other:?}"),
     };
     let ncond = cx.vc(f.nullable);
-    if cx.covers_all(f.nullable.union(Vr { lo: 1, hi: 0 })) && f.nullable.intersect(f.versions) == f.versions {
+    if cx.covers_all(f.nullable.union(Vr { lo: 1, hi: 0 }))
+        && f.nullable.intersect(f.versions) == f.versions
+    {
         return nullable_expr;
     }
     if f.nullable.intersect(f.versions) == f.versions {
@@ -437,7 +449,11 @@ fn doc(out: &mut String, indent: &str, text: &str) {
         return;
     }
     for line in text.lines() {
-        let _ = writeln!(out, "{indent}/// {}", line.trim().replace('[', "\\[").replace(']', "\\]"));
+        let _ = writeln!(
+            out,
+            "{indent}/// {}",
+            line.trim().replace('[', "\\[").replace(']', "\\]")
+        );
     }
 }
 
@@ -454,7 +470,14 @@ fn versions_text(r: Vr) -> String {
 }
 
 /// Emits one struct (message or nested) with its `Default` and `WireStruct` impls.
-pub fn emit_struct(cx: &Ctx, out: &mut String, name: &str, fields: &[Field], about: &str, testing: &mut String) {
+pub fn emit_struct(
+    cx: &Ctx,
+    out: &mut String,
+    name: &str,
+    fields: &[Field],
+    about: &str,
+    testing: &mut String,
+) {
     let flexible = cx.m.spec.flexible;
     let has_flex = !flexible.intersect(cx.range()).is_empty();
     doc(out, "", about);
@@ -476,7 +499,10 @@ pub fn emit_struct(cx: &Ctx, out: &mut String, name: &str, fields: &[Field], abo
         doc(out, "    ", &about);
         let _ = writeln!(out, "    pub {}: {},", ident(&f.name), rust_type(f));
     }
-    let _ = writeln!(out, "    /// Tagged fields this version of kproto does not know, kept in tag order.");
+    let _ = writeln!(
+        out,
+        "    /// Tagged fields this version of kproto does not know, kept in tag order."
+    );
     let _ = writeln!(out, "    pub unknown_tagged_fields: Vec<RawTaggedField>,");
     let _ = writeln!(out, "}}\n");
 
@@ -490,14 +516,23 @@ pub fn emit_struct(cx: &Ctx, out: &mut String, name: &str, fields: &[Field], abo
     let _ = writeln!(out, "            unknown_tagged_fields: Vec::new(),");
     let _ = writeln!(out, "        }}\n    }}\n}}\n");
 
-    let regular: Vec<&Field> = fields.iter().filter(|f| f.tag.is_none() || f.tagged.is_empty()).collect();
-    let mut tagged: Vec<&Field> = fields.iter().filter(|f| f.tag.is_some() && !f.tagged.is_empty()).collect();
+    let regular: Vec<&Field> = fields
+        .iter()
+        .filter(|f| f.tag.is_none() || f.tagged.is_empty())
+        .collect();
+    let mut tagged: Vec<&Field> = fields
+        .iter()
+        .filter(|f| f.tag.is_some() && !f.tagged.is_empty())
+        .collect();
     tagged.sort_by_key(|f| f.tag);
     let flex_expr = cx.vc(flexible);
 
     let _ = writeln!(out, "impl WireStruct for {name} {{");
     // parse
-    let _ = writeln!(out, "    fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {{");
+    let _ = writeln!(
+        out,
+        "    fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {{"
+    );
     let _ = writeln!(out, "        let flex = {flex_expr};");
     let _ = writeln!(out, "        let mut this = Self::default();");
     let _ = writeln!(out, "        let mut i = i;");
@@ -530,7 +565,10 @@ pub fn emit_struct(cx: &Ctx, out: &mut String, name: &str, fields: &[Field], abo
                 parse_field(cx, f)
             );
         }
-        let _ = writeln!(out, "                    _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),");
+        let _ = writeln!(
+            out,
+            "                    _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),"
+        );
         let _ = writeln!(out, "                }}\n            }}\n        }}");
     }
     let _ = writeln!(out, "        Ok((i, this))\n    }}\n");
@@ -539,13 +577,26 @@ pub fn emit_struct(cx: &Ctx, out: &mut String, name: &str, fields: &[Field], abo
     let _ = writeln!(out, "    fn write<B: BufMut>(&self, b: &mut B, v: i16) {{");
     let _ = writeln!(out, "        let flex = {flex_expr};");
     for f in &regular {
-        let _ = writeln!(out, "        if {} {{ {} }}", cx.vc(f.versions), write_field(cx, f));
+        let _ = writeln!(
+            out,
+            "        if {} {{ {} }}",
+            cx.vc(f.versions),
+            write_field(cx, f)
+        );
     }
     if has_flex {
         let _ = writeln!(out, "        if flex {{");
-        let _ = writeln!(out, "            let mut n = self.unknown_tagged_fields.len();");
+        let _ = writeln!(
+            out,
+            "            let mut n = self.unknown_tagged_fields.len();"
+        );
         for f in &tagged {
-            let _ = writeln!(out, "            if {} && {} {{ n += 1; }}", cx.vc(f.tagged.intersect(f.versions)), non_default(f));
+            let _ = writeln!(
+                out,
+                "            if {} && {} {{ n += 1; }}",
+                cx.vc(f.tagged.intersect(f.versions)),
+                non_default(f)
+            );
         }
         let _ = writeln!(out, "            put_uvarint(b, n as u32);");
         let _ = writeln!(out, "            let mut next = 0usize;");
@@ -560,13 +611,19 @@ pub fn emit_struct(cx: &Ctx, out: &mut String, name: &str, fields: &[Field], abo
                 write_field(cx, f)
             );
         }
-        let _ = writeln!(out, "            put_raw_tags_below(b, &self.unknown_tagged_fields, &mut next, u64::MAX);");
+        let _ = writeln!(
+            out,
+            "            put_raw_tags_below(b, &self.unknown_tagged_fields, &mut next, u64::MAX);"
+        );
         let _ = writeln!(out, "        }}");
     }
     let _ = writeln!(out, "    }}\n");
 
     // size (validates)
-    let _ = writeln!(out, "    fn size(&self, v: i16) -> Result<usize, EncodeError> {{");
+    let _ = writeln!(
+        out,
+        "    fn size(&self, v: i16) -> Result<usize, EncodeError> {{"
+    );
     let _ = writeln!(out, "        let flex = {flex_expr};");
     let _ = writeln!(out, "        let mut n = 0usize;");
     for f in fields {
@@ -595,12 +652,23 @@ pub fn emit_struct(cx: &Ctx, out: &mut String, name: &str, fields: &[Field], abo
         }
     }
     for f in &regular {
-        let _ = writeln!(out, "        if {} {{ n += {}; }}", cx.vc(f.versions), size_field(cx, f, name));
+        let _ = writeln!(
+            out,
+            "        if {} {{ n += {}; }}",
+            cx.vc(f.versions),
+            size_field(cx, f, name)
+        );
     }
     if has_flex {
         let _ = writeln!(out, "        if flex {{");
-        let _ = writeln!(out, "            let mut count = self.unknown_tagged_fields.len();");
-        let _ = writeln!(out, "            n += len_raw_tags(&self.unknown_tagged_fields);");
+        let _ = writeln!(
+            out,
+            "            let mut count = self.unknown_tagged_fields.len();"
+        );
+        let _ = writeln!(
+            out,
+            "            n += len_raw_tags(&self.unknown_tagged_fields);"
+        );
         for f in &tagged {
             let _ = writeln!(
                 out,

@@ -58,31 +58,56 @@ pub fn emit_struct_testing(cx: &Ctx, out: &mut String, name: &str, fields: &[Fie
     let _ = writeln!(out, "        let flex = {};", cx.vc(cx.m.spec.flexible));
     let _ = writeln!(out, "        let mut this = Self::default();");
     for f in fields {
-        let present = if f.tag.is_some() && !f.tagged.is_empty() { f.tagged.intersect(f.versions) } else { f.versions };
+        let present = if f.tag.is_some() && !f.tagged.is_empty() {
+            f.tagged.intersect(f.versions)
+        } else {
+            f.versions
+        };
         let one = random_one(&f.ty, "depth");
         let val = if rust_type(f).starts_with("Option<") {
-            format!("if {} && rng.chance(5) {{ None }} else {{ Some({one}) }}", cx.vc(f.nullable))
+            format!(
+                "if {} && rng.chance(5) {{ None }} else {{ Some({one}) }}",
+                cx.vc(f.nullable)
+            )
         } else {
             one
         };
-        let _ = writeln!(out, "        if {} {{ this.{} = {val}; }}", cx.vc(present), ident(&f.name));
+        let _ = writeln!(
+            out,
+            "        if {} {{ this.{} = {val}; }}",
+            cx.vc(present),
+            ident(&f.name)
+        );
     }
-    let _ = writeln!(out, "        if flex && unknown_tags {{ this.unknown_tagged_fields = rng.unknown_tags(); }}");
+    let _ = writeln!(
+        out,
+        "        if flex && unknown_tags {{ this.unknown_tagged_fields = rng.unknown_tags(); }}"
+    );
     let _ = writeln!(out, "        let _ = (depth, flex);");
     let _ = writeln!(out, "        this\n    }}\n");
 
     let _ = writeln!(out, "    /// Writes the value at `v` in the JSON form of Kafka's generated `*JsonConverter` classes.");
-    let _ = writeln!(out, "    pub fn to_kafka_json(&self, v: i16, out: &mut alloc::string::String) {{");
+    let _ = writeln!(
+        out,
+        "    pub fn to_kafka_json(&self, v: i16, out: &mut alloc::string::String) {{"
+    );
     let _ = writeln!(out, "        use core::fmt::Write as _;");
     let _ = writeln!(out, "        let _ = v;");
     let _ = writeln!(out, "        out.push('{{');");
     let _ = writeln!(out, "        let mut first = true;");
     for f in fields {
-        let present = if f.tag.is_some() && !f.tagged.is_empty() { f.tagged.intersect(f.versions) } else { f.versions };
+        let present = if f.tag.is_some() && !f.tagged.is_empty() {
+            f.tagged.intersect(f.versions)
+        } else {
+            f.versions
+        };
         let key = camel(f.old_name.as_deref().unwrap_or(&f.name));
         let id = ident(&f.name);
         let body = if rust_type(f).starts_with("Option<") {
-            format!("match &self.{id} {{ None => out.push_str(\"null\"), Some(x) => {{ {} }} }}", json_one(&f.ty, "x"))
+            format!(
+                "match &self.{id} {{ None => out.push_str(\"null\"), Some(x) => {{ {} }} }}",
+                json_one(&f.ty, "x")
+            )
         } else {
             json_one(&f.ty, &format!("&self.{id}"))
         };

@@ -62,11 +62,20 @@ fn merge_fields(
             }
             if let (Some(nfs), Some(ofs)) = (fields_of(nf, new_common), fields_of(of, old_common)) {
                 if nf.fields.is_some() {
-                    f.fields = Some(merge_fields(nfs, ofs, new_common, old_common, new_range, old_range));
+                    f.fields = Some(merge_fields(
+                        nfs, ofs, new_common, old_common, new_range, old_range,
+                    ));
                 }
             }
         } else if let Some(nfs) = &nf.fields {
-            f.fields = Some(merge_fields(nfs, &[], new_common, old_common, new_range, old_range));
+            f.fields = Some(merge_fields(
+                nfs,
+                &[],
+                new_common,
+                old_common,
+                new_range,
+                old_range,
+            ));
         }
         out.push(f);
     }
@@ -83,11 +92,21 @@ fn merge_fields(
             continue;
         }
         if let Some(ofs) = &of.fields {
-            f.fields = Some(merge_fields(&[], ofs, new_common, old_common, Vr::NONE, old_range));
+            f.fields = Some(merge_fields(
+                &[],
+                ofs,
+                new_common,
+                old_common,
+                Vr::NONE,
+                old_range,
+            ));
         }
         let at = match &prev {
             None => 0,
-            Some(p) => out.iter().position(|x| &x.name == p).map_or(out.len(), |i| i + 1),
+            Some(p) => out
+                .iter()
+                .position(|x| &x.name == p)
+                .map_or(out.len(), |i| i + 1),
         };
         out.insert(at, f);
         prev = Some(of.name.clone());
@@ -105,45 +124,89 @@ pub fn merge(new: Option<&Spec>, old: Option<&Spec>) -> Merged {
             let old_range = match old {
                 Some(o) => {
                     let s = o.stable();
-                    Vr { lo: s.lo, hi: s.hi.min(new_min - 1) }
+                    Vr {
+                        lo: s.lo,
+                        hi: s.hi.min(new_min - 1),
+                    }
                 }
                 None => Vr::NONE,
             };
-            let new_range = Vr { lo: new_min, hi: i16::MAX };
+            let new_range = Vr {
+                lo: new_min,
+                hi: i16::MAX,
+            };
             let empty = Vec::new();
             let (old_fields, old_common) = match old {
                 Some(o) => (&o.fields, &o.common_structs),
                 None => (&empty, &Vec::new()),
             };
-            let fields = merge_fields(&n.fields, old_fields, &n.common_structs, old_common, new_range, old_range);
+            let fields = merge_fields(
+                &n.fields,
+                old_fields,
+                &n.common_structs,
+                old_common,
+                new_range,
+                old_range,
+            );
             let mut common = Vec::new();
             for (name, fs) in &n.common_structs {
                 let ofs = old
                     .and_then(|o| o.common_structs.iter().find(|(x, _)| x == name))
                     .map(|(_, f)| f.clone())
                     .unwrap_or_default();
-                common.push((name.clone(), merge_fields(fs, &ofs, &n.common_structs, old_common, new_range, old_range)));
+                common.push((
+                    name.clone(),
+                    merge_fields(
+                        fs,
+                        &ofs,
+                        &n.common_structs,
+                        old_common,
+                        new_range,
+                        old_range,
+                    ),
+                ));
             }
             if let Some(o) = old {
                 for (name, fs) in &o.common_structs {
                     if !common.iter().any(|(x, _)| x == name) {
-                        let merged = merge_fields(&[], fs, &n.common_structs, old_common, Vr::NONE, old_range);
+                        let merged = merge_fields(
+                            &[],
+                            fs,
+                            &n.common_structs,
+                            old_common,
+                            Vr::NONE,
+                            old_range,
+                        );
                         if !merged.is_empty() {
                             common.push((name.clone(), merged));
                         }
                     }
                 }
             }
-            let valid = Vr { lo: old_range.lo.min(new_min), hi: n.valid.hi };
+            let valid = Vr {
+                lo: old_range.lo.min(new_min),
+                hi: n.valid.hi,
+            };
             let valid = if old_range.is_empty() { n.valid } else { valid };
-            let stable = Vr { lo: valid.lo, hi: new_stable.hi };
+            let stable = Vr {
+                lo: valid.lo,
+                hi: new_stable.hi,
+            };
             let mut spec = n.clone();
             spec.valid = valid;
             spec.fields = fields;
             spec.common_structs = common;
-            Merged { spec, new_min, stable }
+            Merged {
+                spec,
+                new_min,
+                stable,
+            }
         }
-        (None, Some(o)) => Merged { spec: o.clone(), new_min: o.valid.lo, stable: o.stable() },
+        (None, Some(o)) => Merged {
+            spec: o.clone(),
+            new_min: o.valid.lo,
+            stable: o.stable(),
+        },
         (None, None) => unreachable!("merge of nothing"),
     }
 }
@@ -185,5 +248,10 @@ pub fn layout(spec: &Spec, version: i16) -> Vec<WireField> {
         }
         out
     }
-    lay(&spec.fields, &spec.common_structs, spec.flexible.contains(version), version)
+    lay(
+        &spec.fields,
+        &spec.common_structs,
+        spec.flexible.contains(version),
+        version,
+    )
 }

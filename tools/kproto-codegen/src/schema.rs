@@ -14,7 +14,10 @@ pub struct Vr {
 
 impl Vr {
     pub const NONE: Vr = Vr { lo: 1, hi: 0 };
-    pub const ALL: Vr = Vr { lo: 0, hi: i16::MAX };
+    pub const ALL: Vr = Vr {
+        lo: 0,
+        hi: i16::MAX,
+    };
 
     /// Parses Kafka's notation: `none`, `3+`, `1-4`, `7`.
     pub fn parse(s: &str) -> Vr {
@@ -22,9 +25,15 @@ impl Vr {
         if s == "none" {
             Vr::NONE
         } else if let Some(a) = s.strip_suffix('+') {
-            Vr { lo: a.parse().expect("version"), hi: i16::MAX }
+            Vr {
+                lo: a.parse().expect("version"),
+                hi: i16::MAX,
+            }
         } else if let Some((a, b)) = s.split_once('-') {
-            Vr { lo: a.parse().expect("version"), hi: b.parse().expect("version") }
+            Vr {
+                lo: a.parse().expect("version"),
+                hi: b.parse().expect("version"),
+            }
         } else {
             let v = s.parse().expect("version");
             Vr { lo: v, hi: v }
@@ -40,7 +49,10 @@ impl Vr {
     }
 
     pub fn intersect(self, o: Vr) -> Vr {
-        Vr { lo: self.lo.max(o.lo), hi: self.hi.min(o.hi) }
+        Vr {
+            lo: self.lo.max(o.lo),
+            hi: self.hi.min(o.hi),
+        }
     }
 
     /// The union of two ranges, which must touch or overlap (or one be empty).
@@ -97,7 +109,10 @@ impl Ty {
             "records" => Ty::Records,
             "uuid" => Ty::Uuid,
             other => {
-                assert!(other.chars().next().is_some_and(char::is_uppercase), "unknown type {other}");
+                assert!(
+                    other.chars().next().is_some_and(char::is_uppercase),
+                    "unknown type {other}"
+                );
                 Ty::Struct(other.to_string())
             }
         }
@@ -149,7 +164,10 @@ impl Spec {
     /// The versions Kafka released (the unstable latest version excluded).
     pub fn stable(&self) -> Vr {
         if self.latest_unstable {
-            Vr { lo: self.valid.lo, hi: self.valid.hi - 1 }
+            Vr {
+                lo: self.valid.lo,
+                hi: self.valid.hi - 1,
+            }
         } else {
             self.valid
         }
@@ -209,7 +227,10 @@ pub fn load(path: &Path) -> Spec {
         api_key: get("apiKey").map(|s| s.parse().expect("apiKey")),
         valid: Vr::parse(&get("validVersions").expect("validVersions")),
         flexible: get("flexibleVersions").map_or(Vr::NONE, |s| Vr::parse(&s)),
-        latest_unstable: v.get("latestVersionUnstable").and_then(Value::as_bool).unwrap_or(false),
+        latest_unstable: v
+            .get("latestVersionUnstable")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         listeners: v
             .get("listeners")
             .and_then(Value::as_array)

@@ -13,7 +13,11 @@ const ALLOWS: &str = "#![allow(clippy::all, clippy::pedantic, unused_mut, unused
 fn versions_const(m: &Merged) -> String {
     let r = m.spec.valid;
     let flex = m.spec.flexible.intersect(r);
-    let flex = if flex.is_empty() { "None".to_string() } else { format!("Some({})", flex.lo) };
+    let flex = if flex.is_empty() {
+        "None".to_string()
+    } else {
+        format!("Some({})", flex.lo)
+    };
     format!(
         "Versions {{ min: {}, max: {}, stable_max: {}, flexible_min: {flex} }}",
         r.lo, r.hi, m.stable.hi
@@ -47,8 +51,19 @@ fn emit_message(out: &mut String, m: &Merged, key: i16, about: &str) {
         walk(fs, &mut order);
     }
     for n in &order {
-        let fs = cx.structs.get(n).unwrap_or_else(|| panic!("{}: struct {n} not defined", m.spec.name)).clone();
-        emit_struct(&cx, out, n, &fs, &format!("A `{n}` of [`{name}`]."), &mut testing);
+        let fs = cx
+            .structs
+            .get(n)
+            .unwrap_or_else(|| panic!("{}: struct {n} not defined", m.spec.name))
+            .clone();
+        emit_struct(
+            &cx,
+            out,
+            n,
+            &fs,
+            &format!("A `{n}` of [`{name}`]."),
+            &mut testing,
+        );
     }
     out.push_str(&testing);
     let _ = writeln!(out, "impl Message for {name} {{");
@@ -79,7 +94,10 @@ pub fn api_file(pin: &str, api: &Api) -> String {
     s.push_str(pin);
     let stable = api.request.stable;
     let unstable = if api.request.spec.valid.hi > stable.hi {
-        format!(" Version {} is generated but unstable (not released; never advertised).", api.request.spec.valid.hi)
+        format!(
+            " Version {} is generated but unstable (not released; never advertised).",
+            api.request.spec.valid.hi
+        )
     } else {
         String::new()
     };
@@ -91,7 +109,11 @@ pub fn api_file(pin: &str, api: &Api) -> String {
         range_text(stable)
     );
     s.push_str(ALLOWS);
-    let _ = writeln!(s, "\npub use request::{}Request;\npub use response::{}Response;\n", api.name, api.name);
+    let _ = writeln!(
+        s,
+        "\npub use request::{}Request;\npub use response::{}Response;\n",
+        api.name, api.name
+    );
     for (kind, m) in [("request", &api.request), ("response", &api.response)] {
         let _ = writeln!(s, "/// The {kind} of {} and its nested structs.", api.name);
         let _ = writeln!(s, "pub mod {kind} {{");
@@ -101,7 +123,12 @@ pub fn api_file(pin: &str, api: &Api) -> String {
             &mut body,
             m,
             api.key,
-            &format!("The {} {kind} (API key {}), versions {}.", api.name, api.key, range_text(m.spec.valid)),
+            &format!(
+                "The {} {kind} (API key {}), versions {}.",
+                api.name,
+                api.key,
+                range_text(m.spec.valid)
+            ),
         );
         s.push_str(&body);
         let _ = writeln!(s, "}}\n");
@@ -133,7 +160,12 @@ pub fn mod_file(pin: &str, apis: &[Api]) -> String {
     }
     s.push_str("pub mod header;\npub mod releases;\n\n");
     for a in apis {
-        let _ = writeln!(s, "pub use {}::{{{n}Request, {n}Response}};", a.module, n = a.name);
+        let _ = writeln!(
+            s,
+            "pub use {}::{{{n}Request, {n}Response}};",
+            a.module,
+            n = a.name
+        );
     }
     s.push_str("pub use header::{RequestHeader, ResponseHeader};\n\n");
 
@@ -141,57 +173,123 @@ pub fn mod_file(pin: &str, apis: &[Api]) -> String {
     s.push_str("/// Every Kafka API key, with the versions kproto can encode and decode.\n");
     s.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]\n#[repr(i16)]\npub enum ApiKey {\n");
     for a in apis {
-        let _ = writeln!(s, "    /// {} (key {}), versions {}.", a.name, a.key, range_text(a.request.stable));
+        let _ = writeln!(
+            s,
+            "    /// {} (key {}), versions {}.",
+            a.name,
+            a.key,
+            range_text(a.request.stable)
+        );
         let _ = writeln!(s, "    {} = {},", a.name, a.key);
     }
     s.push_str("}\n\n");
     let _ = writeln!(s, "impl ApiKey {{");
     let _ = writeln!(s, "    /// Every API key, in key order.");
-    let _ = writeln!(s, "    pub const ALL: [ApiKey; {}] = [{}];", apis.len(), apis.iter().map(|a| format!("ApiKey::{}", a.name)).collect::<Vec<_>>().join(", "));
+    let _ = writeln!(
+        s,
+        "    pub const ALL: [ApiKey; {}] = [{}];",
+        apis.len(),
+        apis.iter()
+            .map(|a| format!("ApiKey::{}", a.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let _ = writeln!(s, "    /// The key for a number, if kproto knows it.");
-    let _ = writeln!(s, "    pub const fn from_i16(key: i16) -> Option<ApiKey> {{\n        match key {{");
+    let _ = writeln!(
+        s,
+        "    pub const fn from_i16(key: i16) -> Option<ApiKey> {{\n        match key {{"
+    );
     for a in apis {
         let _ = writeln!(s, "            {} => Some(ApiKey::{}),", a.key, a.name);
     }
     let _ = writeln!(s, "            _ => None,\n        }}\n    }}");
-    let _ = writeln!(s, "    /// The key's number.\n    pub const fn key(self) -> i16 {{ self as i16 }}");
-    let _ = writeln!(s, "    /// The API's name, as in Kafka's schemas (`Produce`, `Metadata`, ...).");
-    let _ = writeln!(s, "    pub const fn name(self) -> &'static str {{\n        match self {{");
+    let _ = writeln!(
+        s,
+        "    /// The key's number.\n    pub const fn key(self) -> i16 {{ self as i16 }}"
+    );
+    let _ = writeln!(
+        s,
+        "    /// The API's name, as in Kafka's schemas (`Produce`, `Metadata`, ...)."
+    );
+    let _ = writeln!(
+        s,
+        "    pub const fn name(self) -> &'static str {{\n        match self {{"
+    );
     for a in apis {
         let _ = writeln!(s, "            ApiKey::{0} => {0:?},", a.name);
     }
     let _ = writeln!(s, "        }}\n    }}");
-    let _ = writeln!(s, "    /// The versions kproto knows for this API (requests and responses share them).");
-    let _ = writeln!(s, "    pub const fn versions(self) -> Versions {{\n        match self {{");
+    let _ = writeln!(
+        s,
+        "    /// The versions kproto knows for this API (requests and responses share them)."
+    );
+    let _ = writeln!(
+        s,
+        "    pub const fn versions(self) -> Versions {{\n        match self {{"
+    );
     for a in apis {
-        let _ = writeln!(s, "            ApiKey::{} => {},", a.name, versions_const(&a.request));
+        let _ = writeln!(
+            s,
+            "            ApiKey::{} => {},",
+            a.name,
+            versions_const(&a.request)
+        );
     }
     let _ = writeln!(s, "        }}\n    }}");
     let _ = writeln!(s, "    /// The request header version used with request version `version`: 2 for flexible versions, 1 otherwise (0 for ControlledShutdown v0).");
-    let _ = writeln!(s, "    pub const fn request_header_version(self, version: i16) -> i16 {{");
-    let _ = writeln!(s, "        if matches!(self, ApiKey::ControlledShutdown) && version == 0 {{ return 0; }}");
+    let _ = writeln!(
+        s,
+        "    pub const fn request_header_version(self, version: i16) -> i16 {{"
+    );
+    let _ = writeln!(
+        s,
+        "        if matches!(self, ApiKey::ControlledShutdown) && version == 0 {{ return 0; }}"
+    );
     let _ = writeln!(s, "        match self.versions().flexible_min {{ Some(f) if version >= f => 2, _ => 1 }}\n    }}");
     let _ = writeln!(s, "    /// The response header version used with response version `version`: 1 for flexible versions, 0 otherwise (always 0 for ApiVersions, so that any client can read it).");
-    let _ = writeln!(s, "    pub const fn response_header_version(self, version: i16) -> i16 {{");
-    let _ = writeln!(s, "        if matches!(self, ApiKey::ApiVersions) {{ return 0; }}");
+    let _ = writeln!(
+        s,
+        "    pub const fn response_header_version(self, version: i16) -> i16 {{"
+    );
+    let _ = writeln!(
+        s,
+        "        if matches!(self, ApiKey::ApiVersions) {{ return 0; }}"
+    );
     let _ = writeln!(s, "        match self.versions().flexible_min {{ Some(f) if version >= f => 1, _ => 0 }}\n    }}");
     let _ = writeln!(s, "}}\n");
 
     for (kind, field) in [("Request", true), ("Response", false)] {
         let _ = writeln!(s, "/// Any {}, by API.", kind.to_lowercase());
-        let _ = writeln!(s, "#[derive(Debug, Clone, PartialEq)]\npub enum {kind}Body {{");
+        let _ = writeln!(
+            s,
+            "#[derive(Debug, Clone, PartialEq)]\npub enum {kind}Body {{"
+        );
         for a in apis {
-            let _ = writeln!(s, "    /// {}{kind}.\n    {}(Box<{}{kind}>),", a.name, a.name, a.name);
+            let _ = writeln!(
+                s,
+                "    /// {}{kind}.\n    {}(Box<{}{kind}>),",
+                a.name, a.name, a.name
+            );
         }
         let _ = writeln!(s, "}}\n");
         let _ = writeln!(s, "impl {kind}Body {{");
-        let _ = writeln!(s, "    /// The API this {} belongs to.", kind.to_lowercase());
-        let _ = writeln!(s, "    pub fn api_key(&self) -> ApiKey {{\n        match self {{");
+        let _ = writeln!(
+            s,
+            "    /// The API this {} belongs to.",
+            kind.to_lowercase()
+        );
+        let _ = writeln!(
+            s,
+            "    pub fn api_key(&self) -> ApiKey {{\n        match self {{"
+        );
         for a in apis {
             let _ = writeln!(s, "            {kind}Body::{0}(_) => ApiKey::{0},", a.name);
         }
         let _ = writeln!(s, "        }}\n    }}");
-        let _ = writeln!(s, "    /// Decodes the body of API `key` at `version` from `buf`, advancing it.");
+        let _ = writeln!(
+            s,
+            "    /// Decodes the body of API `key` at `version` from `buf`, advancing it."
+        );
         let _ = writeln!(s, "    pub fn decode(key: ApiKey, buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {{\n        Ok(match key {{");
         for a in apis {
             let _ = writeln!(s, "            ApiKey::{0} => {kind}Body::{0}(Box::new({0}{kind}::decode(buf, version)?)),", a.name);
@@ -200,13 +298,21 @@ pub fn mod_file(pin: &str, apis: &[Api]) -> String {
         let _ = writeln!(s, "    /// Encodes the body at `version`.");
         let _ = writeln!(s, "    pub fn encode<B: BufMut>(&self, buf: &mut B, version: i16) -> Result<(), EncodeError> {{\n        match self {{");
         for a in apis {
-            let _ = writeln!(s, "            {kind}Body::{}(m) => m.encode(buf, version),", a.name);
+            let _ = writeln!(
+                s,
+                "            {kind}Body::{}(m) => m.encode(buf, version),",
+                a.name
+            );
         }
         let _ = writeln!(s, "        }}\n    }}");
         let _ = writeln!(s, "    /// The encoded size at `version`; errors when the body cannot be encoded at `version`.");
         let _ = writeln!(s, "    pub fn encoded_len(&self, version: i16) -> Result<usize, EncodeError> {{\n        match self {{");
         for a in apis {
-            let _ = writeln!(s, "            {kind}Body::{}(m) => m.encoded_len(version),", a.name);
+            let _ = writeln!(
+                s,
+                "            {kind}Body::{}(m) => m.encoded_len(version),",
+                a.name
+            );
         }
         let _ = writeln!(s, "        }}\n    }}");
         let _ = writeln!(s, "    /// A random body of API `key` at `version` (fields the version lacks keep their defaults).");
@@ -216,11 +322,18 @@ pub fn mod_file(pin: &str, apis: &[Api]) -> String {
             let _ = writeln!(s, "            ApiKey::{0} => {kind}Body::{0}(Box::new({0}{kind}::random(rng, version, unknown_tags))),", a.name);
         }
         let _ = writeln!(s, "        }}\n    }}");
-        let _ = writeln!(s, "    /// The body in the JSON form of Kafka's `*JsonConverter` classes.");
+        let _ = writeln!(
+            s,
+            "    /// The body in the JSON form of Kafka's `*JsonConverter` classes."
+        );
         let _ = writeln!(s, "    #[cfg(feature = \"testing\")]");
         let _ = writeln!(s, "    pub fn kafka_json(&self, version: i16) -> alloc::string::String {{\n        use crate::testing::TestMessage;\n        match self {{");
         for a in apis {
-            let _ = writeln!(s, "            {kind}Body::{}(m) => m.kafka_json(version),", a.name);
+            let _ = writeln!(
+                s,
+                "            {kind}Body::{}(m) => m.kafka_json(version),",
+                a.name
+            );
         }
         let _ = writeln!(s, "        }}\n    }}");
         let _ = writeln!(s, "}}\n");
@@ -242,11 +355,23 @@ fn listeners_bits(spec: &Spec) -> String {
     if bits.is_empty() {
         "Listeners::NONE".into()
     } else {
-        format!("Listeners({})", bits.iter().map(|b| format!("{b}.0")).collect::<Vec<_>>().join(" | "))
+        format!(
+            "Listeners({})",
+            bits.iter()
+                .map(|b| format!("{b}.0"))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        )
     }
 }
 
-fn release_table(s: &mut String, name: &str, label: &str, specs: &BTreeMap<String, Spec>, names: &BTreeMap<i16, String>) {
+fn release_table(
+    s: &mut String,
+    name: &str,
+    label: &str,
+    specs: &BTreeMap<String, Spec>,
+    names: &BTreeMap<i16, String>,
+) {
     let _ = writeln!(s, "/// What Apache Kafka {label}'s schemas declare for each API key: released versions and listeners.");
     let _ = writeln!(s, "pub static {name}: &[ApiRange] = &[");
     let mut reqs: Vec<&Spec> = specs.values().filter(|s| s.kind == "request").collect();
@@ -270,12 +395,19 @@ fn release_table(s: &mut String, name: &str, label: &str, specs: &BTreeMap<Strin
 }
 
 /// The advertised-version tables of each release.
-pub fn releases_file(pin: &str, new: &BTreeMap<String, Spec>, old: &BTreeMap<String, Spec>) -> String {
+pub fn releases_file(
+    pin: &str,
+    new: &BTreeMap<String, Spec>,
+    old: &BTreeMap<String, Spec>,
+) -> String {
     let mut names = BTreeMap::new();
     for sp in old.values().chain(new.values()) {
         if sp.kind == "request" {
             let k = sp.api_key.expect("key");
-            names.insert(k, sp.name.strip_suffix("Request").expect("name").to_string());
+            names.insert(
+                k,
+                sp.name.strip_suffix("Request").expect("name").to_string(),
+            );
         }
     }
     let mut s = String::new();
