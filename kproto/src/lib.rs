@@ -53,3 +53,8 @@ mod wire;
 pub use error::{DecodeError, EncodeError, Location};
 pub use messages::{ApiKey, Message, RequestBody, ResponseBody};
 pub use types::{KStr, RawTaggedField, Uuid};
+
+/// The README's example is compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,547 @@
+//! Building v2 batches the way Apache Kafka's Java client does (`MemoryRecordsBuilder`,
+//! `DefaultRecord.writeTo`, `DefaultRecordBatch.writeHeader`): same bytes for the same input,
+//! same size estimate, same `batch.size` rule.
+
+use super::batch::{field, Attributes};
+use super::codec;
+use super::crc::crc32c;
+use super::owned::BatchHeader;
+use super::{
+    BuildError, Compression, TimestampType, LOG_OVERHEAD, MAGIC_V2, MAX_RECORD_OVERHEAD,
+    NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, NO_TIMESTAMP,
+    RECORD_BATCH_OVERHEAD,
+};
+use crate::wire::{len_varint, len_varlong, put_varint, put_varlong};
+use alloc::vec::Vec;
+
+/// Kafka's `MemoryRecordsBuilder.COMPRESSION_RATE_ESTIMATION_FACTOR`.
+const COMPRESSION_RATE_ESTIMATION_FACTOR: f32 = 1.05;
+
+/// The fixed properties of a batch being built.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchConfig {
+    /// `baseOffset`: 0 from producers (the broker assigns offsets).
+    pub base_offset: i64,
+    /// `partitionLeaderEpoch`: -1 from producers.
+    pub partition_leader_epoch: i32,
+    /// CreateTime (producers) or LogAppendTime.
+    pub timestamp_type: TimestampType,
+    /// The append time written as `maxTimestamp` when the type is LogAppendTime.
+    pub log_append_time: i64,
+    /// The codec.
+    pub compression: Compression,
+    /// `producerId` (-1 for none).
+    pub producer_id: i64,
+    /// `producerEpoch` (-1 for none).
+    pub producer_epoch: i16,
+    /// `baseSequence` (-1 for none).
+    pub base_sequence: i32,
+    /// Part of a transaction (needs a producer id).
+    pub transactional: bool,
+    /// A control batch.
+    pub control: bool,
+    /// The size limit (`batch.size`; the Java producer uses the larger of `batch.size` and the
+    /// first record's [`estimate_size_upper_bound`]). The first record is always accepted.
+    pub write_limit: usize,
+    /// The expected compressed/uncompressed ratio for the size estimate of compressed batches
+    /// (the producer's `CompressionRatioEstimator`; 1.0 to begin with).
+    pub estimated_compression_ratio: f32,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig {
+            base_offset: 0,
+            partition_leader_epoch: NO_PARTITION_LEADER_EPOCH,
+            timestamp_type: TimestampType::CreateTime,
+            log_append_time: NO_TIMESTAMP,
+            compression: Compression::None,
+            producer_id: NO_PRODUCER_ID,
+            producer_epoch: NO_PRODUCER_EPOCH,
+            base_sequence: NO_SEQUENCE,
+            transactional: false,
+            control: false,
+            write_limit: 16384,
+            estimated_compression_ratio: 1.0,
+        }
+    }
+}
+
+/// Bytes a key or value takes with its varint length (-1 for null: one byte).
+fn len_nullable(n: Option<usize>, what: &'static str) -> Result<usize, BuildError> {
+    match n {
+        None => Ok(1),
+        Some(n) => {
+            let i = i32::try_from(n).map_err(|_| BuildError::TooLarge { what, len: n })?;
+            Ok(len_varint(i) + n)
+        }
+    }
+}
+
+/// Key, value and headers' bytes (`DefaultRecord.sizeOf`).
+pub(crate) fn len_kvh<'h, I>(
+    key: Option<usize>,
+    value: Option<usize>,
+    headers: I,
+) -> Result<usize, BuildError>
+where
+    I: ExactSizeIterator<Item = (&'h [u8], Option<&'h [u8]>)>,
+{
+    let count = headers.len();
+    let count = i32::try_from(count).map_err(|_| BuildError::TooLarge {
+        what: "header count",
+        len: count,
+    })?;
+    let mut n = len_nullable(key, "key")? + len_nullable(value, "value")? + len_varint(count);
+    for (k, v) in headers {
+        n += len_nullable(Some(k.len()), "header key")?;
+        n += len_nullable(v.map(<[u8]>::len), "header value")?;
+    }
+    Ok(n)
+}
+
+/// A record's body size (after its length varint), checked to fit an int32.
+fn body_len(offset_delta: i32, timestamp_delta: i64, kvh: usize) -> Result<i32, BuildError> {
+    let n = 1 + len_varint(offset_delta) + len_varlong(timestamp_delta) + kvh;
+    i32::try_from(n).map_err(|_| BuildError::TooLarge {
+        what: "record",
+        len: n,
+    })
+}
+
+fn put_nullable(buf: &mut Vec<u8>, v: Option<&[u8]>) {
+    match v {
+        None => put_varint(buf, -1),
+        Some(v) => {
+            put_varint(buf, v.len() as i32);
+            buf.extend_from_slice(v);
+        }
+    }
+}
+
+/// Writes one record (`DefaultRecord.writeTo`); sizes were checked by [`len_kvh`].
+#[allow(clippy::too_many_arguments)] // the record's fields, in wire order
+pub(crate) fn put_record<'h, I>(
+    buf: &mut Vec<u8>,
+    body: i32,
+    attributes: i8,
+    timestamp_delta: i64,
+    offset_delta: i32,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: I,
+) where
+    I: ExactSizeIterator<Item = (&'h [u8], Option<&'h [u8]>)>,
+{
+    put_varint(buf, body);
+    buf.push(attributes as u8);
+    put_varlong(buf, timestamp_delta);
+    put_varint(buf, offset_delta);
+    put_nullable(buf, key);
+    put_nullable(buf, value);
+    put_varint(buf, headers.len() as i32);
+    for (k, v) in headers {
+        put_nullable(buf, Some(k));
+        put_nullable(buf, v);
+    }
+}
+
+/// Fills the 61-byte header at the start of `batch` (the whole batch, records included) and
+/// its CRC (`DefaultRecordBatch.writeHeader`).
+pub(crate) fn put_header(batch: &mut [u8], h: &BatchHeader, count: i32) {
+    let length = (batch.len() - LOG_OVERHEAD) as i32;
+    batch[field::BASE_OFFSET].copy_from_slice(&h.base_offset.to_be_bytes());
+    batch[field::BATCH_LENGTH].copy_from_slice(&length.to_be_bytes());
+    batch[field::PARTITION_LEADER_EPOCH].copy_from_slice(&h.partition_leader_epoch.to_be_bytes());
+    batch[field::MAGIC.start] = MAGIC_V2 as u8;
+    batch[field::ATTRIBUTES].copy_from_slice(&h.attributes.0.to_be_bytes());
+    batch[field::LAST_OFFSET_DELTA].copy_from_slice(&h.last_offset_delta.to_be_bytes());
+    batch[field::BASE_TIMESTAMP].copy_from_slice(&h.base_timestamp.to_be_bytes());
+    batch[field::MAX_TIMESTAMP].copy_from_slice(&h.max_timestamp.to_be_bytes());
+    batch[field::PRODUCER_ID].copy_from_slice(&h.producer_id.to_be_bytes());
+    batch[field::PRODUCER_EPOCH].copy_from_slice(&h.producer_epoch.to_be_bytes());
+    batch[field::BASE_SEQUENCE].copy_from_slice(&h.base_sequence.to_be_bytes());
+    batch[field::RECORD_COUNT].copy_from_slice(&count.to_be_bytes());
+    let crc = crc32c(&batch[field::ATTRIBUTES.start..]);
+    batch[field::CRC].copy_from_slice(&crc.to_be_bytes());
+}
+
+/// Compresses `batch[61..]` in place (through one temporary buffer) when `codec` says so.
+pub(crate) fn compress_records(batch: &mut Vec<u8>, codec: Compression) -> Result<(), BuildError> {
+    if codec == Compression::None {
+        return Ok(());
+    }
+    let mut out = Vec::with_capacity(batch.len() / 2 + RECORD_BATCH_OVERHEAD);
+    out.extend_from_slice(&batch[..RECORD_BATCH_OVERHEAD]);
+    codec::compress(codec, &batch[RECORD_BATCH_OVERHEAD..], &mut out, false)
+        .map_err(|_| BuildError::CodecDisabled(codec))?;
+    *batch = out;
+    Ok(())
+}
+
+/// An upper bound of the size of a batch holding only this record
+/// (`AbstractRecords.estimateSizeInBytesUpperBound` for magic 2): what the Java producer
+/// compares with `batch.size` to size a new batch.
+pub fn estimate_size_upper_bound(
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: &[(&str, Option<&[u8]>)],
+) -> Result<usize, BuildError> {
+    let kvh = len_kvh(
+        key.map(<[u8]>::len),
+        value.map(<[u8]>::len),
+        headers.iter().map(|(k, v)| (k.as_bytes(), *v)),
+    )?;
+    Ok(RECORD_BATCH_OVERHEAD + MAX_RECORD_OVERHEAD + kvh)
+}
+
+/// Builds one v2 batch: the `MemoryRecordsBuilder` / `ProducerBatch` role.
+///
+/// Records are appended at consecutive offsets from `base_offset`; their timestamps are stored
+/// as deltas from the first record's. [`BatchBuilder::finish`] writes the header, compresses and
+/// computes the CRC. For an uncompressed batch the bytes are the Java client's bytes for the
+/// same input.
+#[derive(Debug, Clone)]
+pub struct BatchBuilder {
+    cfg: BatchConfig,
+    buf: Vec<u8>,
+    count: i32,
+    base_timestamp: Option<i64>,
+    max_timestamp: i64,
+}
+
+impl BatchBuilder {
+    /// A builder for an empty batch.
+    pub fn new(cfg: BatchConfig) -> Self {
+        Self::with_buffer(cfg, Vec::new())
+    }
+
+    /// A builder that writes into `buf` (cleared), reusing its allocation.
+    pub fn with_buffer(cfg: BatchConfig, mut buf: Vec<u8>) -> Self {
+        buf.clear();
+        buf.resize(RECORD_BATCH_OVERHEAD, 0);
+        BatchBuilder {
+            cfg,
+            buf,
+            count: 0,
+            base_timestamp: None,
+            max_timestamp: NO_TIMESTAMP,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &BatchConfig {
+        &self.cfg
+    }
+
+    /// Sets the producer id, epoch, base sequence and transactional flag before finishing (the
+    /// Java producer assigns sequences when a batch is drained: `setProducerState`).
+    pub fn set_producer_state(
+        &mut self,
+        producer_id: i64,
+        producer_epoch: i16,
+        base_sequence: i32,
+        transactional: bool,
+    ) {
+        self.cfg.producer_id = producer_id;
+        self.cfg.producer_epoch = producer_epoch;
+        self.cfg.base_sequence = base_sequence;
+        self.cfg.transactional = transactional;
+    }
+
+    /// Sets the compression ratio the estimate uses (`setEstimatedCompressionRatio`).
+    pub fn set_estimated_compression_ratio(&mut self, ratio: f32) {
+        self.cfg.estimated_compression_ratio = ratio;
+    }
+
+    /// The number of records appended.
+    pub fn record_count(&self) -> usize {
+        self.count as usize
+    }
+
+    /// No record appended yet.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Bytes of records appended, before compression.
+    pub fn uncompressed_records_size(&self) -> usize {
+        self.buf.len() - RECORD_BATCH_OVERHEAD
+    }
+
+    /// The estimated size of the finished batch (`MemoryRecordsBuilder.estimatedBytesWritten`):
+    /// exact when uncompressed; for compressed batches the records' size times the estimated
+    /// ratio times 1.05.
+    pub fn estimated_size(&self) -> usize {
+        let records = self.uncompressed_records_size();
+        if self.cfg.compression == Compression::None {
+            RECORD_BATCH_OVERHEAD + records
+        } else {
+            // Java: (int) (int * float * float), in single precision.
+            let est = records as f32
+                * self.cfg.estimated_compression_ratio
+                * COMPRESSION_RATE_ESTIMATION_FACTOR;
+            RECORD_BATCH_OVERHEAD + est as usize
+        }
+    }
+
+    /// Whether the write limit is reached (`MemoryRecordsBuilder.isFull`).
+    pub fn is_full(&self) -> bool {
+        self.count > 0 && self.cfg.write_limit <= self.estimated_size()
+    }
+
+    /// Appends a record at the next offset, unless it would take the batch past its write
+    /// limit (`hasRoomFor` then `append`): the first record is always accepted. Returns the
+    /// record's offset delta. `timestamp` is milliseconds, or -1 for none.
+    pub fn try_append(
+        &mut self,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[(&str, Option<&[u8]>)],
+    ) -> Result<i32, BuildError> {
+        self.try_append_with(
+            timestamp,
+            key,
+            value,
+            headers.iter().map(|(k, v)| (k.as_bytes(), *v)),
+        )
+    }
+
+    /// [`BatchBuilder::try_append`] with headers from any iterator of `(key, value)` pairs
+    /// (keys should be UTF-8, as Kafka's are strings).
+    pub fn try_append_with<'h, I>(
+        &mut self,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: I,
+    ) -> Result<i32, BuildError>
+    where
+        I: ExactSizeIterator<Item = (&'h [u8], Option<&'h [u8]>)> + Clone,
+    {
+        if timestamp < NO_TIMESTAMP {
+            return Err(BuildError::NegativeTimestamp(timestamp));
+        }
+        let offset_delta = self.count;
+        if offset_delta == i32::MAX {
+            return Err(BuildError::TooLarge {
+                what: "record count",
+                len: offset_delta as usize,
+            });
+        }
+        let timestamp_delta = timestamp.wrapping_sub(self.base_timestamp.unwrap_or(timestamp));
+        let kvh = len_kvh(
+            key.map(<[u8]>::len),
+            value.map(<[u8]>::len),
+            headers.clone(),
+        )?;
+        let body = body_len(offset_delta, timestamp_delta, kvh)?;
+        let size = len_varint(body) + body as usize;
+        if self.count > 0 {
+            let estimated = self.estimated_size();
+            if self.cfg.write_limit < estimated.saturating_add(size) {
+                return Err(BuildError::Full {
+                    estimated,
+                    record: size,
+                    limit: self.cfg.write_limit,
+                });
+            }
+        }
+        let total = self.buf.len() + size;
+        if total - LOG_OVERHEAD > i32::MAX as usize {
+            return Err(BuildError::TooLarge {
+                what: "batch",
+                len: total,
+            });
+        }
+        self.buf.reserve(size);
+        put_record(
+            &mut self.buf,
+            body,
+            0,
+            timestamp_delta,
+            offset_delta,
+            key,
+            value,
+            headers,
+        );
+        debug_assert_eq!(self.buf.len(), total);
+        if self.base_timestamp.is_none() {
+            self.base_timestamp = Some(timestamp);
+        }
+        if timestamp > self.max_timestamp {
+            self.max_timestamp = timestamp;
+        }
+        self.count += 1;
+        Ok(offset_delta)
+    }
+
+    /// The header the batch will have.
+    fn header(&self) -> BatchHeader {
+        let cfg = &self.cfg;
+        BatchHeader {
+            base_offset: cfg.base_offset,
+            partition_leader_epoch: cfg.partition_leader_epoch,
+            attributes: Attributes::new(
+                cfg.compression,
+                cfg.timestamp_type,
+                cfg.transactional,
+                cfg.control,
+            ),
+            last_offset_delta: self.count - 1,
+            base_timestamp: self.base_timestamp.unwrap_or(NO_TIMESTAMP),
+            max_timestamp: match cfg.timestamp_type {
+                TimestampType::LogAppendTime => cfg.log_append_time,
+                TimestampType::CreateTime => self.max_timestamp,
+            },
+            producer_id: cfg.producer_id,
+            producer_epoch: cfg.producer_epoch,
+            base_sequence: cfg.base_sequence,
+        }
+    }
+
+    /// Writes the header (batch length, last offset delta, max timestamp, record count),
+    /// compresses the records and computes the CRC-32C over attributes..end. An empty batch is
+    /// refused.
+    pub fn finish(mut self) -> Result<Vec<u8>, BuildError> {
+        if self.count == 0 {
+            return Err(BuildError::Empty);
+        }
+        if self.cfg.transactional && self.cfg.producer_id == NO_PRODUCER_ID {
+            return Err(BuildError::TransactionalWithoutProducerId);
+        }
+        if !self.cfg.compression.is_enabled() {
+            return Err(BuildError::CodecDisabled(self.cfg.compression));
+        }
+        let header = self.header();
+        compress_records(&mut self.buf, self.cfg.compression)?;
+        if self.buf.len() - LOG_OVERHEAD > i32::MAX as usize {
+            return Err(BuildError::TooLarge {
+                what: "batch",
+                len: self.buf.len(),
+            });
+        }
+        put_header(&mut self.buf, &header, self.count);
+        Ok(self.buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn cfg(limit: usize, compression: Compression) -> BatchConfig {
+        BatchConfig {
+            write_limit: limit,
+            compression,
+            ..BatchConfig::default()
+        }
+    }
+
+    #[test]
+    fn estimate_upper_bound_is_kafkas() {
+        // 61 + 21 + (1 + 3) key + (1 + 5) value + 1 header count + (1 + 1) + 1 null value.
+        let n = estimate_size_upper_bound(Some(b"abc"), Some(b"hello"), &[("h", None)]).unwrap();
+        assert_eq!(n, 61 + 21 + 4 + 6 + 1 + 2 + 1);
+        assert_eq!(
+            estimate_size_upper_bound(None, None, &[]).unwrap(),
+            61 + 21 + 3
+        );
+    }
+
+    #[test]
+    fn first_record_always_fits_then_the_limit_holds() {
+        let big = vec![7u8; 1000];
+        let mut b = BatchBuilder::new(cfg(100, Compression::None));
+        assert_eq!(b.try_append(0, None, Some(&big), &[]).unwrap(), 0);
+        assert!(b.is_full());
+        assert!(matches!(
+            b.try_append(0, None, Some(b"x"), &[]),
+            Err(BuildError::Full { .. })
+        ));
+        assert_eq!(b.record_count(), 1);
+
+        // Exactly at the limit is allowed (`writeLimit >= estimated + recordSize`).
+        let mut b = BatchBuilder::new(cfg(61 + 8 + 8, Compression::None));
+        b.try_append(0, None, Some(b"x"), &[]).unwrap(); // 8 bytes: 07 00 00 00 01 02 78 00
+        assert_eq!(b.estimated_size(), 69);
+        b.try_append(0, None, Some(b"y"), &[]).unwrap();
+        assert_eq!(b.estimated_size(), 77);
+        assert!(b.try_append(0, None, Some(b"z"), &[]).is_err());
+        let out = b.finish().unwrap();
+        assert_eq!(out.len(), 77);
+    }
+
+    #[test]
+    fn compressed_estimate_uses_ratio_and_factor() {
+        let mut b = BatchBuilder::new(cfg(16384, Compression::Gzip));
+        b.try_append(0, None, Some(&[1u8; 91]), &[]).unwrap(); // 100 bytes
+        assert_eq!(b.uncompressed_records_size(), 100);
+        // (int) (100 * 1.0f * 1.05f) is 104 in single precision, in Java as here.
+        assert_eq!(b.estimated_size(), 61 + 104);
+        b.set_estimated_compression_ratio(0.5);
+        assert_eq!(b.estimated_size(), 61 + 52);
+    }
+
+    #[test]
+    fn refusals() {
+        assert_eq!(
+            BatchBuilder::new(BatchConfig::default()).finish(),
+            Err(BuildError::Empty)
+        );
+        let mut b = BatchBuilder::new(BatchConfig::default());
+        assert_eq!(
+            b.try_append(-2, None, None, &[]),
+            Err(BuildError::NegativeTimestamp(-2))
+        );
+        b.try_append(-1, None, None, &[]).unwrap();
+        let mut t = BatchBuilder::new(BatchConfig {
+            transactional: true,
+            ..BatchConfig::default()
+        });
+        t.try_append(0, None, None, &[]).unwrap();
+        assert_eq!(
+            t.clone().finish(),
+            Err(BuildError::TransactionalWithoutProducerId)
+        );
+        t.set_producer_state(5, 0, 0, true);
+        t.finish().unwrap();
+    }
+
+    #[test]
+    fn timestamps_and_offsets() {
+        let mut b = BatchBuilder::new(BatchConfig {
+            base_offset: 10,
+            ..BatchConfig::default()
+        });
+        for ts in [100, 50, 300, 200] {
+            b.try_append(ts, None, None, &[]).unwrap();
+        }
+        let out = b.finish().unwrap();
+        let v = crate::records::BatchView::new_checked(&out[..]).unwrap();
+        assert_eq!((v.base_timestamp(), v.max_timestamp()), (100, 300));
+        assert_eq!((v.base_offset(), v.last_offset()), (10, 13));
+        let mut s = Vec::new();
+        let ts: Vec<_> = v
+            .records(&mut s, 0)
+            .unwrap()
+            .map(|r| r.unwrap().timestamp)
+            .collect();
+        assert_eq!(ts, [100, 50, 300, 200]);
+
+        let mut b = BatchBuilder::new(BatchConfig {
+            timestamp_type: TimestampType::LogAppendTime,
+            log_append_time: 999,
+            ..BatchConfig::default()
+        });
+        b.try_append(5, None, None, &[]).unwrap();
+        let out = b.finish().unwrap();
+        let v = crate::records::BatchView::new_checked(&out[..]).unwrap();
+        assert_eq!(
+            (v.timestamp_type(), v.max_timestamp()),
+            (TimestampType::LogAppendTime, 999)
+        );
+    }
+}

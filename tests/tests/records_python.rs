@@ -1,0 +1,454 @@
+//! Record batches across implementations: kafka-python (its `DefaultRecordBatchBuilder`,
+//! `LegacyRecordBatchBuilder` and `MemoryRecords`) builds batches we read, reads batches we
+//! build, and builds the same bytes as we do for uncompressed batches. Needs the venv that
+//! `.ci/install` makes; without it these tests fail.
+
+use integration_tests::{cache_dir, repo_root};
+use kproto::records::legacy::{Entries, Entry};
+use kproto::records::{
+    control, BatchBuilder, BatchConfig, Batches, Compression, DEFAULT_MAX_UNCOMPRESSED,
+};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+type Hdr = (String, Option<Vec<u8>>);
+
+#[derive(Debug, Clone, PartialEq)]
+struct Rec {
+    ts: i64,
+    key: Option<Vec<u8>>,
+    value: Option<Vec<u8>>,
+    headers: Vec<Hdr>,
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn bytes(&mut self, max: u64) -> Vec<u8> {
+        let n = self.below(max + 1) as usize;
+        // Compressible: a small alphabet with runs.
+        (0..n)
+            .map(|i| b"abcdefgh"[(self.below(8) as usize + i / 16) % 8])
+            .collect()
+    }
+    fn maybe(&mut self, max: u64, null_in: u64) -> Option<Vec<u8>> {
+        if self.below(null_in) == 0 {
+            None
+        } else {
+            Some(self.bytes(max))
+        }
+    }
+}
+
+fn random_records(rng: &mut Rng, n: usize) -> Vec<Rec> {
+    let base = 1_700_000_000_000i64;
+    (0..n)
+        .map(|_| Rec {
+            ts: base + rng.below(200_000) as i64 - 1000,
+            key: rng.maybe(40, 5),
+            value: rng.maybe(400, 10),
+            headers: (0..rng.below(4))
+                .map(|i| (format!("h{i}-{}", rng.below(1000)), rng.maybe(30, 4)))
+                .collect(),
+        })
+        .collect()
+}
+
+fn hex(b: Option<&[u8]>) -> String {
+    match b {
+        None => "-".into(),
+        Some([]) => "=".into(),
+        Some(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+    }
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s == "-" {
+        return None;
+    }
+    if s == "=" {
+        return Some(Vec::new());
+    }
+    Some(
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect(),
+    )
+}
+
+fn python(input: &str) -> String {
+    let py = cache_dir().join("venv").join("bin").join("python");
+    assert!(
+        py.exists(),
+        "{} is missing: run .ci/install (it makes the kafka-python venv)",
+        py.display()
+    );
+    let script = repo_root()
+        .join("tests")
+        .join("python")
+        .join("kp_records.py");
+    let mut child = Command::new(&py)
+        .arg(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start python");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "kafka-python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn record_lines(recs: &[Rec]) -> String {
+    let mut s = String::new();
+    for r in recs {
+        s += &format!(
+            "R {} {} {} {}",
+            r.ts,
+            hex(r.key.as_deref()),
+            hex(r.value.as_deref()),
+            r.headers.len()
+        );
+        for (k, v) in &r.headers {
+            s += &format!(" {} {}", hex(Some(k.as_bytes())), hex(v.as_deref()));
+        }
+        s += "\n";
+    }
+    s
+}
+
+/// kafka-python builds; returns (records accepted, batch bytes).
+fn python_build(cmd: &str, recs: &[Rec]) -> (usize, Vec<u8>) {
+    let out = python(&format!("{cmd}\n{}", record_lines(recs)));
+    let mut lines = out.lines();
+    let accepted = lines
+        .next()
+        .unwrap()
+        .strip_prefix("ACCEPTED ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let batch = unhex(lines.next().unwrap().strip_prefix("BATCH ").unwrap()).unwrap();
+    (accepted, batch)
+}
+
+/// Parses a Python `R` line into (offset, record).
+fn parse_r(line: &str) -> (i64, Rec) {
+    let f: Vec<&str> = line.split(' ').collect();
+    assert_eq!(f[0], "R", "{line}");
+    let nh: usize = f[5].parse().unwrap();
+    let headers = (0..nh)
+        .map(|i| {
+            let k = String::from_utf8(unhex(f[6 + 2 * i]).unwrap()).unwrap();
+            (k, unhex(f[7 + 2 * i]))
+        })
+        .collect();
+    (
+        f[1].parse().unwrap(),
+        Rec {
+            ts: f[2].parse().unwrap(),
+            key: unhex(f[3]),
+            value: unhex(f[4]),
+            headers,
+        },
+    )
+}
+
+/// Reads one v2 batch with kproto: header fields and records.
+fn kproto_read(bytes: &[u8]) -> (kproto::records::BatchHeader, Vec<Rec>) {
+    let mut batches = Batches::new(bytes);
+    let b = batches.next().unwrap().unwrap();
+    assert!(batches.next().is_none() && batches.remainder().is_empty());
+    b.validate().unwrap();
+    let mut scratch = Vec::new();
+    let mut recs = Vec::new();
+    for (i, r) in b
+        .records(&mut scratch, DEFAULT_MAX_UNCOMPRESSED)
+        .unwrap()
+        .enumerate()
+    {
+        let r = r.unwrap();
+        assert_eq!(r.offset, b.base_offset() + i as i64);
+        recs.push(Rec {
+            ts: r.timestamp,
+            key: r.key.map(<[u8]>::to_vec),
+            value: r.value.map(<[u8]>::to_vec),
+            headers: r
+                .headers
+                .iter()
+                .map(|h| {
+                    (
+                        h.key_str().unwrap().to_string(),
+                        h.value.map(<[u8]>::to_vec),
+                    )
+                })
+                .collect(),
+        });
+    }
+    (kproto::records::BatchHeader::of(&b), recs)
+}
+
+fn our_build(cfg: BatchConfig, recs: &[Rec]) -> (usize, Vec<u8>) {
+    let mut b = BatchBuilder::new(cfg);
+    let mut n = 0;
+    for r in recs {
+        let h: Vec<(&str, Option<&[u8]>)> = r
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_deref()))
+            .collect();
+        if b.try_append(r.ts, r.key.as_deref(), r.value.as_deref(), &h)
+            .is_err()
+        {
+            break;
+        }
+        n += 1;
+    }
+    (n, b.finish().unwrap())
+}
+
+const CODECS: [Compression; 5] = [
+    Compression::None,
+    Compression::Gzip,
+    Compression::Snappy,
+    Compression::Lz4,
+    Compression::Zstd,
+];
+
+#[test]
+fn kafka_python_builds_kproto_reads() {
+    let mut rng = Rng(0x5eed_0001);
+    for codec in CODECS {
+        for round in 0..3 {
+            let recs = {
+                let n = 1 + rng.below(60) as usize;
+                random_records(&mut rng, n)
+            };
+            let (pid, epoch, seq) = if round == 1 {
+                (4242, 3, 17)
+            } else {
+                (-1, -1, -1)
+            };
+            let txn = round == 2;
+            let pid = if txn { 99 } else { pid };
+            let cmd = format!(
+                "build_v2 {} {pid} {epoch} {seq} {} 1000000",
+                codec.id(),
+                u8::from(txn)
+            );
+            let (n, bytes) = python_build(&cmd, &recs);
+            assert_eq!(n, recs.len());
+            let (h, got) = kproto_read(&bytes);
+            assert!(got == recs, "codec {codec} round {round}: records differ");
+            assert_eq!(
+                (h.producer_id, h.producer_epoch, h.base_sequence),
+                (pid, epoch, seq)
+            );
+            assert_eq!(h.attributes.is_transactional(), txn);
+            assert_eq!(h.last_offset_delta as usize, recs.len() - 1);
+            assert_eq!(h.base_timestamp, recs[0].ts);
+            assert_eq!(h.max_timestamp, recs.iter().map(|r| r.ts).max().unwrap());
+            // kafka-python sends uncompressed when compression does not pay.
+            let c = h.attributes.compression().unwrap();
+            assert!(c == codec || c == Compression::None, "{c} for {codec}");
+        }
+    }
+}
+
+#[test]
+fn kproto_builds_kafka_python_reads() {
+    let mut rng = Rng(0x5eed_0002);
+    for codec in CODECS {
+        for round in 0..3 {
+            let recs = {
+                let n = 1 + rng.below(60) as usize;
+                random_records(&mut rng, n)
+            };
+            let cfg = BatchConfig {
+                compression: codec,
+                base_offset: if round == 1 { 1000 } else { 0 },
+                producer_id: 7,
+                producer_epoch: 2,
+                base_sequence: 40,
+                transactional: round == 2,
+                write_limit: 1 << 20,
+                ..BatchConfig::default()
+            };
+            let (n, bytes) = our_build(cfg.clone(), &recs);
+            assert_eq!(n, recs.len());
+            let out = python(&format!("read {}\n", hex(Some(&bytes))));
+            let mut lines = out.lines();
+            let b: Vec<i64> = lines
+                .next()
+                .unwrap()
+                .split(' ')
+                .skip(1)
+                .map(|x| x.parse().unwrap())
+                .collect();
+            // base_offset length leader_epoch magic crc attributes lastOffsetDelta first max pid epoch seq count
+            assert_eq!(b[0], cfg.base_offset);
+            assert_eq!(b[1] as usize, bytes.len() - 12);
+            assert_eq!((b[2], b[3]), (-1, 2));
+            assert_eq!(b[5] & 7, i64::from(codec.id()));
+            assert_eq!(b[5] & 0x10 != 0, cfg.transactional);
+            assert_eq!(b[6] as usize, recs.len() - 1);
+            assert_eq!(b[7], recs[0].ts);
+            assert_eq!(b[8], recs.iter().map(|r| r.ts).max().unwrap());
+            assert_eq!(&b[9..], &[7, 2, 40, recs.len() as i64]);
+            for (i, r) in recs.iter().enumerate() {
+                let (off, got) = parse_r(lines.next().unwrap());
+                assert_eq!(off, cfg.base_offset + i as i64);
+                assert!(&got == r, "codec {codec} record {i} differs");
+            }
+            assert_eq!(lines.next().unwrap(), format!("END {}", bytes.len()));
+        }
+    }
+}
+
+#[test]
+fn uncompressed_bytes_are_identical_and_size_limits_agree() {
+    let mut rng = Rng(0x5eed_0003);
+    for round in 0..12 {
+        let recs = {
+            let n = 1 + rng.below(80) as usize;
+            random_records(&mut rng, n)
+        };
+        let limit = [100usize, 512, 2000, 16384][round % 4];
+        let (pid, epoch, seq, txn) = if round % 3 == 0 {
+            (55, 1, 3, round % 2 == 0)
+        } else {
+            (-1, -1, -1, false)
+        };
+        let cmd = format!("build_v2 0 {pid} {epoch} {seq} {} {limit}", u8::from(txn));
+        let (n_py, py) = python_build(&cmd, &recs);
+        let cfg = BatchConfig {
+            // kafka-python writes partitionLeaderEpoch 0 where Java writes -1; match it here.
+            partition_leader_epoch: 0,
+            producer_id: pid,
+            producer_epoch: epoch,
+            base_sequence: seq,
+            transactional: txn,
+            write_limit: limit,
+            ..BatchConfig::default()
+        };
+        let (n_us, us) = our_build(cfg, &recs);
+        assert_eq!(
+            n_us, n_py,
+            "round {round}: records accepted under batch.size {limit}"
+        );
+        assert!(us == py, "round {round}: bytes differ");
+    }
+}
+
+#[test]
+fn legacy_message_sets_from_kafka_python() {
+    let mut rng = Rng(0x5eed_0004);
+    for magic in [0i8, 1] {
+        for codec in &CODECS[..4] {
+            let recs: Vec<Rec> = {
+                let n = 1 + rng.below(20) as usize;
+                random_records(&mut rng, n)
+            }
+            .into_iter()
+            .map(|mut r| {
+                r.headers.clear();
+                r
+            })
+            .collect();
+            let (n, mut bytes) = python_build(
+                &format!("build_legacy {magic} {} 1000000", codec.id()),
+                &recs,
+            );
+            assert_eq!(n, recs.len());
+            if magic == 1 && *codec != Compression::None {
+                // kafka-python leaves the wrapper's offset 0; the broker (and Java's producer)
+                // set it to the last inner offset, which the relative inner offsets count back from.
+                bytes[..8].copy_from_slice(&(n as i64 - 1).to_be_bytes());
+            }
+            let mut got = Vec::new();
+            let mut scratch = Vec::new();
+            for e in Entries::new(&bytes) {
+                let Entry::Legacy(m) = e.unwrap() else {
+                    panic!("v2 entry in a legacy set")
+                };
+                m.validate().unwrap();
+                assert_eq!(m.magic, magic);
+                assert_eq!(m.compression().unwrap(), *codec);
+                for r in m.records(&mut scratch, DEFAULT_MAX_UNCOMPRESSED).unwrap() {
+                    got.push((
+                        r.offset,
+                        r.timestamp,
+                        r.key.map(<[u8]>::to_vec),
+                        r.value.map(<[u8]>::to_vec),
+                    ));
+                }
+            }
+            let want: Vec<_> = recs
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    (
+                        i as i64,
+                        (magic == 1).then_some(r.ts),
+                        r.key.clone(),
+                        r.value.clone(),
+                    )
+                })
+                .collect();
+            assert!(
+                got == want,
+                "magic {magic} codec {codec}: {} records read, {} written",
+                got.len(),
+                want.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn partial_trailing_batch_and_control_batches() {
+    let mut rng = Rng(0x5eed_0005);
+    let (_, a) = python_build("build_v2 0 -1 -1 -1 0 100000", &random_records(&mut rng, 5));
+    let (_, b) = python_build("build_v2 1 -1 -1 -1 0 100000", &random_records(&mut rng, 5));
+    let mut buf = a.clone();
+    buf.extend_from_slice(&b[..b.len() - 7]);
+    let mut it = Batches::new(&buf);
+    assert_eq!(it.next().unwrap().unwrap().as_bytes(), &a[..]);
+    assert!(it.next().is_none());
+    assert_eq!(it.remainder().len(), b.len() - 7);
+
+    let m =
+        control::end_transaction_marker_batch(false, 4, 77, 1, 500, 2, 1_700_000_000_000).unwrap();
+    let out = python(&format!("read {}\n", hex(Some(&m))));
+    let first: Vec<i64> = out
+        .lines()
+        .next()
+        .unwrap()
+        .split(' ')
+        .skip(1)
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert_eq!(first[0], 500);
+    assert_eq!(first[5] & 0x30, 0x30, "transactional and control");
+    assert_eq!(&first[9..], &[77, 1, -1, 1]);
+}
