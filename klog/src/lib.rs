@@ -1,3 +1,49 @@
-//! Kafka-format logs over an abstract storage (work in progress: see issue 4).
+//! Kafka-format partition logs over an abstract storage: segments (`.log`), sparse offset and
+//! time indexes (`.index`, `.timeindex`), roll, retention, flush policy, crash recovery and
+//! idempotent producer state, byte-compatible with Apache Kafka's own files.
+//!
+//! klog does no networking, reads no clock (every time is an argument, `now_ms`) and uses no
+//! OS randomness. It is `#![no_std]` + `alloc`; the `std` feature adds [`FsStorage`]. Batches
+//! are read and rewritten through kproto's zero-copy [`kproto::records::BatchView`]. The
+//! on-disk format and the invariants are stated in `docs/klog.md`.
+//!
+//! ```
+//! use klog::{Log, LogConfig, MemStorage};
+//! use kproto::records::{BatchBuilder, BatchConfig};
+//!
+//! let mut b = BatchBuilder::new(BatchConfig::default());
+//! b.try_append(1_700_000_000_000, Some(b"k"), Some(b"v"), &[]).unwrap();
+//! let mut batch = b.finish().unwrap();
+//!
+//! let storage = MemStorage::new();
+//! let (mut log, _report) = Log::open(storage.clone(), "orders", 0, LogConfig::default(), 0).unwrap();
+//! let info = log.append(&mut batch, 1_700_000_000_000).unwrap();
+//! assert_eq!((info.first_offset, info.last_offset), (0, 0));
+//! log.flush(1_700_000_000_000).unwrap();
+//! let data = log.read(0, 1 << 20).unwrap();
+//! assert_eq!(data.len(), batch.len());
+//! assert!(storage.paths().contains(&"orders-0/00000000000000000000.log".to_string()));
+//! ```
 #![no_std]
 extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+pub mod checkpoint;
+pub mod config;
+pub mod error;
+pub mod index;
+pub mod log;
+pub mod names;
+pub mod producer_state;
+mod scan;
+pub mod segment;
+pub mod storage;
+#[cfg(test)]
+mod testutil;
+
+pub use config::{LogConfig, TimestampType};
+pub use log::{AppendError, AppendInfo, ListOffsetsTimestamp, Log, LogError, RecoveryReport};
+#[cfg(feature = "std")]
+pub use storage::FsStorage;
+pub use storage::{FaultConfig, FaultyStorage, MemStorage, Storage};

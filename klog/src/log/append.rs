@@ -1,0 +1,393 @@
+//! Leader appends: validation, offset (and LogAppendTime) assignment, roll, index upkeep,
+//! producer state, flush policy.
+
+use super::{Log, LogError};
+use crate::config::TimestampType as TsType;
+use crate::producer_state::{BatchMetadata, ProducerStateError, SequenceCheck};
+use crate::segment::{BatchInfo, RollParams, SegmentError};
+use crate::storage::Storage;
+use alloc::vec::Vec;
+use kproto::records::{BatchView, Batches, RecordError, TimestampType, DEFAULT_MAX_UNCOMPRESSED};
+
+/// What an append did (Kafka's `LogAppendInfo`, the parts a produce response needs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendInfo {
+    /// Offset of the first record appended (or of the duplicate's first record).
+    pub first_offset: u64,
+    /// Offset of the last record appended.
+    pub last_offset: u64,
+    /// The append time written for LogAppendTime topics, else -1.
+    pub log_append_time: i64,
+    /// The log start offset after the append.
+    pub log_start_offset: u64,
+    /// The largest timestamp among the records.
+    pub max_timestamp: i64,
+    /// Number of records.
+    pub record_count: u64,
+    /// The batch duplicated one already in the log: nothing was written and the offsets
+    /// are the original ones.
+    pub duplicate: bool,
+}
+
+/// Why an append was refused or failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppendError {
+    /// A batch is malformed or its CRC is wrong (CORRUPT_MESSAGE).
+    #[error("corrupt batch at byte {position} of the request: {source}")]
+    Corrupt {
+        /// Where the batch starts in the appended bytes.
+        position: usize,
+        /// What is wrong.
+        source: RecordError,
+    },
+    /// A batch is larger than `max.message.bytes` (MESSAGE_TOO_LARGE).
+    #[error("batch at byte {position} is {size} bytes, more than max.message.bytes {max}")]
+    TooLarge {
+        /// Where the batch starts.
+        position: usize,
+        /// Its size.
+        size: usize,
+        /// The limit.
+        max: u32,
+    },
+    /// A batch breaks a rule Kafka enforces (INVALID_RECORD).
+    #[error("invalid batch at byte {position}: {what}")]
+    InvalidRecord {
+        /// Where the batch starts.
+        position: usize,
+        /// The rule.
+        what: &'static str,
+    },
+    /// A record's timestamp is too far from the append time (INVALID_TIMESTAMP).
+    #[error("record at offset delta {offset_delta} of the batch at byte {position} has timestamp {timestamp}, outside {min}..={max}")]
+    InvalidTimestamp {
+        /// Where the batch starts.
+        position: usize,
+        /// The record's offset delta.
+        offset_delta: i32,
+        /// Its timestamp.
+        timestamp: i64,
+        /// The earliest accepted.
+        min: i64,
+        /// The latest accepted.
+        max: i64,
+    },
+    /// The idempotent producer state refuses a batch.
+    #[error(transparent)]
+    Producer(#[from] ProducerStateError),
+    /// The log failed (storage error, or failed earlier).
+    #[error(transparent)]
+    Log(#[from] LogError),
+}
+
+impl AppendError {
+    /// Kafka's error code for it.
+    pub fn error_code(&self) -> i16 {
+        match self {
+            AppendError::Corrupt { .. } => 2,
+            AppendError::TooLarge { .. } => 10,
+            AppendError::InvalidRecord { .. } => 87,
+            AppendError::InvalidTimestamp { .. } => 32,
+            AppendError::Producer(e) => e.error_code(),
+            AppendError::Log(e) => e.error_code(),
+        }
+    }
+}
+
+impl From<SegmentError> for AppendError {
+    fn from(e: SegmentError) -> Self {
+        AppendError::Log(LogError::Segment(e))
+    }
+}
+
+/// One validated batch of the request.
+struct Checked {
+    position: usize,
+    size: usize,
+    records: u64,
+    max_timestamp: i64,
+    /// The max timestamp field must be rewritten (CreateTime, producer's value wrong).
+    fix_max_timestamp: bool,
+    producer: Option<(i64, i16, i32, i32)>,
+}
+
+impl<S: Storage> Log<S> {
+    /// Appends the batches in `records` as the leader (Kafka's `appendAsLeader`): validates
+    /// every batch (header, size, CRC, magic 2, not control, record offsets and timestamps,
+    /// producer sequence), then rewrites them in place (base offsets from the log end offset,
+    /// the leader epoch, LogAppendTime and the CRC when needed), rolls if needed, writes them
+    /// and maintains the indexes. A duplicate idempotent batch is answered with its original
+    /// offsets and not written. `now_ms` is the append time.
+    pub fn append(&mut self, records: &mut [u8], now_ms: i64) -> Result<AppendInfo, AppendError> {
+        self.check_failed()?;
+        let checked = match self.validate(records, now_ms)? {
+            Ok(c) => c,
+            Err(dup) => {
+                return Ok(AppendInfo {
+                    first_offset: dup.first_offset(),
+                    last_offset: dup.last_offset,
+                    log_append_time: -1,
+                    log_start_offset: self.log_start_offset,
+                    max_timestamp: dup.timestamp,
+                    record_count: u64::from(dup.offset_delta as u32) + 1,
+                    duplicate: true,
+                })
+            }
+        };
+        // assign offsets (and LogAppendTime) in place
+        let first_offset = self.log_end_offset;
+        let mut next = first_offset;
+        let append_time = self.cfg.message_timestamp_type == TsType::LogAppendTime;
+        let mut infos = Vec::with_capacity(checked.len());
+        let mut max_timestamp = -1i64;
+        let mut record_count = 0u64;
+        for c in &checked {
+            let mut view = BatchView::new_checked(&mut records[c.position..c.position + c.size])
+                .map_err(|source| AppendError::Corrupt {
+                    position: c.position,
+                    source,
+                })?;
+            view.set_base_offset(next as i64);
+            view.set_partition_leader_epoch(self.leader_epoch);
+            let ts = if append_time {
+                view.set_log_append_time(now_ms);
+                now_ms
+            } else {
+                if c.fix_max_timestamp {
+                    view.set_max_timestamp(c.max_timestamp);
+                    view.fill_crc();
+                }
+                c.max_timestamp
+            };
+            let last = next + c.records - 1;
+            infos.push(BatchInfo {
+                last_offset: last,
+                max_timestamp: ts,
+                size: c.size as u32,
+            });
+            max_timestamp = max_timestamp.max(ts);
+            record_count += c.records;
+            next = last + 1;
+        }
+        let last_offset = next - 1;
+        let r = self.write_batches(records, &infos, max_timestamp, last_offset, now_ms);
+        if let Err(e) = r {
+            self.fail(&e);
+            return Err(e.into());
+        }
+        for (c, info) in checked.iter().zip(&infos) {
+            if let Some((pid, epoch, _first, last_seq)) = c.producer {
+                self.producers.update(
+                    pid,
+                    epoch,
+                    last_seq,
+                    info.last_offset,
+                    (c.records - 1) as i32,
+                    info.max_timestamp,
+                );
+            }
+        }
+        self.producers.set_map_end_offset(next);
+        let unflushed = self.log_end_offset - self.recovery_point;
+        if unflushed >= self.cfg.flush_messages as u64 {
+            self.flush(now_ms)?;
+        }
+        Ok(AppendInfo {
+            first_offset,
+            last_offset,
+            log_append_time: if append_time { now_ms } else { -1 },
+            log_start_offset: self.log_start_offset,
+            max_timestamp,
+            record_count,
+            duplicate: false,
+        })
+    }
+
+    fn write_batches(
+        &mut self,
+        records: &[u8],
+        infos: &[BatchInfo],
+        max_timestamp: i64,
+        last_offset: u64,
+        now_ms: i64,
+    ) -> Result<(), LogError> {
+        let size = u32::try_from(records.len()).unwrap_or(u32::MAX);
+        let params = RollParams {
+            segment_bytes: self.cfg.segment_bytes,
+            segment_ms: self.cfg.segment_ms,
+            jitter_ms: self.cfg.segment_jitter_ms,
+            messages_size: size,
+            max_timestamp,
+            max_offset: last_offset,
+            now_ms,
+        };
+        let roll = self.active().should_roll(&params);
+        if roll {
+            self.roll_inner(now_ms)?;
+        }
+        let st = &mut self.st;
+        let seg = self
+            .segments
+            .values_mut()
+            .next_back()
+            .expect("a log always has a segment");
+        seg.append(st, records, infos)?;
+        self.log_end_offset = last_offset + 1;
+        Ok(())
+    }
+
+    /// Validates every batch; `Ok(Err(dup))` when the request is a duplicate.
+    fn validate(
+        &self,
+        records: &[u8],
+        now_ms: i64,
+    ) -> Result<Result<Vec<Checked>, BatchMetadata>, AppendError> {
+        let mut out = Vec::new();
+        let mut walk = Batches::new(records);
+        let mut scratch = Vec::new();
+        let min_ts = now_ms.saturating_sub(self.cfg.message_timestamp_before_max_ms);
+        let max_ts = now_ms.saturating_add(self.cfg.message_timestamp_after_max_ms);
+        let check_ts = self.cfg.message_timestamp_type == TsType::CreateTime;
+        for item in walk.by_ref() {
+            let b = item.map_err(|source| AppendError::Corrupt {
+                position: source_position(&source),
+                source,
+            })?;
+            let position = b.position();
+            b.validate()
+                .map_err(|source| AppendError::Corrupt { position, source })?;
+            if b.size() > self.cfg.max_message_bytes as usize {
+                return Err(AppendError::TooLarge {
+                    position,
+                    size: b.size(),
+                    max: self.cfg.max_message_bytes,
+                });
+            }
+            let invalid = |what| Err(AppendError::InvalidRecord { position, what });
+            if b.is_control() {
+                return invalid("control batches cannot be produced");
+            }
+            if i64::from(b.record_count()) != i64::from(b.last_offset_delta()) + 1 {
+                return invalid("record count does not match lastOffsetDelta + 1");
+            }
+            if check_ts && b.timestamp_type() == TimestampType::LogAppendTime {
+                return invalid("LogAppendTime batch for a CreateTime topic");
+            }
+            // records: consecutive offset deltas, timestamps in bounds, the true max timestamp
+            let mut true_max = -1i64;
+            let codec_ok = b.compression().map(|c| c.is_enabled()).unwrap_or(false);
+            if codec_ok {
+                let recs = b
+                    .records(&mut scratch, DEFAULT_MAX_UNCOMPRESSED)
+                    .map_err(|source| AppendError::Corrupt { position, source })?;
+                let mut n = 0i32;
+                for r in recs {
+                    let r = r.map_err(|source| AppendError::Corrupt { position, source })?;
+                    if r.offset_delta != n {
+                        return invalid("record offset deltas are not 0, 1, 2, ...");
+                    }
+                    if check_ts && (r.timestamp < min_ts || r.timestamp > max_ts) {
+                        return Err(AppendError::InvalidTimestamp {
+                            position,
+                            offset_delta: r.offset_delta,
+                            timestamp: r.timestamp,
+                            min: min_ts,
+                            max: max_ts,
+                        });
+                    }
+                    true_max = true_max.max(r.timestamp);
+                    n += 1;
+                }
+                if n != b.record_count() {
+                    return invalid("fewer records than the record count");
+                }
+            } else {
+                // a codec this build lacks: checked at the batch level only
+                true_max = b.max_timestamp();
+                if check_ts && (true_max > max_ts || b.base_timestamp() < min_ts) {
+                    return Err(AppendError::InvalidTimestamp {
+                        position,
+                        offset_delta: 0,
+                        timestamp: true_max,
+                        min: min_ts,
+                        max: max_ts,
+                    });
+                }
+            }
+            let producer = if b.producer_id() >= 0 {
+                if b.base_sequence() < 0 {
+                    return invalid("idempotent batch without a base sequence");
+                }
+                let (pid, epoch, first, last) = (
+                    b.producer_id(),
+                    b.producer_epoch(),
+                    b.base_sequence(),
+                    b.last_sequence(),
+                );
+                // earlier batches of the same producer in this request come first
+                let prev = out
+                    .iter()
+                    .rev()
+                    .find_map(|c: &Checked| c.producer.filter(|p| p.0 == pid));
+                match prev {
+                    Some((_, pe, _, plast)) => {
+                        let next_ok =
+                            first == plast.wrapping_add(1) || (plast == i32::MAX && first == 0);
+                        if pe != epoch || !next_ok {
+                            return Err(ProducerStateError::OutOfOrderSequence {
+                                producer_id: pid,
+                                epoch,
+                                first_seq: first,
+                                last_seq: plast,
+                            }
+                            .into());
+                        }
+                    }
+                    None => match self.producers.check(pid, epoch, first, last)? {
+                        SequenceCheck::Duplicate(d) => return Ok(Err(d)),
+                        SequenceCheck::Append => {}
+                    },
+                }
+                Some((pid, epoch, first, last))
+            } else {
+                None
+            };
+            out.push(Checked {
+                position,
+                size: b.size(),
+                records: u64::from(b.record_count() as u32),
+                max_timestamp: true_max,
+                fix_max_timestamp: check_ts && true_max != b.max_timestamp(),
+                producer,
+            });
+        }
+        if !walk.remainder().is_empty() {
+            return Err(AppendError::Corrupt {
+                position: walk.position(),
+                source: RecordError::Truncated {
+                    offset: walk.position(),
+                    expected: "a whole batch (the request ends inside one)",
+                },
+            });
+        }
+        if out.is_empty() {
+            return Err(AppendError::InvalidRecord {
+                position: 0,
+                what: "no batches to append",
+            });
+        }
+        Ok(Ok(out))
+    }
+}
+
+fn source_position(e: &RecordError) -> usize {
+    match e {
+        RecordError::Truncated { offset, .. }
+        | RecordError::BadSize { offset, .. }
+        | RecordError::UnsupportedMagic { offset, .. }
+        | RecordError::CrcMismatch { offset, .. }
+        | RecordError::Invalid { offset, .. } => *offset,
+        _ => 0,
+    }
+}

@@ -1,0 +1,427 @@
+//! A partition's log (Kafka's `UnifiedLog` + `LocalLog` + `LogLoader`): segments, leader
+//! appends, reads, timestamp lookups, roll, retention, flush and recovery.
+
+mod append;
+#[cfg(test)]
+mod crash_tests;
+mod open;
+mod read;
+#[cfg(test)]
+mod tests;
+
+pub use append::{AppendError, AppendInfo};
+pub use open::RecoveryReport;
+pub use read::ListOffsetsTimestamp;
+
+use crate::checkpoint;
+use crate::config::LogConfig;
+use crate::error::StorageError;
+use crate::names::{self, RECOVERY_POINT_CHECKPOINT};
+use crate::producer_state::ProducerStateManager;
+use crate::segment::{LogSegment, SegmentError};
+use crate::storage::Storage;
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+
+/// A log operation other than an append failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogError {
+    /// The storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A segment failed.
+    #[error(transparent)]
+    Segment(#[from] SegmentError),
+    /// The recovery point checkpoint is unreadable.
+    #[error(transparent)]
+    Checkpoint(#[from] checkpoint::CheckpointError),
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// An offset outside `log start offset..=log end offset` was asked for (OFFSET_OUT_OF_RANGE).
+    #[error("offset {offset} is outside {log_start_offset}..={log_end_offset}")]
+    OffsetOutOfRange {
+        /// The offset asked for.
+        offset: u64,
+        /// The log start offset.
+        log_start_offset: u64,
+        /// The log end offset.
+        log_end_offset: u64,
+    },
+    /// An earlier storage failure left the log unusable; reopen it to recover.
+    #[error("log {dir} failed earlier ({cause}); reopen it to recover")]
+    Failed {
+        /// The partition directory.
+        dir: String,
+        /// The first failure.
+        cause: String,
+    },
+}
+
+impl LogError {
+    /// Kafka's error code for it.
+    pub fn error_code(&self) -> i16 {
+        match self {
+            LogError::OffsetOutOfRange { .. } => 1,
+            _ => 56, // KAFKA_STORAGE_ERROR
+        }
+    }
+}
+
+/// One partition's log on a [`Storage`] whose root is a Kafka log directory (`log.dirs`):
+/// the partition lives in `topic-partition/`, the recovery point in the root's
+/// `recovery-point-offset-checkpoint`.
+#[derive(Debug)]
+pub struct Log<S: Storage> {
+    st: S,
+    topic: String,
+    partition: i32,
+    dir: String,
+    cfg: LogConfig,
+    segments: BTreeMap<u64, LogSegment<S::File>>,
+    log_start_offset: u64,
+    log_end_offset: u64,
+    recovery_point: u64,
+    last_flush_ms: i64,
+    leader_epoch: i32,
+    producers: ProducerStateManager,
+    /// Files were created or removed since the directory was last synced.
+    dir_dirty: bool,
+    failed: Option<String>,
+}
+
+impl<S: Storage> Log<S> {
+    /// The partition directory (`topic-partition`).
+    pub fn dir(&self) -> &str {
+        &self.dir
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &LogConfig {
+        &self.cfg
+    }
+
+    /// The first offset still in the log.
+    pub fn log_start_offset(&self) -> u64 {
+        self.log_start_offset
+    }
+
+    /// The offset the next record will get.
+    pub fn log_end_offset(&self) -> u64 {
+        self.log_end_offset
+    }
+
+    /// Every offset below it is durable (synced).
+    pub fn recovery_point(&self) -> u64 {
+        self.recovery_point
+    }
+
+    /// Sum of the segments' sizes.
+    pub fn size(&self) -> u64 {
+        self.segments.values().map(|s| u64::from(s.size())).sum()
+    }
+
+    /// The segments, by base offset.
+    pub fn segments(&self) -> impl Iterator<Item = &LogSegment<S::File>> {
+        self.segments.values()
+    }
+
+    /// Number of segments.
+    pub fn segment_count(&self) -> usize {
+        self.segments.len()
+    }
+
+    /// The producer state.
+    pub fn producer_state(&self) -> &ProducerStateManager {
+        &self.producers
+    }
+
+    /// The partition leader epoch stamped on appended batches.
+    pub fn leader_epoch(&self) -> i32 {
+        self.leader_epoch
+    }
+
+    /// Sets the partition leader epoch stamped on appended batches.
+    pub fn set_leader_epoch(&mut self, epoch: i32) {
+        self.leader_epoch = epoch;
+    }
+
+    /// The storage.
+    pub fn storage(&self) -> &S {
+        &self.st
+    }
+
+    /// Whether an earlier storage failure made the log unusable.
+    pub fn is_failed(&self) -> bool {
+        self.failed.is_some()
+    }
+
+    fn check_failed(&self) -> Result<(), LogError> {
+        match &self.failed {
+            Some(cause) => Err(LogError::Failed {
+                dir: self.dir.clone(),
+                cause: cause.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Records a storage failure: from now on the log refuses work (as Kafka takes the log
+    /// directory offline) until it is reopened.
+    fn fail<E: core::fmt::Display>(&mut self, e: &E) {
+        if self.failed.is_none() {
+            self.failed = Some(e.to_string());
+        }
+    }
+
+    fn active(&mut self) -> &mut LogSegment<S::File> {
+        self.segments
+            .values_mut()
+            .next_back()
+            .expect("a log always has a segment")
+    }
+
+    /// Syncs every segment holding offsets below `upto` and not yet synced, the directory
+    /// when files came or went, then moves the recovery point to `upto` and checkpoints it.
+    pub fn flush_upto(&mut self, upto: u64, now_ms: i64) -> Result<(), LogError> {
+        self.check_failed()?;
+        let r = self.flush_inner(upto, now_ms);
+        if let Err(e) = &r {
+            self.fail(e);
+        }
+        r
+    }
+
+    fn flush_inner(&mut self, upto: u64, now_ms: i64) -> Result<(), LogError> {
+        let upto = upto.min(self.log_end_offset);
+        if upto <= self.recovery_point && !self.dir_dirty {
+            return Ok(());
+        }
+        let from = self.recovery_point;
+        let st = &mut self.st;
+        for (_, seg) in self.segments.range_mut(..upto.max(1)).rev() {
+            if seg.next_offset() <= from && seg.size() > 0 {
+                break;
+            }
+            seg.flush(st)?;
+        }
+        if self.dir_dirty {
+            self.st.sync_dir(&self.dir)?;
+            self.dir_dirty = false;
+        }
+        if upto > self.recovery_point {
+            self.recovery_point = upto;
+            self.write_checkpoint()?;
+        }
+        self.last_flush_ms = now_ms;
+        Ok(())
+    }
+
+    /// Syncs everything (Kafka's `flush()`): the recovery point becomes the log end offset.
+    pub fn flush(&mut self, now_ms: i64) -> Result<(), LogError> {
+        let leo = self.log_end_offset;
+        self.flush_upto(leo, now_ms)
+    }
+
+    /// The time-based flush policy (`flush.ms`): flushes when the last flush is older.
+    pub fn maybe_flush(&mut self, now_ms: i64) -> Result<bool, LogError> {
+        if self.log_end_offset > self.recovery_point
+            && now_ms.saturating_sub(self.last_flush_ms) >= self.cfg.flush_ms
+        {
+            self.flush(now_ms)?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn write_checkpoint(&mut self) -> Result<(), LogError> {
+        checkpoint::update(
+            &mut self.st,
+            "",
+            RECOVERY_POINT_CHECKPOINT,
+            &self.topic,
+            self.partition,
+            self.recovery_point,
+        )?;
+        Ok(())
+    }
+
+    /// Rolls: the active segment becomes inactive (roll-time time index entry, indexes
+    /// trimmed), a new segment starts at the log end offset, the producer state is
+    /// snapshotted there, and everything below it is flushed.
+    pub fn roll(&mut self, now_ms: i64) -> Result<(), LogError> {
+        self.check_failed()?;
+        let r = self.roll_inner(now_ms);
+        if let Err(e) = &r {
+            self.fail(e);
+        }
+        r
+    }
+
+    fn roll_inner(&mut self, now_ms: i64) -> Result<(), LogError> {
+        let new_base = self.log_end_offset;
+        if self.active().base_offset() == new_base && self.active().size() == 0 {
+            // nothing to roll away from: recreate the empty active segment in place
+            let seg = self.segments.remove(&new_base).expect("active segment");
+            seg.delete(&mut self.st)?;
+        } else {
+            let st = &mut self.st;
+            self.segments
+                .values_mut()
+                .next_back()
+                .expect("a log always has a segment")
+                .on_become_inactive(st)?;
+        }
+        let seg = LogSegment::create(
+            &mut self.st,
+            &self.dir,
+            new_base,
+            self.cfg.index_interval_bytes,
+            self.cfg.segment_index_bytes,
+            now_ms,
+        )?;
+        self.segments.insert(new_base, seg);
+        self.dir_dirty = true;
+        self.take_producer_snapshot()?;
+        self.flush_inner(new_base, now_ms)?;
+        Ok(())
+    }
+
+    /// Writes the producer state as `<log end offset>.snapshot` (tmp, sync, rename) and
+    /// removes all but the two newest snapshots.
+    fn take_producer_snapshot(&mut self) -> Result<(), LogError> {
+        let offset = self.log_end_offset;
+        let path = names::segment_file(&self.dir, offset, names::SNAPSHOT_SUFFIX);
+        let tmp = alloc::format!("{path}{}", names::TMP_SUFFIX);
+        let bytes = self.producers.encode_snapshot();
+        let mut f = self.st.open(&tmp, true)?;
+        self.st.set_len(&mut f, 0)?;
+        self.st.write_at(&mut f, 0, &bytes)?;
+        self.st.sync(&mut f)?;
+        self.st.rename(&tmp, &path)?;
+        self.dir_dirty = true;
+        let mut snaps: alloc::vec::Vec<u64> = self
+            .st
+            .list(&self.dir)?
+            .iter()
+            .filter_map(|n| match names::parse_file_name(n) {
+                Some((o, names::FileKind::Snapshot)) => Some(o),
+                _ => None,
+            })
+            .collect();
+        snaps.sort_unstable();
+        let keep_from = snaps.len().saturating_sub(2);
+        for o in &snaps[..keep_from] {
+            self.st
+                .remove(&names::segment_file(&self.dir, *o, names::SNAPSHOT_SUFFIX))?;
+        }
+        Ok(())
+    }
+
+    /// A clean close: the active segment's roll-time time index entry and trimmed indexes,
+    /// a producer snapshot, everything flushed. Returns the storage.
+    pub fn close(mut self, now_ms: i64) -> Result<S, LogError> {
+        self.check_failed()?;
+        let st = &mut self.st;
+        if let Some(seg) = self.segments.values_mut().next_back() {
+            seg.on_become_inactive(st)?;
+        }
+        self.take_producer_snapshot()?;
+        let leo = self.log_end_offset;
+        self.flush_inner(leo, now_ms)?;
+        // flush_inner only syncs segments holding unsynced offsets; the trim is new
+        let st = &mut self.st;
+        if let Some(seg) = self.segments.values_mut().next_back() {
+            seg.flush(st)?;
+        }
+        Ok(self.st)
+    }
+
+    /// Gives the storage back without flushing (what a crash leaves is up to the storage).
+    pub fn into_storage(self) -> S {
+        self.st
+    }
+
+    /// Deletes whole segments beyond `retention.ms` (newest timestamp older than
+    /// `now - retention.ms`) and `retention.bytes` (oldest first while the log stays at or
+    /// above the limit without them), moving the log start offset. When every segment goes,
+    /// a new empty one is rolled first. Returns how many segments were deleted.
+    pub fn delete_old_segments(&mut self, now_ms: i64) -> Result<usize, LogError> {
+        self.check_failed()?;
+        let r = self.delete_old_inner(now_ms);
+        if let Err(e) = &r {
+            self.fail(e);
+        }
+        r
+    }
+
+    fn delete_old_inner(&mut self, now_ms: i64) -> Result<usize, LogError> {
+        let mut doomed = 0usize;
+        let bases: alloc::vec::Vec<u64> = self.segments.keys().copied().collect();
+        let last_base = *bases.last().expect("a log always has a segment");
+        let mut size_over = if self.cfg.retention_bytes >= 0 {
+            self.size() as i64 - self.cfg.retention_bytes
+        } else {
+            i64::MIN
+        };
+        for b in &bases {
+            let seg = &self.segments[b];
+            if *b == last_base && seg.size() == 0 {
+                break;
+            }
+            let by_time = self.cfg.retention_ms >= 0
+                && now_ms.saturating_sub(seg.largest_timestamp()) > self.cfg.retention_ms;
+            let by_size = size_over != i64::MIN && size_over - i64::from(seg.size()) >= 0;
+            if !(by_time || by_size) {
+                break;
+            }
+            if by_size {
+                size_over -= i64::from(seg.size());
+            }
+            doomed += 1;
+        }
+        if doomed == 0 {
+            return Ok(0);
+        }
+        if doomed == bases.len() {
+            self.roll_inner(now_ms)?;
+        }
+        for b in &bases[..doomed] {
+            let seg = self.segments.remove(b).expect("listed segment");
+            seg.delete(&mut self.st)?;
+        }
+        self.dir_dirty = true;
+        self.log_start_offset = *self.segments.keys().next().expect("a segment is left");
+        let start = self.log_start_offset;
+        let pids: alloc::vec::Vec<i64> = self
+            .producers
+            .producers()
+            .iter()
+            .filter(|(_, e)| e.batches.back().is_none_or(|b| b.last_offset < start))
+            .map(|(p, _)| *p)
+            .collect();
+        if !pids.is_empty() {
+            let mut kept = ProducerStateManager::new();
+            for (pid, e) in self.producers.producers() {
+                if !pids.contains(pid) {
+                    for b in &e.batches {
+                        kept.update(
+                            *pid,
+                            e.epoch,
+                            b.last_seq,
+                            b.last_offset,
+                            b.offset_delta,
+                            b.timestamp,
+                        );
+                    }
+                }
+            }
+            kept.set_map_end_offset(self.producers.map_end_offset());
+            self.producers = kept;
+        }
+        self.st.sync_dir(&self.dir)?;
+        self.dir_dirty = false;
+        Ok(doomed)
+    }
+}
