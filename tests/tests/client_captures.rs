@@ -190,6 +190,19 @@ fn check(client: &str, captured: &[Captured]) {
             );
         }
     }
+    // KPP_SAVE_CAPTURES=DIR keeps the frames (how tests/fixtures/captures was made).
+    if let Some(dir) = std::env::var_os("KPP_SAVE_CAPTURES") {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (i, c) in captured.iter().enumerate() {
+            let name = ApiKey::from_i16(c.key).map_or("unknown", |k| k.name());
+            std::fs::write(
+                dir.join(format!("{client}-{i}-{name}-v{}.bin", c.version)),
+                &c.frame,
+            )
+            .unwrap();
+        }
+    }
     let keys: Vec<i16> = captured.iter().map(|c| c.key).collect();
     assert!(
         keys.contains(&ApiKey::ApiVersions.key()),
