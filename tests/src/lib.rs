@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod kafka;
+
 /// The cache directory `.ci/install` installs into (`$KPP_CACHE`, default `~/.cache/kpp`).
 pub fn cache_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("KPP_CACHE") {
