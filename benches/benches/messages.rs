@@ -12,7 +12,7 @@
 //! `cargo bench -p kbench --bench messages`; the ratios are printed at the end.
 
 use bytes::{Bytes, BytesMut};
-use criterion::{black_box, criterion_group, BenchmarkId, Criterion, Throughput};
+use criterion::{black_box, BenchmarkId, Criterion, Throughput};
 use kafka_protocol::messages as kp;
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 use kproto::messages::metadata::response::{
@@ -427,11 +427,10 @@ fn bench(c: &mut Criterion) {
     pair(c, GROUPS[1], &ours, &theirs, PRODUCE_VERSION);
 }
 
-criterion_group!(benches, bench);
-
 fn main() {
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
     report();
 }
 

@@ -10,7 +10,7 @@
 //! `cargo bench -p kbench --bench records`; the ratios are printed at the end.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use criterion::{black_box, criterion_group, BenchmarkId, Criterion, Throughput};
+use criterion::{black_box, BenchmarkId, Criterion, Throughput};
 use kafka_protocol::records as kp;
 use kproto::records::{codec, crc::crc32c, BatchBuilder, BatchConfig, Batches, Compression};
 use std::time::Duration;
@@ -95,7 +95,9 @@ fn kp_records(recs: &[Input]) -> Vec<kp::Record> {
             producer_epoch: -1,
             timestamp_type: kp::TimestampType::Creation,
             offset: i as i64,
-            sequence: -1,
+            // No producer: base sequence -1. kafka-protocol starts a new batch whenever
+            // offset - sequence changes, so the sequence has to advance with the offset.
+            sequence: i as i32 - 1,
             timestamp: r.ts,
             key: Some(Bytes::copy_from_slice(&r.key)),
             value: Some(Bytes::copy_from_slice(&r.value)),
@@ -168,8 +170,29 @@ fn bench(c: &mut Criterion) {
             kp_encode(&kp_recs, kc, &mut kb);
             let kp_batch = kb.clone().freeze();
             let mut scratch = Vec::new();
-            // Both read each other's batches: the comparison is of equal work.
-            assert_eq!(kproto_decode(&kp_batch, &mut scratch), kp_decode(&batch));
+            // Each side reads its own batch and the other's, and finds every key and value byte:
+            // the comparison is of equal work.
+            let payload: usize = recs.iter().map(|r| r.key.len() + r.value.len()).sum();
+            let ours_bytes = Bytes::from(batch.clone());
+            for (who, n) in [
+                ("kproto reads kproto", kproto_decode(&batch, &mut scratch)),
+                (
+                    "kproto reads kafka-protocol",
+                    kproto_decode(&kp_batch, &mut scratch),
+                ),
+                ("kafka-protocol reads kproto", kp_decode(&ours_bytes)),
+                ("kafka-protocol reads kafka-protocol", kp_decode(&kp_batch)),
+            ] {
+                assert_eq!(n, payload, "{who}: {compression}, {size} B records");
+            }
+            if compression == Compression::None {
+                assert!(batch == kp_batch, "uncompressed batches differ at {size} B");
+            }
+            eprintln!(
+                "{size} B {compression}: kproto batch {} bytes, kafka-protocol batch {} bytes",
+                batch.len(),
+                kp_batch.len()
+            );
 
             let mut g = c.benchmark_group(format!("records/{size}B/{compression}"));
             g.throughput(Throughput::Bytes(uncompressed as u64));
@@ -210,11 +233,10 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
-
 fn main() {
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
     report();
 }
 
