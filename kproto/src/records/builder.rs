@@ -11,7 +11,7 @@ use super::{
     NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, NO_TIMESTAMP,
     RECORD_BATCH_OVERHEAD,
 };
-use crate::wire::{len_varint, len_varlong, put_varint, put_varlong};
+use crate::wire::{len_varint, len_varlong};
 use alloc::vec::Vec;
 
 /// Kafka's `MemoryRecordsBuilder.COMPRESSION_RATE_ESTIMATION_FACTOR`.
@@ -109,12 +109,57 @@ fn body_len(offset_delta: i32, timestamp_delta: i64, kvh: usize) -> Result<i32, 
     })
 }
 
-fn put_nullable(buf: &mut Vec<u8>, v: Option<&[u8]>) {
-    match v {
-        None => put_varint(buf, -1),
-        Some(v) => {
-            put_varint(buf, v.len() as i32);
-            buf.extend_from_slice(v);
+/// The varints of one record's framing, gathered on the stack and copied into the batch in one
+/// `extend_from_slice` (a push per byte costs a capacity check per byte).
+struct Framing {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl Framing {
+    fn new() -> Self {
+        Framing {
+            buf: [0; 32],
+            len: 0,
+        }
+    }
+
+    /// Writes an unsigned varint (at most 10 bytes; callers write at most 26 between flushes).
+    #[inline(always)]
+    fn uvar(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.buf[self.len] = (v as u8) | 0x80;
+            self.len += 1;
+            v >>= 7;
+        }
+        self.buf[self.len] = v as u8;
+        self.len += 1;
+    }
+
+    #[inline(always)]
+    fn byte(&mut self, b: u8) {
+        self.buf[self.len] = b;
+        self.len += 1;
+    }
+
+    #[inline(always)]
+    fn varint(&mut self, v: i32) {
+        self.uvar(u64::from(((v << 1) ^ (v >> 31)) as u32));
+    }
+
+    #[inline(always)]
+    fn varlong(&mut self, v: i64) {
+        self.uvar(((v << 1) ^ (v >> 63)) as u64);
+    }
+
+    /// A varint length (-1 for null), then flushes the framing and the bytes into `out`.
+    #[inline(always)]
+    fn nullable_then_flush(&mut self, out: &mut Vec<u8>, v: Option<&[u8]>) {
+        self.varint(v.map_or(-1, |v| v.len() as i32));
+        out.extend_from_slice(&self.buf[..self.len]);
+        self.len = 0;
+        if let Some(v) = v {
+            out.extend_from_slice(v);
         }
     }
 }
@@ -133,17 +178,20 @@ pub(crate) fn put_record<'h, I>(
 ) where
     I: ExactSizeIterator<Item = (&'h [u8], Option<&'h [u8]>)>,
 {
-    put_varint(buf, body);
-    buf.push(attributes as u8);
-    put_varlong(buf, timestamp_delta);
-    put_varint(buf, offset_delta);
-    put_nullable(buf, key);
-    put_nullable(buf, value);
-    put_varint(buf, headers.len() as i32);
+    let mut f = Framing::new();
+    // At most 5 + 1 + 10 + 5 + 5 bytes before the first flush.
+    f.varint(body);
+    f.byte(attributes as u8);
+    f.varlong(timestamp_delta);
+    f.varint(offset_delta);
+    f.nullable_then_flush(buf, key);
+    f.nullable_then_flush(buf, value);
+    f.varint(headers.len() as i32);
     for (k, v) in headers {
-        put_nullable(buf, Some(k));
-        put_nullable(buf, v);
+        f.nullable_then_flush(buf, Some(k));
+        f.nullable_then_flush(buf, v);
     }
+    buf.extend_from_slice(&f.buf[..f.len]);
 }
 
 /// Fills the 61-byte header at the start of `batch` (the whole batch, records included) and

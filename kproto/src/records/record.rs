@@ -15,6 +15,14 @@ pub(crate) fn read_varint(
     pos: &mut usize,
     what: &'static str,
 ) -> Result<i32, (usize, &'static str)> {
+    // One byte is the common case (small lengths and deltas).
+    if let Some(&b) = data.get(*pos) {
+        if b < 0x80 {
+            *pos += 1;
+            let u = u32::from(b);
+            return Ok(((u >> 1) as i32) ^ -((u & 1) as i32));
+        }
+    }
     let rest = data.get(*pos..).unwrap_or_default();
     match p_varint(rest) {
         Ok((r, v)) => {
@@ -32,6 +40,13 @@ pub(crate) fn read_varlong(
     pos: &mut usize,
     what: &'static str,
 ) -> Result<i64, (usize, &'static str)> {
+    if let Some(&b) = data.get(*pos) {
+        if b < 0x80 {
+            *pos += 1;
+            let u = u64::from(b);
+            return Ok(((u >> 1) as i64) ^ -((u & 1) as i64));
+        }
+    }
     let rest = data.get(*pos..).unwrap_or_default();
     match p_varlong(rest) {
         Ok((r, v)) => {
@@ -43,7 +58,7 @@ pub(crate) fn read_varlong(
 }
 
 /// Reads a varint length and that many bytes; a negative length is null when `nullable`.
-#[inline]
+#[inline(always)]
 fn read_bytes(
     data: &[u8],
     pos: &mut usize,
