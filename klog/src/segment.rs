@@ -474,6 +474,9 @@ impl<F: core::fmt::Debug> LogSegment<F> {
         for b in batches {
             self.index_batch(st, *b)?;
         }
+        // One write per index for the whole append, not one per entry.
+        self.offset_index.write_entries(st)?;
+        self.time_index.write_entries(st)?;
         Ok(())
     }
 

@@ -8,8 +8,11 @@
 //! As in Kafka, an index file is preallocated (zero-filled) to `segment.index.bytes` rounded
 //! down to a whole entry while its segment is active, and trimmed to its entries when the
 //! segment is rolled or closed; an existing file's entry count is its length divided by the
-//! entry size. klog keeps the valid entries in memory as well (the bytes it wrote), and writes
-//! every new entry to the file at once (made durable by the segment's flush).
+//! entry size. klog keeps the valid entries in memory as well (lookups read them there), and
+//! writes the entries an append added to the file in one write at the end of that append
+//! (`write_entries`; also before every resize, trim and sync), made durable by the segment's
+//! flush. Recovery rebuilds indexes above the recovery point, so an entry lost with a crash is
+//! rebuilt, as Kafka relies on for its memory-mapped indexes.
 
 mod offset;
 mod time;
@@ -32,8 +35,10 @@ struct IndexFile<F> {
     entry_size: usize,
     /// The file's length (preallocated or trimmed).
     alloc_len: u64,
-    /// The valid entries, as stored.
+    /// The valid entries.
     data: Vec<u8>,
+    /// How many bytes of `data` are in the file (the rest awaits `write_pending`).
+    written: usize,
 }
 
 fn round_down(n: u64, multiple: usize) -> u64 {
@@ -60,6 +65,7 @@ impl<F: core::fmt::Debug> IndexFile<F> {
             entry_size,
             alloc_len,
             data: Vec::new(),
+            written: 0,
         })
     }
 
@@ -86,6 +92,7 @@ impl<F: core::fmt::Debug> IndexFile<F> {
             base_offset,
             entry_size,
             alloc_len: len,
+            written: data.len(),
             data,
         })
     }
@@ -103,12 +110,19 @@ impl<F: core::fmt::Debug> IndexFile<F> {
         &self.data[at..at + self.entry_size]
     }
 
-    fn push<S: Storage<File = F>>(&mut self, st: &mut S, entry: &[u8]) -> Result<(), StorageError> {
-        let pos = self.data.len() as u64;
-        st.write_at(&mut self.file, pos, entry)?;
+    /// Adds an entry in memory; [`IndexFile::write_pending`] writes it to the file.
+    fn push(&mut self, entry: &[u8]) {
         self.data.extend_from_slice(entry);
         if self.alloc_len < self.data.len() as u64 {
             self.alloc_len = self.data.len() as u64;
+        }
+    }
+
+    /// Writes the entries not yet in the file, in one write.
+    fn write_pending<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
+        if self.written < self.data.len() {
+            st.write_at(&mut self.file, self.written as u64, &self.data[self.written..])?;
+            self.written = self.data.len();
         }
         Ok(())
     }
@@ -117,10 +131,12 @@ impl<F: core::fmt::Debug> IndexFile<F> {
     /// a resize or trim).
     fn truncate_entries(&mut self, n: u32) {
         self.data.truncate(n as usize * self.entry_size);
+        self.written = self.written.min(self.data.len());
     }
 
     /// Sets the file length to `size` rounded down to an entry (never below the entries).
     fn resize<S: Storage<File = F>>(&mut self, st: &mut S, size: u32) -> Result<(), StorageError> {
+        self.write_pending(st)?;
         let len = round_down(u64::from(size), self.entry_size).max(self.data.len() as u64);
         if len != self.alloc_len {
             st.set_len(&mut self.file, len)?;
@@ -130,6 +146,7 @@ impl<F: core::fmt::Debug> IndexFile<F> {
     }
 
     fn trim<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
+        self.write_pending(st)?;
         let len = self.data.len() as u64;
         if len != self.alloc_len {
             st.set_len(&mut self.file, len)?;
@@ -146,12 +163,14 @@ impl<F: core::fmt::Debug> IndexFile<F> {
         max_index_size: u32,
     ) -> Result<(), StorageError> {
         self.data.clear();
+        self.written = 0;
         st.set_len(&mut self.file, 0)?;
         self.alloc_len = 0;
         self.resize(st, max_index_size)
     }
 
     fn sync<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
+        self.write_pending(st)?;
         st.sync(&mut self.file)
     }
 

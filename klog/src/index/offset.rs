@@ -119,7 +119,7 @@ impl<F: core::fmt::Debug> OffsetIndex<F> {
                 let mut e = [0u8; OFFSET_ENTRY_SIZE];
                 e[0..4].copy_from_slice(&rel.to_be_bytes());
                 e[4..8].copy_from_slice(&position.to_be_bytes());
-                self.idx.push(st, &e)?;
+                self.idx.push(&e);
                 Ok(())
             }
             _ => Err(IndexError::InvalidOffset {
@@ -185,6 +185,13 @@ impl<F: core::fmt::Debug> OffsetIndex<F> {
         max_index_size: u32,
     ) -> Result<(), StorageError> {
         self.idx.reset(st, max_index_size)
+    }
+
+    /// Writes the entries appended since the last write to the file, in one write (resize,
+    /// trim and sync do it too). Until then they are in memory only: lookups see them, the
+    /// file does not.
+    pub fn write_entries<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
+        self.idx.write_pending(st)
     }
 
     /// Makes the file durable.
@@ -329,6 +336,8 @@ mod tests {
         let mut index = idx(&mut st, 80);
         index.append(&mut st, 47, 0x0102).unwrap();
         index.append(&mut st, 300, 0x0A0B0C).unwrap();
+        assert_eq!(st.contents(index.path()).unwrap(), [0; 80], "in memory until written");
+        index.write_entries(&mut st).unwrap();
         let raw = st.contents(index.path()).unwrap();
         assert_eq!(raw.len(), 80, "preallocated");
         assert_eq!(

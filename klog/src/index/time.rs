@@ -161,7 +161,7 @@ impl<F: core::fmt::Debug> TimeIndex<F> {
             let mut e = [0u8; TIME_ENTRY_SIZE];
             e[0..8].copy_from_slice(&timestamp.to_be_bytes());
             e[8..12].copy_from_slice(&rel.to_be_bytes());
-            self.idx.push(st, &e)?;
+            self.idx.push(&e);
             self.last = TimestampOffset { timestamp, offset };
         }
         Ok(())
@@ -214,6 +214,13 @@ impl<F: core::fmt::Debug> TimeIndex<F> {
         self.idx.reset(st, max_index_size)?;
         self.last = self.last_from_entries();
         Ok(())
+    }
+
+    /// Writes the entries appended since the last write to the file, in one write (resize,
+    /// trim and sync do it too). Until then they are in memory only: lookups see them, the
+    /// file does not.
+    pub fn write_entries<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
+        self.idx.write_pending(st)
     }
 
     /// Makes the file durable.
@@ -362,6 +369,7 @@ mod tests {
                 .maybe_append(&mut st, i * 10, 45 + i as u64 * 10, false)
                 .unwrap();
         }
+        index.write_entries(&mut st).unwrap();
         let raw = st.contents(index.path()).unwrap();
         assert_eq!(raw.len(), 360);
         assert_eq!(&raw[..12], &[0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 10]);
@@ -407,6 +415,7 @@ mod tests {
         let mut st = MemStorage::new();
         let mut index = idx(&mut st, 120);
         index.maybe_append(&mut st, 100, 50, false).unwrap();
+        index.write_entries(&mut st).unwrap();
         let re = TimeIndex::open(&mut st, index.path(), 45).unwrap();
         assert_eq!(re.entries(), 10);
         let e = re.sanity_check(60).unwrap_err();
