@@ -426,7 +426,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
             };
         }
         if self.bytes_since_last_index_entry > self.index_interval_bytes {
-            self.offset_index.append(st, b.last_offset, self.size)?;
+            self.offset_index.append(b.last_offset, self.size)?;
             self.time_index
                 .maybe_append(st, self.max_ts.timestamp, self.max_ts.offset, false)?;
             self.bytes_since_last_index_entry = 0;

@@ -360,6 +360,7 @@ pub(crate) const fn len_uvarint(v: u32) -> usize {
 
 /// Writes an unsigned varlong.
 #[inline]
+#[cfg(test)] // records write their varints through builder::Framing
 pub(crate) fn put_uvarlong<B: BufMut>(b: &mut B, mut v: u64) {
     while v >= 0x80 {
         b.put_u8((v as u8) | 0x80);
@@ -377,6 +378,7 @@ pub(crate) const fn len_uvarlong(v: u64) -> usize {
 
 /// Writes a zigzag varint.
 #[inline]
+#[cfg(test)] // records write their varints through builder::Framing
 pub(crate) fn put_varint<B: BufMut>(b: &mut B, v: i32) {
     put_uvarint(b, ((v << 1) ^ (v >> 31)) as u32);
 }
@@ -389,6 +391,7 @@ pub(crate) const fn len_varint(v: i32) -> usize {
 
 /// Writes a zigzag varlong.
 #[inline]
+#[cfg(test)] // records write their varints through builder::Framing
 pub(crate) fn put_varlong<B: BufMut>(b: &mut B, v: i64) {
     put_uvarlong(b, ((v << 1) ^ (v >> 63)) as u64);
 }

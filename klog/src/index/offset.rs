@@ -101,12 +101,9 @@ impl<F: core::fmt::Debug> OffsetIndex<F> {
 
     /// Appends `(offset, position)`: the offset must exceed the last one and fit an int32
     /// relative offset, and the index must not be full.
-    pub fn append<S: Storage<File = F>>(
-        &mut self,
-        st: &mut S,
-        offset: u64,
-        position: u32,
-    ) -> Result<(), IndexError> {
+    ///
+    /// The entry is kept in memory; [`OffsetIndex::write_entries`] writes it to the file.
+    pub fn append(&mut self, offset: u64, position: u32) -> Result<(), IndexError> {
         if self.is_full() {
             return Err(IndexError::Full {
                 path: self.idx.path.clone(),
@@ -253,7 +250,7 @@ mod tests {
             off += 1 + rng.below(5);
             pos += 1 + rng.below(100) as u32;
             vals.push((off, pos));
-            index.append(&mut st, off, pos).unwrap();
+            index.append(off, pos).unwrap();
         }
         for _ in 0..200 {
             let target = 45 + rng.below(off - 45 + 10);
@@ -279,7 +276,7 @@ mod tests {
             }
         );
         for i in 0..index.max_entries() {
-            index.append(&mut st, 45 + u64::from(i) + 1, i).unwrap();
+            index.append(45 + u64::from(i) + 1, i).unwrap();
         }
         assert_eq!(
             index.lookup(45).position,
@@ -304,26 +301,26 @@ mod tests {
         let mut index = idx(&mut st, 30 * 8 + 3);
         assert_eq!(index.file_len(), 240, "rounded down to whole entries");
         for i in 0..30u32 {
-            index.append(&mut st, 46 + u64::from(i), i).unwrap();
+            index.append(46 + u64::from(i), i).unwrap();
         }
         assert!(index.is_full());
         assert!(matches!(
-            index.append(&mut st, 1000, 1000),
+            index.append(1000, 1000),
             Err(IndexError::Full { .. })
         ));
         let mut st2 = MemStorage::new();
         let mut index = idx(&mut st2, 240);
-        index.append(&mut st2, 51, 0).unwrap();
+        index.append(51, 0).unwrap();
         assert!(matches!(
-            index.append(&mut st2, 50, 1),
+            index.append(50, 1),
             Err(IndexError::InvalidOffset { .. })
         ));
         assert!(matches!(
-            index.append(&mut st2, 51, 1),
+            index.append(51, 1),
             Err(IndexError::InvalidOffset { .. })
         ));
         assert!(matches!(
-            index.append(&mut st2, 45 + (1 << 31), 2),
+            index.append(45 + (1 << 31), 2),
             Err(IndexError::InvalidOffset { .. })
         ));
         assert!(index.can_append_offset(45 + i32::MAX as u64));
@@ -334,9 +331,13 @@ mod tests {
     fn bytes_are_kafkas_and_reopen_after_trim() {
         let mut st = MemStorage::new();
         let mut index = idx(&mut st, 80);
-        index.append(&mut st, 47, 0x0102).unwrap();
-        index.append(&mut st, 300, 0x0A0B0C).unwrap();
-        assert_eq!(st.contents(index.path()).unwrap(), [0; 80], "in memory until written");
+        index.append(47, 0x0102).unwrap();
+        index.append(300, 0x0A0B0C).unwrap();
+        assert_eq!(
+            st.contents(index.path()).unwrap(),
+            [0; 80],
+            "in memory until written"
+        );
         index.write_entries(&mut st).unwrap();
         let raw = st.contents(index.path()).unwrap();
         assert_eq!(raw.len(), 80, "preallocated");
@@ -361,7 +362,7 @@ mod tests {
         let mut st = MemStorage::new();
         let mut index = OffsetIndex::create(&mut st, "t-0/0.index", 0, 80).unwrap();
         for i in 1..10u64 {
-            index.append(&mut st, i, i as u32).unwrap();
+            index.append(i, i as u32).unwrap();
         }
         index.truncate_to(10);
         assert_eq!(
@@ -377,7 +378,7 @@ mod tests {
         index.truncate_to(0);
         assert_eq!(index.entries(), 0);
         assert_eq!(index.lookup(10).offset, 0);
-        index.append(&mut st, 3, 9).unwrap();
+        index.append(3, 9).unwrap();
         assert_eq!(
             index.lookup(3),
             OffsetPosition {
