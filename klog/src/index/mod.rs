@@ -121,7 +121,11 @@ impl<F: core::fmt::Debug> IndexFile<F> {
     /// Writes the entries not yet in the file, in one write.
     fn write_pending<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
         if self.written < self.data.len() {
-            st.write_at(&mut self.file, self.written as u64, &self.data[self.written..])?;
+            st.write_at(
+                &mut self.file,
+                self.written as u64,
+                &self.data[self.written..],
+            )?;
             self.written = self.data.len();
         }
         Ok(())
