@@ -24,7 +24,9 @@ pub(crate) fn batch_with(
     };
     if let Some((pid, epoch, seq)) = producer {
         cfg.producer_id = pid;
-        cfg.producer_epoch = epoch;
+        // Kafka's builder (and kproto's) refuses epoch -1 with a producer id; a broker still
+        // receives such bytes, so the epoch is patched in below.
+        cfg.producer_epoch = epoch.max(0);
         cfg.base_sequence = seq;
     }
     let mut b = BatchBuilder::new(cfg);
@@ -35,7 +37,16 @@ pub(crate) fn batch_with(
         b.try_append(ts + i as i64, Some(&[tag]), Some(&v), &[])
             .unwrap();
     }
-    b.finish().unwrap()
+    let mut out = b.finish().unwrap();
+    if let Some((_, epoch, _)) = producer {
+        if epoch < 0 {
+            use kproto::records::{crc::crc32c, field};
+            out[field::PRODUCER_EPOCH].copy_from_slice(&epoch.to_be_bytes());
+            let crc = crc32c(&out[field::ATTRIBUTES.start..]);
+            out[field::CRC].copy_from_slice(&crc.to_be_bytes());
+        }
+    }
+    out
 }
 
 /// Every batch of the log as `(base offset, last offset, payload of the first record)`,

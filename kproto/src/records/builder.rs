@@ -459,6 +459,21 @@ impl BatchBuilder {
         if self.cfg.transactional && self.cfg.producer_id == NO_PRODUCER_ID {
             return Err(BuildError::TransactionalWithoutProducerId);
         }
+        if self.cfg.producer_id != NO_PRODUCER_ID {
+            let what = if self.cfg.producer_epoch == NO_PRODUCER_EPOCH {
+                Some("no producer epoch (-1)")
+            } else if self.cfg.base_sequence < 0 && !self.cfg.control {
+                Some("a negative base sequence")
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                return Err(BuildError::InvalidProducerState {
+                    producer_id: self.cfg.producer_id,
+                    what,
+                });
+            }
+        }
         if !self.cfg.compression.is_enabled() {
             return Err(BuildError::CodecDisabled(self.cfg.compression));
         }
@@ -554,6 +569,16 @@ mod tests {
             t.clone().finish(),
             Err(BuildError::TransactionalWithoutProducerId)
         );
+        t.set_producer_state(5, -1, 0, true);
+        assert!(matches!(
+            t.clone().finish(),
+            Err(BuildError::InvalidProducerState { producer_id: 5, .. })
+        ));
+        t.set_producer_state(5, 0, -1, true);
+        assert!(matches!(
+            t.clone().finish(),
+            Err(BuildError::InvalidProducerState { producer_id: 5, .. })
+        ));
         t.set_producer_state(5, 0, 0, true);
         t.finish().unwrap();
     }

@@ -159,6 +159,15 @@ pub enum BuildError {
     /// A transactional batch needs a producer id.
     #[error("a transactional batch needs a producer id")]
     TransactionalWithoutProducerId,
+    /// A batch with a producer id needs a producer epoch, and a base sequence unless it is a
+    /// control batch (`MemoryRecordsBuilder.validateProducerState`).
+    #[error("a batch with producer id {producer_id} has {what}")]
+    InvalidProducerState {
+        /// The batch's producer id.
+        producer_id: i64,
+        /// What is wrong: "no producer epoch (-1)" or "a negative base sequence".
+        what: &'static str,
+    },
     /// The codec's cargo feature is off in this build.
     #[error("compression codec {0} is not enabled in this build of kproto")]
     CodecDisabled(Compression),
