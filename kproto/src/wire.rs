@@ -100,6 +100,7 @@ pub(crate) fn p_uvarint(i: &[u8]) -> PResult<'_, u32> {
 
 /// Parses an unsigned varlong of at most 10 bytes.
 #[inline]
+#[cfg(test)] // the reference that records::record::read_uvar is tested against
 pub(crate) fn p_uvarlong(i: &[u8]) -> PResult<'_, u64> {
     let mut value: u64 = 0;
     for (n, &b) in i.iter().enumerate().take(10) {
@@ -120,6 +121,7 @@ pub(crate) fn p_uvarlong(i: &[u8]) -> PResult<'_, u64> {
 
 /// Parses a zigzag varint (record fields).
 #[inline]
+#[cfg(test)] // the reference that records::record::read_uvar is tested against
 pub(crate) fn p_varint(i: &[u8]) -> PResult<'_, i32> {
     let (r, u) = p_uvarint(i)?;
     Ok((r, ((u >> 1) as i32) ^ -((u & 1) as i32)))
@@ -127,6 +129,7 @@ pub(crate) fn p_varint(i: &[u8]) -> PResult<'_, i32> {
 
 /// Parses a zigzag varlong (record timestamps).
 #[inline]
+#[cfg(test)] // the reference that records::record::read_uvar is tested against
 pub(crate) fn p_varlong(i: &[u8]) -> PResult<'_, i64> {
     let (r, u) = p_uvarlong(i)?;
     Ok((r, ((u >> 1) as i64) ^ -((u & 1) as i64)))

@@ -1,60 +1,54 @@
 //! Reading the records of a v2 batch in place (`DefaultRecord.readFrom`, without copies).
 
 use super::RecordError;
-use crate::wire::{p_varint, p_varlong};
 use core::ops::Range;
 
 /// The smallest record: length, attributes, timestamp delta, offset delta, key length, value
 /// length and header count, one byte each.
 pub(crate) const MIN_RECORD_SIZE: usize = 7;
 
+/// Reads an unsigned varint of at most `max_bytes` bytes at `*pos`, advancing it; the last
+/// byte may hold at most `last_max` (so the value fits 32 or 64 bits, as Kafka's
+/// `ByteUtils.readVarint`/`readVarlong` require). `None` when truncated or too long.
+#[inline(always)]
+fn read_uvar(data: &[u8], pos: &mut usize, max_bytes: usize, last_max: u8) -> Option<u64> {
+    let mut value = 0u64;
+    let mut at = *pos;
+    for n in 0..max_bytes {
+        let b = *data.get(at)?;
+        at += 1;
+        value |= u64::from(b & 0x7f) << (7 * n);
+        if b & 0x80 == 0 {
+            if n == max_bytes - 1 && b > last_max {
+                return None;
+            }
+            *pos = at;
+            return Some(value);
+        }
+    }
+    None
+}
+
 /// Reads a zigzag varint at `*pos`, advancing it.
-#[inline]
+#[inline(always)]
 pub(crate) fn read_varint(
     data: &[u8],
     pos: &mut usize,
     what: &'static str,
 ) -> Result<i32, (usize, &'static str)> {
-    // One byte is the common case (small lengths and deltas).
-    if let Some(&b) = data.get(*pos) {
-        if b < 0x80 {
-            *pos += 1;
-            let u = u32::from(b);
-            return Ok(((u >> 1) as i32) ^ -((u & 1) as i32));
-        }
-    }
-    let rest = data.get(*pos..).unwrap_or_default();
-    match p_varint(rest) {
-        Ok((r, v)) => {
-            *pos = data.len() - r.len();
-            Ok(v)
-        }
-        Err(_) => Err((*pos, what)),
-    }
+    let u = read_uvar(data, pos, 5, 0x0f).ok_or((*pos, what))? as u32;
+    Ok(((u >> 1) as i32) ^ -((u & 1) as i32))
 }
 
 /// Reads a zigzag varlong at `*pos`, advancing it.
-#[inline]
+#[inline(always)]
 pub(crate) fn read_varlong(
     data: &[u8],
     pos: &mut usize,
     what: &'static str,
 ) -> Result<i64, (usize, &'static str)> {
-    if let Some(&b) = data.get(*pos) {
-        if b < 0x80 {
-            *pos += 1;
-            let u = u64::from(b);
-            return Ok(((u >> 1) as i64) ^ -((u & 1) as i64));
-        }
-    }
-    let rest = data.get(*pos..).unwrap_or_default();
-    match p_varlong(rest) {
-        Ok((r, v)) => {
-            *pos = data.len() - r.len();
-            Ok(v)
-        }
-        Err(_) => Err((*pos, what)),
-    }
+    let u = read_uvar(data, pos, 10, 0x01).ok_or((*pos, what))?;
+    Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
 }
 
 /// Reads a varint length and that many bytes; a negative length is null when `nullable`.
@@ -356,3 +350,48 @@ impl<'a> Iterator for RecordIter<'a> {
 }
 
 impl core::iter::FusedIterator for RecordIter<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::{read_varint, read_varlong};
+    use crate::wire::{p_varint, p_varlong};
+
+    /// The record reader's varints agree with the wire module's on every outcome: value,
+    /// bytes consumed, and error for truncated, overlong and out-of-range encodings.
+    #[test]
+    fn varints_agree_with_the_wire_parsers() {
+        let mut cases: alloc::vec::Vec<alloc::vec::Vec<u8>> = alloc::vec![
+            alloc::vec![],
+            alloc::vec![0x80],
+            alloc::vec![0xff; 5],
+            alloc::vec![0xff; 11],
+            alloc::vec![0xff, 0xff, 0xff, 0xff, 0x0f],
+            alloc::vec![0xff, 0xff, 0xff, 0xff, 0x10],
+            alloc::vec![0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+            alloc::vec![0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02],
+        ];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 12) as usize;
+            let bytes = x.to_be_bytes();
+            let mut v: alloc::vec::Vec<u8> = (0..len).map(|i| bytes[i % 8] | 0x80).collect();
+            if x & 1 == 0 && len > 0 {
+                v[len - 1] &= 0x7f >> (x % 7);
+            }
+            cases.push(v);
+        }
+        for c in &cases {
+            let mut pos = 0;
+            let ours = read_varint(c, &mut pos, "v").map(|v| (v, pos)).ok();
+            let wire = p_varint(c).map(|(r, v)| (v, c.len() - r.len())).ok();
+            assert_eq!(ours, wire, "varint {c:02x?}");
+            let mut pos = 0;
+            let ours = read_varlong(c, &mut pos, "v").map(|v| (v, pos)).ok();
+            let wire = p_varlong(c).map(|(r, v)| (v, c.len() - r.len())).ok();
+            assert_eq!(ours, wire, "varlong {c:02x?}");
+        }
+    }
+}
