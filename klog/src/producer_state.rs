@@ -47,11 +47,13 @@ impl BatchMetadata {
     }
 }
 
+/// Kafka's `DefaultRecordBatch.decrementSequence`, with Java's wrapping int arithmetic (the
+/// values may come from a snapshot file).
 fn decrement_seq(seq: i32, by: i32) -> i32 {
     if seq < by {
-        i32::MAX - (by - seq) + 1
+        i32::MAX.wrapping_sub(by.wrapping_sub(seq)).wrapping_add(1)
     } else {
-        seq - by
+        seq.wrapping_sub(by)
     }
 }
 

@@ -316,11 +316,13 @@ impl<T: AsRef<[u8]>> BatchView<T> {
         if base == super::NO_SEQUENCE {
             return super::NO_SEQUENCE;
         }
+        // Java's int arithmetic, which wraps: a hostile negative lastOffsetDelta must give
+        // Kafka's answer, not an overflow.
         let inc = self.last_offset_delta();
-        if base > i32::MAX - inc {
-            inc - (i32::MAX - base) - 1
+        if base > i32::MAX.wrapping_sub(inc) {
+            inc.wrapping_sub(i32::MAX.wrapping_sub(base)).wrapping_sub(1)
         } else {
-            base + inc
+            base.wrapping_add(inc)
         }
     }
 
@@ -723,6 +725,23 @@ mod tests {
         ));
         v.fill_crc();
         v.validate().unwrap();
+    }
+
+    #[test]
+    fn last_sequence_wraps_as_kafka_does() {
+        let set = |base: i32, delta: i32| {
+            let mut buf = fixture_built();
+            buf[field::BASE_SEQUENCE].copy_from_slice(&base.to_be_bytes());
+            buf[field::LAST_OFFSET_DELTA].copy_from_slice(&delta.to_be_bytes());
+            BatchView::new_checked(&buf[..]).unwrap().last_sequence()
+        };
+        assert_eq!(set(10, 2), 12);
+        assert_eq!(set(i32::MAX - 1, 3), 1, "wraps past i32::MAX to 0");
+        assert_eq!(set(-1, 5), -1, "no sequence");
+        // Hostile deltas (found by fuzzing): Java's int arithmetic, no overflow panic.
+        assert_eq!(set(5, -1), (-1i32).wrapping_sub(i32::MAX - 5).wrapping_sub(1));
+        // MAX - MIN wraps to -1 < MAX, so Java takes MIN - (MAX - MAX) - 1, which wraps to MAX.
+        assert_eq!(set(i32::MAX, i32::MIN), i32::MAX);
     }
 
     #[test]
