@@ -324,22 +324,7 @@ fn main() {
 /// Prints each side's throughput and klog's as a ratio of plain writes (and of the
 /// CRC-then-write floor): from the interleaved run, and from the means criterion just wrote.
 fn report(interleaved: &Interleaved) {
-    let dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
-        .join("criterion");
-    let mean = |group: &str, f: &str, p: &str| -> Option<f64> {
-        let path = dir
-            .join(group.replace('/', "_"))
-            .join(f)
-            .join(p)
-            .join("new/estimates.json");
-        let s = std::fs::read_to_string(path).ok()?;
-        let i = s.find("\"mean\"")?;
-        let j = s[i..].find("\"point_estimate\":")? + i + 17;
-        let end = s[j..].find(',')? + j;
-        s[j..end].trim().parse().ok()
-    };
+    let mean = kbench::criterion_mean;
     let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         (v[(v.len() - 1) / 2] + v[v.len() / 2]) / 2.0

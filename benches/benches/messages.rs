@@ -436,22 +436,7 @@ fn main() {
 
 /// Prints kafka-protocol's time as a ratio of kproto's, from the estimates criterion just wrote.
 fn report() {
-    let dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
-        .join("criterion");
-    let mean = |group: &str, f: &str, p: &str| -> Option<f64> {
-        let path = dir
-            .join(group.replace('/', "_"))
-            .join(f)
-            .join(p)
-            .join("new/estimates.json");
-        let s = std::fs::read_to_string(path).ok()?;
-        let i = s.find("\"mean\"")?;
-        let j = s[i..].find("\"point_estimate\":")? + i + 17;
-        let end = s[j..].find(',')? + j;
-        s[j..end].trim().parse().ok()
-    };
+    let mean = kbench::criterion_mean;
     println!("\nmean time per op; ratio = kafka-protocol / kproto (> 1 means kproto is faster):");
     for g in GROUPS {
         for op in ["decode", "encode"] {

@@ -320,7 +320,8 @@ impl<T: AsRef<[u8]>> BatchView<T> {
         // Kafka's answer, not an overflow.
         let inc = self.last_offset_delta();
         if base > i32::MAX.wrapping_sub(inc) {
-            inc.wrapping_sub(i32::MAX.wrapping_sub(base)).wrapping_sub(1)
+            inc.wrapping_sub(i32::MAX.wrapping_sub(base))
+                .wrapping_sub(1)
         } else {
             base.wrapping_add(inc)
         }
@@ -739,7 +740,10 @@ mod tests {
         assert_eq!(set(i32::MAX - 1, 3), 1, "wraps past i32::MAX to 0");
         assert_eq!(set(-1, 5), -1, "no sequence");
         // Hostile deltas (found by fuzzing): Java's int arithmetic, no overflow panic.
-        assert_eq!(set(5, -1), (-1i32).wrapping_sub(i32::MAX - 5).wrapping_sub(1));
+        assert_eq!(
+            set(5, -1),
+            (-1i32).wrapping_sub(i32::MAX - 5).wrapping_sub(1)
+        );
         // MAX - MIN wraps to -1 < MAX, so Java takes MIN - (MAX - MAX) - 1, which wraps to MAX.
         assert_eq!(set(i32::MAX, i32::MIN), i32::MAX);
     }
