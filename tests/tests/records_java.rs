@@ -15,6 +15,7 @@ use kproto::records::{
     estimate_size_upper_bound, BatchBuilder, BatchConfig, Batches, Compression, TimestampType,
     DEFAULT_MAX_UNCOMPRESSED,
 };
+use kproto::testing::Rng;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -29,23 +30,18 @@ struct Rec {
     headers: Vec<Hdr>,
 }
 
-struct Rng(u64);
+/// Record payloads from kproto's test PRNG.
+trait Payloads {
+    fn payload(&mut self, max: u64) -> Vec<u8>;
+    fn maybe_payload(&mut self, max: u64, null_in: u64) -> Option<Vec<u8>>;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn bytes(&mut self, max: u64) -> Vec<u8> {
+impl Payloads for Rng {
+    fn payload(&mut self, max: u64) -> Vec<u8> {
         let n = self.below(max + 1) as usize;
         if self.below(4) == 0 {
             // Incompressible.
-            (0..n).map(|_| self.next() as u8).collect()
+            (0..n).map(|_| self.next_u64() as u8).collect()
         } else {
             // Compressible: a small alphabet with runs.
             (0..n)
@@ -53,11 +49,11 @@ impl Rng {
                 .collect()
         }
     }
-    fn maybe(&mut self, max: u64, null_in: u64) -> Option<Vec<u8>> {
+    fn maybe_payload(&mut self, max: u64, null_in: u64) -> Option<Vec<u8>> {
         if self.below(null_in) == 0 {
             None
         } else {
-            Some(self.bytes(max))
+            Some(self.payload(max))
         }
     }
 }
@@ -75,8 +71,8 @@ fn random_records(rng: &mut Rng, n: usize) -> Vec<Rec> {
                 2 => base + (1 << 40),
                 _ => base + rng.below(200_000) as i64 - 1000,
             },
-            key: rng.maybe(40, 5),
-            value: rng.maybe(if big { 3000 } else { 400 }, 10),
+            key: rng.maybe_payload(40, 5),
+            value: rng.maybe_payload(if big { 3000 } else { 400 }, 10),
             headers: (0..rng.below(4))
                 .map(|i| {
                     let k = if rng.below(3) == 0 {
@@ -84,7 +80,7 @@ fn random_records(rng: &mut Rng, n: usize) -> Vec<Rec> {
                     } else {
                         format!("h{i}-{}", rng.below(1000))
                     };
-                    (k, rng.maybe(30, 4))
+                    (k, rng.maybe_payload(30, 4))
                 })
                 .collect(),
         })
@@ -482,7 +478,7 @@ const BATCH_SIZES: [usize; 7] = [1024, 16384, 1024, 16384, 100, 4096, 0];
 #[test]
 fn uncompressed_bytes_and_size_limits_are_javas() {
     let mut peer = Peer::start();
-    let mut rng = Rng(0x5eed_1001);
+    let mut rng = Rng::new(0x5eed_1001);
     let mut cases = 0;
     let mut limited = 0;
     for round in 0..400 {
@@ -537,7 +533,7 @@ fn uncompressed_bytes_and_size_limits_are_javas() {
 #[test]
 fn every_codec_reads_both_ways() {
     let mut peer = Peer::start();
-    let mut rng = Rng(0x5eed_1002);
+    let mut rng = Rng::new(0x5eed_1002);
     for codec in Compression::ALL {
         let mut ours_all = Vec::new();
         let mut ours_want = Vec::new();
@@ -617,7 +613,7 @@ fn compressed_size_limits_are_javas() {
             "{codec}"
         );
     }
-    let mut rng = Rng(0x5eed_1003);
+    let mut rng = Rng::new(0x5eed_1003);
     let ratios = [1.0f32, 1.0, 0.5, 0.25, 0.731, 0.1];
     for codec in &Compression::ALL[1..] {
         let mut limited = 0;

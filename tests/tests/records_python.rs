@@ -8,6 +8,7 @@ use kproto::records::legacy::{Entries, Entry};
 use kproto::records::{
     control, BatchBuilder, BatchConfig, Batches, Compression, DEFAULT_MAX_UNCOMPRESSED,
 };
+use kproto::testing::Rng;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -21,30 +22,25 @@ struct Rec {
     headers: Vec<Hdr>,
 }
 
-struct Rng(u64);
+/// Record payloads from kproto's test PRNG.
+trait Payloads {
+    fn payload(&mut self, max: u64) -> Vec<u8>;
+    fn maybe_payload(&mut self, max: u64, null_in: u64) -> Option<Vec<u8>>;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn bytes(&mut self, max: u64) -> Vec<u8> {
+impl Payloads for Rng {
+    fn payload(&mut self, max: u64) -> Vec<u8> {
         let n = self.below(max + 1) as usize;
         // Compressible: a small alphabet with runs.
         (0..n)
             .map(|i| b"abcdefgh"[(self.below(8) as usize + i / 16) % 8])
             .collect()
     }
-    fn maybe(&mut self, max: u64, null_in: u64) -> Option<Vec<u8>> {
+    fn maybe_payload(&mut self, max: u64, null_in: u64) -> Option<Vec<u8>> {
         if self.below(null_in) == 0 {
             None
         } else {
-            Some(self.bytes(max))
+            Some(self.payload(max))
         }
     }
 }
@@ -54,10 +50,15 @@ fn random_records(rng: &mut Rng, n: usize) -> Vec<Rec> {
     (0..n)
         .map(|_| Rec {
             ts: base + rng.below(200_000) as i64 - 1000,
-            key: rng.maybe(40, 5),
-            value: rng.maybe(400, 10),
+            key: rng.maybe_payload(40, 5),
+            value: rng.maybe_payload(400, 10),
             headers: (0..rng.below(4))
-                .map(|i| (format!("h{i}-{}", rng.below(1000)), rng.maybe(30, 4)))
+                .map(|i| {
+                    (
+                        format!("h{i}-{}", rng.below(1000)),
+                        rng.maybe_payload(30, 4),
+                    )
+                })
                 .collect(),
         })
         .collect()
@@ -237,7 +238,7 @@ const CODECS: [Compression; 5] = [
 
 #[test]
 fn kafka_python_builds_kproto_reads() {
-    let mut rng = Rng(0x5eed_0001);
+    let mut rng = Rng::new(0x5eed_0001);
     for codec in CODECS {
         for round in 0..3 {
             let recs = {
@@ -277,7 +278,7 @@ fn kafka_python_builds_kproto_reads() {
 
 #[test]
 fn kproto_builds_kafka_python_reads() {
-    let mut rng = Rng(0x5eed_0002);
+    let mut rng = Rng::new(0x5eed_0002);
     for codec in CODECS {
         for round in 0..3 {
             let recs = {
@@ -327,7 +328,7 @@ fn kproto_builds_kafka_python_reads() {
 
 #[test]
 fn uncompressed_bytes_are_identical_and_size_limits_agree() {
-    let mut rng = Rng(0x5eed_0003);
+    let mut rng = Rng::new(0x5eed_0003);
     for round in 0..12 {
         let recs = {
             let n = 1 + rng.below(80) as usize;
@@ -362,7 +363,7 @@ fn uncompressed_bytes_are_identical_and_size_limits_agree() {
 
 #[test]
 fn legacy_message_sets_from_kafka_python() {
-    let mut rng = Rng(0x5eed_0004);
+    let mut rng = Rng::new(0x5eed_0004);
     for magic in [0i8, 1] {
         for codec in &CODECS[..4] {
             let recs: Vec<Rec> = {
@@ -427,7 +428,7 @@ fn legacy_message_sets_from_kafka_python() {
 
 #[test]
 fn partial_trailing_batch_and_control_batches() {
-    let mut rng = Rng(0x5eed_0005);
+    let mut rng = Rng::new(0x5eed_0005);
     let (_, a) = python_build("build_v2 0 -1 -1 -1 0 100000", &random_records(&mut rng, 5));
     let (_, b) = python_build("build_v2 1 -1 -1 -1 0 100000", &random_records(&mut rng, 5));
     let mut buf = a.clone();

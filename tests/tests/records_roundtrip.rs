@@ -7,20 +7,15 @@ use kproto::records::{
     field, BatchBuilder, BatchConfig, Batches, BuildError, Compression, RecordBatch, RecordError,
     TimestampType, DEFAULT_MAX_UNCOMPRESSED,
 };
+use kproto::testing::Rng;
 
-struct Rng(u64);
+/// Record payloads from kproto's test PRNG.
+trait Payloads {
+    fn maybe_payload(&mut self, max: u64) -> Option<Vec<u8>>;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn bytes(&mut self, max: u64) -> Option<Vec<u8>> {
+impl Payloads for Rng {
+    fn maybe_payload(&mut self, max: u64) -> Option<Vec<u8>> {
         if self.below(8) == 0 {
             return None;
         }
@@ -50,9 +45,9 @@ fn random_input(rng: &mut Rng) -> Vec<In> {
                 1_600_000_000_000 + rng.below(1 << 30) as i64
             };
             let headers = (0..rng.below(3))
-                .map(|i| (format!("hdr{i}"), rng.bytes(20)))
+                .map(|i| (format!("hdr{i}"), rng.maybe_payload(20)))
                 .collect();
-            (ts, rng.bytes(30), rng.bytes(700), headers)
+            (ts, rng.maybe_payload(30), rng.maybe_payload(700), headers)
         })
         .collect()
 }
@@ -70,7 +65,7 @@ fn build(cfg: BatchConfig, input: &[In]) -> Vec<u8> {
 #[test]
 fn random_batches_round_trip_with_every_codec() {
     let seed = 0x00c0_ffee_u64;
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     for round in 0..40 {
         for codec in Compression::ALL {
             let input = random_input(&mut rng);
@@ -176,7 +171,7 @@ fn read_all(buf: &[u8]) -> Result<usize, RecordError> {
 
 #[test]
 fn every_bit_flip_under_the_crc_or_a_size_is_detected() {
-    let mut rng = Rng(0x0b17_f11b);
+    let mut rng = Rng::new(0x0b17_f11b);
     for codec in Compression::ALL {
         let input: Vec<In> = random_input(&mut rng).into_iter().take(6).collect();
         let bytes = build(
@@ -209,7 +204,7 @@ fn every_bit_flip_under_the_crc_or_a_size_is_detected() {
 
 #[test]
 fn truncations_and_noise_never_panic() {
-    let mut rng = Rng(0x00de_ad00);
+    let mut rng = Rng::new(0x00de_ad00);
     let bytes = build(
         BatchConfig {
             compression: Compression::Lz4,
@@ -224,7 +219,7 @@ fn truncations_and_noise_never_panic() {
     // Random bytes with a plausible header: lengths and counts are hostile.
     for _ in 0..2000 {
         let n = rng.below(200) as usize;
-        let mut buf: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
+        let mut buf: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
         if buf.len() > 17 {
             buf[16] = 2;
             let len = (buf.len() - 12) as i32;
