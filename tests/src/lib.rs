@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 pub mod kafka;
+pub mod kafka_dirs;
+pub mod segments;
 
 /// The cache directory `.ci/install` installs into (`$KPP_CACHE`, default `~/.cache/kpp`).
 pub fn cache_dir() -> PathBuf {
