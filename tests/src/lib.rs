@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub mod dump_log;
 pub mod kafka;
 pub mod kafka_dirs;
 pub mod segments;
