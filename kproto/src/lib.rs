@@ -44,6 +44,7 @@ mod error;
 pub mod frame;
 pub mod messages;
 pub mod records;
+pub mod rng;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod types;
