@@ -579,10 +579,9 @@ fn dump_snapshot(
         }
     };
     for (pid, e) in state.producers() {
-        let txn = if e.current_txn_first_offset >= 0 {
-            format!("OptionalLong[{}]", e.current_txn_first_offset)
-        } else {
-            "OptionalLong.empty".to_string()
+        let txn = match e.current_txn_first_offset {
+            Some(o) => format!("OptionalLong[{o}]"),
+            None => "OptionalLong.empty".to_string(),
         };
         write!(
             out,
