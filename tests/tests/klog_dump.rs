@@ -1,8 +1,8 @@
 //! `klog dump` prints what Kafka 4.4.0's own `DumpLogSegments` (`kafka-dump-log.sh`, run from the
 //! jars) prints, line for line, on the partition a real broker wrote with committed and aborted
 //! transactions (`integration_tests::kafka_dirs`): every `.log` (batches, records, COMMIT and
-//! ABORT markers, keys and payloads, null values), `.index`, `.timeindex` and `.txnindex`
-//! file, with each option set that changes the output, on the cleanly
+//! ABORT markers, keys and payloads, null values), `.index`, `.timeindex`, `.txnindex` and producer
+//! `.snapshot` file, with each option set that changes the output, on the cleanly
 //! stopped directory and on the unclean copy (preallocated, zero-filled active indexes).
 //!
 //! stdout is compared exactly. stderr (the checks Kafka reports after all files) is compared
@@ -181,4 +181,49 @@ fn klog_dump_prints_what_kafka_prints_for_segments_and_indexes() {
         dir.partition.display(),
         summary.join(", ")
     );
+}
+#[test]
+fn klog_dump_prints_what_kafka_prints_for_producer_snapshots() {
+    let install = KafkaInstall::locate();
+    let dir = kafka_txn_dir();
+    let work = TempDir::new("klog-dump-snap");
+    let files = files_of(&dir.partition, &["snapshot"]);
+    assert!(files.len() >= 2, "{} snapshots", files.len());
+    let lines = compare(&install, work.path(), &files, &[]);
+    let kafka_lines = lines - files.len();
+    assert!(
+        kafka_lines >= files.len() * dir.producers.len() / 2,
+        "few snapshot entries: {kafka_lines}"
+    );
+    println!(
+        "klog dump = DumpLogSegments on {} snapshots: {lines} lines",
+        files.len()
+    );
+}
+
+/// Kafka prints a snapshot's entries in the order of the file (a broker writes them in its hash
+/// map's order, which for real producer ids is not ascending); klog's producer state is ordered
+/// by producer id, so the dump must take the file's order.
+#[test]
+fn klog_dump_prints_snapshot_entries_in_file_order() {
+    let install = KafkaInstall::locate();
+    let dir = kafka_txn_dir();
+    let work = TempDir::new("klog-dump-order");
+    let files = files_of(&dir.partition, &["snapshot"]);
+    let last = files.last().expect("a snapshot");
+    let data = fs::read(last).expect("read snapshot");
+    let (head, body) = data.split_at(10);
+    assert!(body.len() >= 3 * 46, "few entries in {}", last.display());
+    // the entries reversed, the CRC (CRC-32C over everything after it) recomputed
+    let mut reordered = head.to_vec();
+    for e in body.chunks_exact(46).rev() {
+        reordered.extend_from_slice(e);
+    }
+    let crc = kproto::records::crc::crc32c(&reordered[6..]);
+    reordered[2..6].copy_from_slice(&crc.to_be_bytes());
+    let name = last.file_name().expect("name");
+    let path = work.path().join(name);
+    fs::write(&path, &reordered).expect("write snapshot");
+    let lines = compare(&install, work.path(), &[path], &[]);
+    assert_eq!(lines, 1 + body.len() / 46);
 }

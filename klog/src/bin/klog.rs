@@ -37,6 +37,12 @@ use std::process::ExitCode;
 /// batch it points at may end.
 const MAX_MESSAGE_SIZE: usize = 5 * 1024 * 1024;
 
+/// A producer snapshot's header: version (int16), CRC-32C (uint32), entry count (int32).
+const SNAPSHOT_HEADER_SIZE: usize = 10;
+
+/// A producer snapshot entry: producer id (int64) first, 46 bytes in all.
+const SNAPSHOT_ENTRY_SIZE: usize = 46;
+
 /// Options, as `kafka-dump-log.sh` names them.
 struct Opts {
     deep: bool,
@@ -578,7 +584,18 @@ fn dump_snapshot(
             return Ok(());
         }
     };
-    for (pid, e) in state.producers() {
+    // Kafka prints the entries in file order (its writer's hash-map order), klog's state is by
+    // producer id: take the order from the entries' first field (the file decoded, so whole)
+    let order: Vec<i64> = data
+        .get(SNAPSHOT_HEADER_SIZE..)
+        .unwrap_or_default()
+        .chunks_exact(SNAPSHOT_ENTRY_SIZE)
+        .map(be_i64)
+        .collect();
+    for pid in order {
+        let Some(e) = state.producers().get(&pid) else {
+            continue;
+        };
         let txn = match e.current_txn_first_offset {
             Some(o) => format!("OptionalLong[{o}]"),
             None => "OptionalLong.empty".to_string(),
