@@ -227,3 +227,70 @@ fn klog_dump_prints_snapshot_entries_in_file_order() {
     let lines = compare(&install, work.path(), &[path], &[]);
     assert_eq!(lines, 1 + body.len() / 46);
 }
+
+/// Files no broker would write: `klog dump` says what is wrong, exits with 1, never panics.
+#[test]
+fn klog_dump_reports_bad_files_without_panicking() {
+    let work = TempDir::new("klog-dump-bad");
+    let dir = work.path();
+    let w = |name: &str, bytes: &[u8]| {
+        let p = dir.join(name);
+        fs::write(&p, bytes).expect("write");
+        p.display().to_string()
+    };
+    // a .txnindex with one whole entry and 10 bytes of a second
+    let mut txn = vec![0u8; 34 + 10];
+    txn[9] = 7; // producer id 7
+    let txn = w("00000000000000000000.txnindex", &txn);
+    // a snapshot whose CRC does not match, one claiming 2^31-1 entries, one too short
+    let mut snap = vec![0u8, 1, 0, 0, 0, 0, 0, 0, 0, 1];
+    snap.extend_from_slice(&[0x11; 46]);
+    let bad_crc = w("00000000000000000005.snapshot", &snap);
+    let mut huge = vec![0u8, 1];
+    huge.extend_from_slice(&kproto::records::crc::crc32c(&[0x7f, 0xff, 0xff, 0xff]).to_be_bytes());
+    huge.extend_from_slice(&[0x7f, 0xff, 0xff, 0xff]);
+    let huge = w("00000000000000000006.snapshot", &huge);
+    let short = w("00000000000000000007.snapshot", &[0, 1, 2]);
+    // an index entry pointing far past its log, a time index without its log, garbage as a log
+    let mut idx = Vec::new();
+    idx.extend_from_slice(&5u32.to_be_bytes());
+    idx.extend_from_slice(&0x7fff_fff0u32.to_be_bytes());
+    let idx = w("00000000000000000100.index", &idx);
+    w("00000000000000000100.log", &[0xff; 100]);
+    let tidx = w("00000000000000000200.timeindex", &[1; 24]);
+    let log = w("00000000000000000300.log", &[0xff; 100]);
+    let unknown = w("00000000000000000300.weird", b"x");
+    for (file, says) in [
+        (&txn, "partial entry"),
+        (&bad_crc, "crc"),
+        (&huge, ""),
+        (&short, ""),
+        (&idx, "no batch starts"),
+        (&tidx, "cannot read"),
+        (&log, "invalid batch"),
+        (&unknown, "Ignoring unknown file"),
+    ] {
+        let d = klog_dump(&["--deep-iteration", file]);
+        assert!(!d.stderr.contains("panicked"), "{file}: {}", d.stderr);
+        assert!(d.stderr.contains(says), "{file}: stderr {:?}", d.stderr);
+        assert!(
+            d.stdout.starts_with(&format!("Dumping {file}\n")),
+            "{file}: {}",
+            d.stdout
+        );
+        let unknown_file = file == &unknown;
+        assert_eq!(
+            d.status_ok, unknown_file,
+            "{file}: exit status; {}",
+            d.stderr
+        );
+    }
+    // the whole entry before the partial one is printed, as Kafka does
+    let d = klog_dump(&[&txn]);
+    assert!(
+        d.stdout
+            .contains("version: 0 producerId: 7 firstOffset: 0 lastOffset: 0 lastStableOffset: 0"),
+        "{}",
+        d.stdout
+    );
+}
