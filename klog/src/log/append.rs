@@ -338,11 +338,14 @@ impl<S: Storage> Log<S> {
                         producers.len() - 1
                     }
                 };
+                // the batch's max timestamp as it will be stored: the append time under
+                // LogAppendTime (Kafka's producer state sees the batch after LogValidator)
+                let stored_max = if check_ts { true_max } else { now_ms };
                 producers[at].append_data_batch(
                     epoch,
                     first,
                     last,
-                    true_max,
+                    stored_max,
                     first_offset,
                     next_offset - 1,
                     b.is_transactional(),
