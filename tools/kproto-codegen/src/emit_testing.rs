@@ -2,7 +2,7 @@
 //! fields the version carries are set; a tagged field is left at its default, so not written,
 //! one time in three) and a writer of Kafka's JsonConverter JSON form.
 
-use crate::emit::{camel, ident, rust_type, Ctx};
+use crate::emit::{camel, ident, non_default, rust_type, Ctx};
 use crate::schema::{Field, Ty};
 use std::fmt::Write;
 
@@ -115,6 +115,17 @@ pub fn emit_struct_testing(cx: &Ctx, out: &mut String, name: &str, fields: &[Fie
         } else {
             f.versions
         };
+        // Kafka's JsonConverter.write leaves out a tagged field at its default, as the wire does.
+        let when = if f.tag.is_some() && !f.tagged.is_empty() {
+            format!(
+                "{} && (!({}) || {})",
+                cx.vc(f.versions),
+                cx.vc(f.tagged),
+                non_default(f)
+            )
+        } else {
+            cx.vc(present)
+        };
         let key = camel(f.old_name.as_deref().unwrap_or(&f.name));
         let id = ident(&f.name);
         let body = if rust_type(f).starts_with("Option<") {
@@ -127,8 +138,7 @@ pub fn emit_struct_testing(cx: &Ctx, out: &mut String, name: &str, fields: &[Fie
         };
         let _ = writeln!(
             out,
-            "        if {} {{ if !first {{ out.push(','); }} first = false; out.push_str(\"\\\"{key}\\\":\"); {body} }}",
-            cx.vc(present)
+            "        if {when} {{ if !first {{ out.push(','); }} first = false; out.push_str(\"\\\"{key}\\\":\"); {body} }}"
         );
     }
     let _ = writeln!(out, "        let _ = first;");

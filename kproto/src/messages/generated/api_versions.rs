@@ -1019,7 +1019,7 @@ pub mod response {
                     let _ = write!(out, "{}", &self.throttle_time_ms);
                 }
             }
-            if v >= 3 {
+            if v >= 3 && (!(v >= 3) || !self.supported_features.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -1036,7 +1036,7 @@ pub mod response {
                     out.push(']');
                 }
             }
-            if v >= 3 {
+            if v >= 3 && (!(v >= 3) || self.finalized_features_epoch != -1) {
                 if !first {
                     out.push(',');
                 }
@@ -1046,7 +1046,7 @@ pub mod response {
                     let _ = write!(out, "{}", &self.finalized_features_epoch);
                 }
             }
-            if v >= 3 {
+            if v >= 3 && (!(v >= 3) || !self.finalized_features.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -1063,7 +1063,7 @@ pub mod response {
                     out.push(']');
                 }
             }
-            if v >= 3 {
+            if v >= 3 && (!(v >= 3) || self.zk_migration_ready != false) {
                 if !first {
                     out.push(',');
                 }

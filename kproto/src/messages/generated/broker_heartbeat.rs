@@ -375,7 +375,7 @@ pub mod request {
                     let _ = write!(out, "{}", &self.want_shut_down);
                 }
             }
-            if v >= 1 {
+            if v >= 1 && (!(v >= 1) || !self.offline_log_dirs.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -392,7 +392,7 @@ pub mod request {
                     out.push(']');
                 }
             }
-            if v >= 2 {
+            if v >= 2 && (!(v >= 2) || self.cordoned_log_dirs != None) {
                 if !first {
                     out.push(',');
                 }

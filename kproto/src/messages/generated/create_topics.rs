@@ -1568,7 +1568,7 @@ pub mod response {
                     }
                 }
             }
-            if v >= 5 {
+            if v >= 5 && (!(v >= 5) || self.topic_config_error_code != 0) {
                 if !first {
                     out.push(',');
                 }

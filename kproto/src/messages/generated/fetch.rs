@@ -964,7 +964,7 @@ pub mod request {
             let _ = v;
             out.push('{');
             let mut first = true;
-            if v >= 12 {
+            if v >= 12 && (!(v >= 12) || self.cluster_id != None) {
                 if !first {
                     out.push(',');
                 }
@@ -987,7 +987,7 @@ pub mod request {
                     let _ = write!(out, "{}", &self.replica_id);
                 }
             }
-            if v >= 15 {
+            if v >= 15 && (!(v >= 15) || self.replica_state != ReplicaState::default()) {
                 if !first {
                     out.push(',');
                 }
@@ -1341,7 +1341,7 @@ pub mod request {
                     let _ = write!(out, "{}", &self.partition_max_bytes);
                 }
             }
-            if v >= 17 {
+            if v >= 17 && (!(v >= 17) || self.replica_directory_id != Uuid::ZERO) {
                 if !first {
                     out.push(',');
                 }
@@ -1349,7 +1349,7 @@ pub mod request {
                 out.push_str("\"replicaDirectoryId\":");
                 json_str(out, &(&self.replica_directory_id).to_kafka_string());
             }
-            if v >= 18 {
+            if v >= 18 && (!(v >= 18) || self.high_watermark != 9223372036854775807) {
                 if !first {
                     out.push(',');
                 }
@@ -2766,7 +2766,7 @@ pub mod response {
                     out.push(']');
                 }
             }
-            if v >= 16 {
+            if v >= 16 && (!(v >= 16) || !self.node_endpoints.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -2984,7 +2984,7 @@ pub mod response {
                     let _ = write!(out, "{}", &self.log_start_offset);
                 }
             }
-            if v >= 12 {
+            if v >= 12 && (!(v >= 12) || self.diverging_epoch != EpochEndOffset::default()) {
                 if !first {
                     out.push(',');
                 }
@@ -2992,7 +2992,7 @@ pub mod response {
                 out.push_str("\"divergingEpoch\":");
                 (&self.diverging_epoch).to_kafka_json(v, out);
             }
-            if v >= 12 {
+            if v >= 12 && (!(v >= 12) || self.current_leader != LeaderIdAndEpoch::default()) {
                 if !first {
                     out.push(',');
                 }
@@ -3000,7 +3000,7 @@ pub mod response {
                 out.push_str("\"currentLeader\":");
                 (&self.current_leader).to_kafka_json(v, out);
             }
-            if v >= 12 {
+            if v >= 12 && (!(v >= 12) || self.snapshot_id != SnapshotId::default()) {
                 if !first {
                     out.push(',');
                 }

@@ -565,7 +565,7 @@ pub mod request {
             let _ = v;
             out.push('{');
             let mut first = true;
-            if true {
+            if true && (!(true) || self.cluster_id != None) {
                 if !first {
                     out.push(',');
                 }
@@ -762,7 +762,7 @@ pub mod request {
                     let _ = write!(out, "{}", &self.position);
                 }
             }
-            if v >= 1 {
+            if v >= 1 && (!(v >= 1) || self.replica_directory_id != Uuid::ZERO) {
                 if !first {
                     out.push(',');
                 }
@@ -1721,7 +1721,7 @@ pub mod response {
                     out.push(']');
                 }
             }
-            if v >= 1 {
+            if v >= 1 && (!(v >= 1) || !self.node_endpoints.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -1881,7 +1881,7 @@ pub mod response {
                 out.push_str("\"snapshotId\":");
                 (&self.snapshot_id).to_kafka_json(v, out);
             }
-            if true {
+            if true && (!(true) || self.current_leader != LeaderIdAndEpoch::default()) {
                 if !first {
                     out.push(',');
                 }

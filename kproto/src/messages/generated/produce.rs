@@ -1638,7 +1638,7 @@ pub mod response {
                     let _ = write!(out, "{}", &self.throttle_time_ms);
                 }
             }
-            if v >= 10 {
+            if v >= 10 && (!(v >= 10) || !self.node_endpoints.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -1877,7 +1877,7 @@ pub mod response {
                     }
                 }
             }
-            if v >= 10 {
+            if v >= 10 && (!(v >= 10) || self.current_leader != LeaderIdAndEpoch::default()) {
                 if !first {
                     out.push(',');
                 }

@@ -1057,7 +1057,7 @@ pub mod request {
                     let _ = write!(out, "{}", &self.is_k_raft_controller);
                 }
             }
-            if v >= 8 {
+            if v >= 8 && (!(v >= 8) || self.r#type != 0) {
                 if !first {
                     out.push(',');
                 }

@@ -977,7 +977,7 @@ pub mod response {
                     let _ = write!(out, "{}", &self.error_code);
                 }
             }
-            if true {
+            if true && (!(true) || self.current_leader != CurrentLeader::default()) {
                 if !first {
                     out.push(',');
                 }
