@@ -256,21 +256,38 @@ impl<'a> LegacyMessage<'a> {
     }
 }
 
-/// Walks a buffer of legacy entries; stops without an error at a partial trailing entry.
+/// Walks a buffer of legacy entries; [`MessageSet::new`] stops without an error at a partial
+/// trailing entry, [`MessageSet::complete`] makes it [`RecordError::Incomplete`] (for a
+/// Produce v0-v2 request's records).
+///
+/// The inner message set of a compressed wrapper is walked leniently, as Kafka's
+/// `AbstractLegacyRecordBatch.DeepRecordsIterator` does: a partial last inner message is
+/// dropped.
 #[derive(Debug, Clone)]
 pub struct MessageSet<'a> {
     buf: &'a [u8],
     pos: usize,
     done: bool,
+    complete: bool,
 }
 
 impl<'a> MessageSet<'a> {
-    /// A walk over `buf`.
+    /// A walk over `buf` that stops without an error at a partial trailing entry.
     pub fn new(buf: &'a [u8]) -> Self {
         MessageSet {
             buf,
             pos: 0,
             done: false,
+            complete: false,
+        }
+    }
+
+    /// A walk over `buf` that insists on whole entries: bytes left after the last whole entry
+    /// are [`RecordError::Incomplete`], after which the walk ends.
+    pub fn complete(buf: &'a [u8]) -> Self {
+        MessageSet {
+            complete: true,
+            ..MessageSet::new(buf)
         }
     }
 
@@ -284,7 +301,7 @@ impl<'a> Iterator for MessageSet<'a> {
     type Item = Result<LegacyMessage<'a>, RecordError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match Entries::step(self.buf, &mut self.pos, &mut self.done)? {
+        match Entries::step(self.buf, &mut self.pos, &mut self.done, self.complete)? {
             Ok(Entry::Legacy(m)) => Some(Ok(m)),
             Ok(Entry::V2(v)) => {
                 self.done = true;
@@ -307,21 +324,33 @@ pub enum Entry<'a> {
     Legacy(LegacyMessage<'a>),
 }
 
-/// Walks a buffer of entries of any magic; stops without an error at a partial trailing entry.
+/// Walks a buffer of entries of any magic; [`Entries::new`] stops without an error at a
+/// partial trailing entry, [`Entries::complete`] makes it [`RecordError::Incomplete`].
 #[derive(Debug, Clone)]
 pub struct Entries<'a> {
     buf: &'a [u8],
     pos: usize,
     done: bool,
+    complete: bool,
 }
 
 impl<'a> Entries<'a> {
-    /// A walk over `buf`.
+    /// A walk over `buf` that stops without an error at a partial trailing entry.
     pub fn new(buf: &'a [u8]) -> Self {
         Entries {
             buf,
             pos: 0,
             done: false,
+            complete: false,
+        }
+    }
+
+    /// A walk over `buf` that insists on whole entries: bytes left after the last whole entry
+    /// are [`RecordError::Incomplete`], after which the walk ends.
+    pub fn complete(buf: &'a [u8]) -> Self {
+        Entries {
+            complete: true,
+            ..Entries::new(buf)
         }
     }
 
@@ -334,6 +363,7 @@ impl<'a> Entries<'a> {
         buf: &'a [u8],
         pos: &mut usize,
         done: &mut bool,
+        complete: bool,
     ) -> Option<Result<Entry<'a>, RecordError>> {
         if *done {
             return None;
@@ -343,6 +373,9 @@ impl<'a> Entries<'a> {
         let r = match Batches::entry_size(rest, at) {
             Ok(None) => {
                 *done = true;
+                if complete {
+                    return Batches::incomplete(rest, at).map(Err);
+                }
                 return None;
             }
             Err(e) => Err(e),
@@ -372,7 +405,7 @@ impl<'a> Iterator for Entries<'a> {
     type Item = Result<Entry<'a>, RecordError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        Self::step(self.buf, &mut self.pos, &mut self.done)
+        Self::step(self.buf, &mut self.pos, &mut self.done, self.complete)
     }
 }
 
@@ -430,6 +463,34 @@ mod tests {
         assert_eq!((b.offset, b.timestamp, b.key), (6, Some(1234), None));
         assert!(set.next().is_none());
         assert_eq!(set.remainder().len(), buf.len() - whole);
+
+        // Insisting on whole entries: the partial third one is an error at its offset.
+        let mut set = MessageSet::complete(&buf);
+        assert_eq!(set.by_ref().take(2).filter(Result::is_ok).count(), 2);
+        let third = entry(7, 1, 0, 1, None, None).len();
+        assert_eq!(
+            set.next(),
+            Some(Err(RecordError::Incomplete {
+                offset: whole,
+                needed: third,
+                available: 20
+            }))
+        );
+        assert!(set.next().is_none());
+        let mut all = Entries::complete(&buf);
+        assert!(all.next().unwrap().is_ok() && all.next().unwrap().is_ok());
+        assert!(matches!(
+            all.next(),
+            Some(Err(RecordError::Incomplete { offset, .. })) if offset == whole
+        ));
+        // Whole entries only: no error.
+        assert_eq!(
+            MessageSet::complete(&buf[..whole])
+                .filter(Result::is_ok)
+                .count(),
+            2
+        );
+        assert_eq!(MessageSet::complete(&buf[..whole]).count(), 2);
     }
 
     #[test]
