@@ -185,6 +185,14 @@ pub enum BuildError {
     /// The codec's cargo feature is off in this build.
     #[error("compression codec {0} is not enabled in this build of kproto")]
     CodecDisabled(Compression),
+    /// The buffer to encode into has less room than the batch takes; nothing was written.
+    #[error("the buffer has room for {remaining} bytes, the batch takes {needed}")]
+    BufferTooSmall {
+        /// The batch's encoded length.
+        needed: usize,
+        /// Room left in the buffer.
+        remaining: usize,
+    },
     /// The builder was already finished.
     #[error("the batch was already finished")]
     Finished,

@@ -8,9 +8,11 @@
 //! last inner record's.
 
 use super::batch::{BatchView, Batches};
-use super::{codec, Compression, RecordError, TimestampType, LOG_OVERHEAD, MAGIC_V2};
+use super::builder::check_room;
+use super::{codec, BuildError, Compression, RecordError, TimestampType, LOG_OVERHEAD, MAGIC_V2};
 use crate::records::crc::crc32_ieee;
 use alloc::vec::Vec;
+use bytes::BufMut;
 
 /// The smallest message after the size field (`LegacyRecord.RECORD_OVERHEAD_V0`).
 pub const MIN_MESSAGE_SIZE: usize = 14;
@@ -147,6 +149,24 @@ impl<'a> LegacyMessage<'a> {
             key,
             value,
         })
+    }
+
+    /// The bytes [`LegacyMessage::encode`] writes: the whole entry (offset, size, message).
+    pub fn encoded_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Writes the entry into `buf` with this message's `offset` (which
+    /// [`LegacyMessage::records`] makes absolute for the inner messages of a magic 1 wrapper)
+    /// and its message bytes as they are, stored CRC included (the CRC does not cover the
+    /// offset). kproto writes no new magic 0 or 1 messages, as Kafka 4 does not; this re-encodes
+    /// messages that were read (an old segment's, a wrapper's inner ones with absolute offsets), timestamps as stored. Nothing is
+    /// written when `buf` has no room.
+    pub fn encode<B: BufMut>(&self, buf: &mut B) -> Result<(), BuildError> {
+        check_room(buf, self.encoded_len())?;
+        buf.put_i64(self.offset);
+        buf.put_slice(&self.bytes[field::OFFSET.end..]);
+        Ok(())
     }
 
     /// The whole entry's bytes.
@@ -412,6 +432,7 @@ impl<'a> Iterator for Entries<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     /// Writes a legacy entry (test fixture only: kproto does not write magic 0/1).
     pub(crate) fn entry(
@@ -491,6 +512,39 @@ mod tests {
             2
         );
         assert_eq!(MessageSet::complete(&buf[..whole]).count(), 2);
+    }
+
+    #[test]
+    fn messages_re_encode_as_they_were_read() {
+        let big = vec![b'x'; 40_000];
+        let mut buf = entry(5, 0, 0, 0, Some(b"k"), Some(&big));
+        buf.extend(entry(6, 1, 0, 1234, None, Some(b"value")));
+        buf.extend(entry(1 << 40, 1, 0, -1, Some(&big[..3000]), None));
+        let mut out = bytes::BytesMut::new();
+        let mut total = 0;
+        for m in MessageSet::complete(&buf) {
+            let m = m.unwrap();
+            let before = out.len();
+            m.encode(&mut out).unwrap();
+            assert_eq!(out.len() - before, m.encoded_len());
+            assert_eq!(&out[before..], m.as_bytes());
+            total += m.encoded_len();
+        }
+        assert_eq!(&out[..], &buf[..]);
+        assert_eq!(total, buf.len());
+        // A changed offset is written; the CRC (which does not cover it) still holds.
+        let mut m = MessageSet::new(&buf).next().unwrap().unwrap();
+        m.offset = 77;
+        let mut one = Vec::new();
+        m.encode(&mut one).unwrap();
+        let back = MessageSet::complete(&one).next().unwrap().unwrap();
+        assert_eq!(back.offset, 77);
+        back.validate().unwrap();
+        let mut short = [0u8; 10];
+        assert!(matches!(
+            m.encode(&mut &mut short[..]),
+            Err(BuildError::BufferTooSmall { .. })
+        ));
     }
 
     #[test]
