@@ -6,7 +6,7 @@
 use integration_tests::{cache_dir, repo_root};
 use kproto::records::legacy::{Entries, Entry};
 use kproto::records::{
-    control, BatchBuilder, BatchConfig, Batches, Compression, DEFAULT_MAX_UNCOMPRESSED,
+    codec, control, BatchBuilder, BatchConfig, Batches, Compression, DEFAULT_MAX_UNCOMPRESSED,
 };
 use kproto::testing::Rng;
 use std::io::Write;
@@ -228,6 +228,48 @@ fn our_build(cfg: BatchConfig, recs: &[Rec]) -> (usize, Vec<u8>) {
     (n, b.finish().unwrap())
 }
 
+/// The first bytes of each codec's output as kafka-python writes it: gzip's member header,
+/// snappy-java's xerial framing, the LZ4 frame magic, the zstd frame magic.
+fn codec_signature(codec: Compression) -> &'static [u8] {
+    match codec {
+        Compression::None => &[],
+        Compression::Gzip => &[0x1f, 0x8b, 0x08],
+        Compression::Snappy => &[0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0],
+        Compression::Lz4 => &[0x04, 0x22, 0x4d, 0x18],
+        Compression::Zstd => &[0x28, 0xb5, 0x2f, 0xfd],
+    }
+}
+
+/// Asserts that `payload` is `codec`'s output (it starts as that codec's frames do, no other
+/// codec's, and decompresses with that codec) and returns what it decompresses to.
+fn assert_compressed_with(codec: Compression, payload: &[u8], legacy_lz4: bool) -> Vec<u8> {
+    assert_ne!(codec, Compression::None);
+    assert!(
+        payload.starts_with(codec_signature(codec)),
+        "{codec} payload starts {:02x?}",
+        &payload[..payload.len().min(8)]
+    );
+    for other in CODECS {
+        if other != codec && other != Compression::None {
+            assert!(
+                !payload.starts_with(codec_signature(other)),
+                "{codec} payload looks like {other}"
+            );
+        }
+    }
+    let mut out = Vec::new();
+    codec::decompress(
+        codec,
+        payload,
+        &mut out,
+        DEFAULT_MAX_UNCOMPRESSED,
+        legacy_lz4,
+    )
+    .unwrap_or_else(|e| panic!("the {codec} payload does not decompress with {codec}: {e}"));
+    assert!(out.len() > payload.len(), "{codec} did not shrink anything");
+    out
+}
+
 const CODECS: [Compression; 5] = [
     Compression::None,
     Compression::Gzip,
@@ -241,10 +283,13 @@ fn kafka_python_builds_kproto_reads() {
     let mut rng = Rng::new(0x5eed_0001);
     for codec in CODECS {
         for round in 0..3 {
-            let recs = {
+            let mut recs = {
                 let n = 1 + rng.below(60) as usize;
                 random_records(&mut rng, n)
             };
+            // kafka-python sends a batch uncompressed when compressing does not make it
+            // smaller (one record of one byte, say); 2 KB of repetition makes it always pay.
+            recs[0].value = Some(b"kafka-python ".repeat(160));
             let (pid, epoch, seq) = if round == 1 {
                 (4242, 3, 17)
             } else {
@@ -269,9 +314,29 @@ fn kafka_python_builds_kproto_reads() {
             assert_eq!(h.last_offset_delta as usize, recs.len() - 1);
             assert_eq!(h.base_timestamp, recs[0].ts);
             assert_eq!(h.max_timestamp, recs.iter().map(|r| r.ts).max().unwrap());
-            // kafka-python sends uncompressed when compression does not pay.
+            // kafka-python sends uncompressed when compression does not pay; these records
+            // are big and repetitive enough that it always pays, so the batch must really be
+            // compressed with the codec asked for: attribute bits, frame and contents.
             let c = h.attributes.compression().unwrap();
-            assert!(c == codec || c == Compression::None, "{c} for {codec}");
+            assert_eq!(
+                c, codec,
+                "round {round}: attributes say {c}, {codec} was asked"
+            );
+            if codec != Compression::None {
+                let view = Batches::new(&bytes).next().unwrap().unwrap();
+                let (_, ours) = our_build(
+                    BatchConfig {
+                        write_limit: 1 << 20,
+                        ..BatchConfig::default()
+                    },
+                    &recs,
+                );
+                let records = assert_compressed_with(codec, view.records_bytes(), false);
+                assert!(
+                    records == ours[61..],
+                    "{codec} round {round}: the payload does not decompress to the records"
+                );
+            }
         }
     }
 }
@@ -395,6 +460,18 @@ fn legacy_message_sets_from_kafka_python() {
                 m.validate().unwrap();
                 assert_eq!(m.magic, magic);
                 assert_eq!(m.compression().unwrap(), *codec);
+                if *codec != Compression::None {
+                    // The wrapper's value is the codec's output (magic 0 LZ4 with the broken
+                    // header checksum kafka-python writes for it, as Kafka did).
+                    let inner = assert_compressed_with(*codec, m.value.unwrap(), magic == 0);
+                    let inner_offsets = Entries::new(&inner)
+                        .map(|e| match e.unwrap() {
+                            Entry::Legacy(i) => i.offset,
+                            Entry::V2(_) => panic!("v2 batch inside a magic {magic} wrapper"),
+                        })
+                        .count();
+                    assert_eq!(inner_offsets, recs.len(), "magic {magic} {codec}");
+                }
                 for r in m.records(&mut scratch, DEFAULT_MAX_UNCOMPRESSED).unwrap() {
                     got.push((
                         r.offset,
