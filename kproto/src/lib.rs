@@ -45,6 +45,7 @@ mod error_code;
 pub mod frame;
 pub mod messages;
 pub mod records;
+pub mod rng;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod types;

@@ -3,7 +3,7 @@
 
 use super::{Log, LogError};
 use crate::config::TimestampType as TsType;
-use crate::producer_state::{BatchMetadata, ProducerStateError, SequenceCheck};
+use crate::producer_state::{AppendOrigin, BatchMetadata, ProducerAppendInfo, ProducerStateError};
 use crate::segment::{BatchInfo, RollParams, SegmentError};
 use crate::storage::Storage;
 use alloc::vec::Vec;
@@ -101,6 +101,9 @@ impl From<SegmentError> for AppendError {
     }
 }
 
+/// The validated batches and the producer state updates they make.
+type Validated = (Vec<Checked>, Vec<ProducerAppendInfo>);
+
 /// One validated batch of the request.
 struct Checked {
     position: usize,
@@ -109,7 +112,6 @@ struct Checked {
     max_timestamp: i64,
     /// The max timestamp field must be rewritten (CreateTime, producer's value wrong).
     fix_max_timestamp: bool,
-    producer: Option<(i64, i16, i32, i32)>,
 }
 
 impl<S: Storage> Log<S> {
@@ -121,7 +123,7 @@ impl<S: Storage> Log<S> {
     /// offsets and not written. `now_ms` is the append time.
     pub fn append(&mut self, records: &mut [u8], now_ms: i64) -> Result<AppendInfo, AppendError> {
         self.check_failed()?;
-        let checked = match self.validate(records, now_ms)? {
+        let (checked, producers) = match self.validate(records, now_ms)? {
             Ok(c) => c,
             Err(dup) => {
                 return Ok(AppendInfo {
@@ -176,17 +178,8 @@ impl<S: Storage> Log<S> {
             self.fail(&e);
             return Err(e.into());
         }
-        for (c, info) in checked.iter().zip(&infos) {
-            if let Some((pid, epoch, _first, last_seq)) = c.producer {
-                self.producers.update(
-                    pid,
-                    epoch,
-                    last_seq,
-                    info.last_offset,
-                    (c.records - 1) as i32,
-                    info.max_timestamp,
-                );
-            }
+        for p in producers {
+            self.producers.update(p);
         }
         self.producers.set_map_end_offset(next);
         let unflushed = self.log_end_offset - self.recovery_point;
@@ -242,8 +235,10 @@ impl<S: Storage> Log<S> {
         &self,
         records: &[u8],
         now_ms: i64,
-    ) -> Result<Result<Vec<Checked>, BatchMetadata>, AppendError> {
+    ) -> Result<Result<Validated, BatchMetadata>, AppendError> {
         let mut out = Vec::new();
+        let mut producers: Vec<ProducerAppendInfo> = Vec::new();
+        let mut next_offset = self.log_end_offset;
         let mut walk = Batches::new(records);
         let mut scratch = Vec::new();
         let min_ts = now_ms.saturating_sub(self.cfg.message_timestamp_before_max_ms);
@@ -315,7 +310,9 @@ impl<S: Storage> Log<S> {
                     });
                 }
             }
-            let producer = if b.producer_id() >= 0 {
+            let first_offset = next_offset;
+            next_offset += u64::from(b.record_count() as u32);
+            if b.producer_id() >= 0 {
                 if b.base_sequence() < 0 {
                     return invalid("idempotent batch without a base sequence");
                 }
@@ -325,41 +322,41 @@ impl<S: Storage> Log<S> {
                     b.base_sequence(),
                     b.last_sequence(),
                 );
-                // earlier batches of the same producer in this request come first
-                let prev = out
-                    .iter()
-                    .rev()
-                    .find_map(|c: &Checked| c.producer.filter(|p| p.0 == pid));
-                match prev {
-                    Some((_, pe, _, plast)) => {
-                        let next_ok =
-                            first == plast.wrapping_add(1) || (plast == i32::MAX && first == 0);
-                        if pe != epoch || !next_ok {
-                            return Err(ProducerStateError::OutOfOrderSequence {
-                                producer_id: pid,
-                                epoch,
-                                first_seq: first,
-                                last_seq: plast,
-                            }
-                            .into());
-                        }
-                    }
-                    None => match self.producers.check(pid, epoch, first, last)? {
-                        SequenceCheck::Duplicate(d) => return Ok(Err(d)),
-                        SequenceCheck::Append => {}
-                    },
+                // a retry of one of the producer's last batches is answered, not appended
+                if let Some(dup) = self
+                    .producers
+                    .producers()
+                    .get(&pid)
+                    .and_then(|e| e.find_duplicate(epoch, first, last))
+                {
+                    return Ok(Err(dup));
                 }
-                Some((pid, epoch, first, last))
-            } else {
-                None
-            };
+                let at = match producers.iter().position(|p| p.producer_id() == pid) {
+                    Some(at) => at,
+                    None => {
+                        producers.push(self.producers.prepare_update(pid, AppendOrigin::Client));
+                        producers.len() - 1
+                    }
+                };
+                // the batch's max timestamp as it will be stored: the append time under
+                // LogAppendTime (Kafka's producer state sees the batch after LogValidator)
+                let stored_max = if check_ts { true_max } else { now_ms };
+                producers[at].append_data_batch(
+                    epoch,
+                    first,
+                    last,
+                    stored_max,
+                    first_offset,
+                    next_offset - 1,
+                    b.is_transactional(),
+                )?;
+            }
             out.push(Checked {
                 position,
                 size: b.size(),
                 records: u64::from(b.record_count() as u32),
                 max_timestamp: true_max,
                 fix_max_timestamp: check_ts && true_max != b.max_timestamp(),
-                producer,
             });
         }
         if !walk.remainder().is_empty() {
@@ -377,7 +374,7 @@ impl<S: Storage> Log<S> {
                 what: "no batches to append",
             });
         }
-        Ok(Ok(out))
+        Ok(Ok((out, producers)))
     }
 }
 

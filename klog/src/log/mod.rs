@@ -394,32 +394,7 @@ impl<S: Storage> Log<S> {
         self.dir_dirty = true;
         self.log_start_offset = *self.segments.keys().next().expect("a segment is left");
         let start = self.log_start_offset;
-        let pids: alloc::vec::Vec<i64> = self
-            .producers
-            .producers()
-            .iter()
-            .filter(|(_, e)| e.batches.back().is_none_or(|b| b.last_offset < start))
-            .map(|(p, _)| *p)
-            .collect();
-        if !pids.is_empty() {
-            let mut kept = ProducerStateManager::new();
-            for (pid, e) in self.producers.producers() {
-                if !pids.contains(pid) {
-                    for b in &e.batches {
-                        kept.update(
-                            *pid,
-                            e.epoch,
-                            b.last_seq,
-                            b.last_offset,
-                            b.offset_delta,
-                            b.timestamp,
-                        );
-                    }
-                }
-            }
-            kept.set_map_end_offset(self.producers.map_end_offset());
-            self.producers = kept;
-        }
+        self.producers.on_log_start_offset_incremented(start);
         self.st.sync_dir(&self.dir)?;
         self.dir_dirty = false;
         Ok(doomed)

@@ -6,8 +6,8 @@ use crate::checkpoint;
 use crate::config::LogConfig;
 use crate::error::StorageError;
 use crate::names::{self, FileKind, RECOVERY_POINT_CHECKPOINT};
-use crate::producer_state::ProducerStateManager;
-use crate::segment::LogSegment;
+use crate::producer_state::{ProducerStateManager, SnapshotError};
+use crate::segment::{LogSegment, SegmentError};
 use crate::storage::{join, Storage};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
@@ -34,6 +34,9 @@ pub struct RecoveryReport {
     pub removed_files: Vec<String>,
     /// The producer snapshot loaded, if any.
     pub snapshot_offset: Option<u64>,
+    /// Producer snapshots deleted because they could not be used (Kafka deletes a corrupt
+    /// snapshot and rebuilds the state from an older one or the log), with why.
+    pub corrupt_snapshots: Vec<(u64, SnapshotError)>,
 }
 
 impl<S: Storage> Log<S> {
@@ -210,7 +213,7 @@ impl<S: Storage> Log<S> {
                 .expect("a segment")
                 .resize_indexes(st)?;
         }
-        report.snapshot_offset = log.load_producer_state(&snapshots)?;
+        report.snapshot_offset = log.load_producer_state(&snapshots, &mut report)?;
         // make what recovery wrote (truncations, rebuilt indexes) durable
         log.recovery_point = log.recovery_point.min(
             report
@@ -240,7 +243,11 @@ impl<S: Storage> Log<S> {
 
     /// Loads the newest snapshot at or below the log end offset (removing newer or unreadable
     /// ones) and replays the batches after it.
-    fn load_producer_state(&mut self, snapshots: &BTreeSet<u64>) -> Result<Option<u64>, LogError> {
+    fn load_producer_state(
+        &mut self,
+        snapshots: &BTreeSet<u64>,
+        report: &mut RecoveryReport,
+    ) -> Result<Option<u64>, LogError> {
         let mut loaded = None;
         for &off in snapshots.iter().rev() {
             let path = names::segment_file(&self.dir, off, names::SNAPSHOT_SUFFIX);
@@ -249,7 +256,14 @@ impl<S: Storage> Log<S> {
             }
             let usable = off <= self.log_end_offset && off >= self.log_start_offset;
             let state = if usable {
-                self.read_snapshot(&path, off)?
+                match self.read_snapshot(&path, off)? {
+                    Some(Ok(s)) => Some(s),
+                    Some(Err(e)) => {
+                        report.corrupt_snapshots.push((off, e));
+                        None
+                    }
+                    None => None,
+                }
             } else {
                 None
             };
@@ -267,23 +281,27 @@ impl<S: Storage> Log<S> {
         let from = loaded.unwrap_or(self.log_start_offset);
         let mut producers = core::mem::take(&mut self.producers);
         let st = &mut self.st;
+        let mut scratch = Vec::new();
+        let mut bad = None;
         for seg in self.segments.values_mut() {
             if seg.next_offset() <= from {
                 continue;
             }
-            seg.for_each_batch(st, from, |_, b| {
-                if b.producer_id() >= 0 && b.base_offset() >= 0 {
-                    let delta = b.last_offset_delta();
-                    producers.update(
-                        b.producer_id(),
-                        b.producer_epoch(),
-                        b.last_sequence(),
-                        b.last_offset() as u64,
-                        delta,
-                        b.max_timestamp(),
-                    );
+            let path = String::from(seg.log_path());
+            seg.for_each_batch(st, from, |pos, b| {
+                if bad.is_none() {
+                    if let Err(source) = producers.replay(b, &mut scratch) {
+                        bad = Some(SegmentError::Corrupt {
+                            path: path.clone(),
+                            position: pos,
+                            source,
+                        });
+                    }
                 }
             })?;
+            if let Some(e) = bad.take() {
+                return Err(e.into());
+            }
         }
         producers.set_map_end_offset(self.log_end_offset);
         self.producers = producers;
@@ -294,7 +312,7 @@ impl<S: Storage> Log<S> {
         &mut self,
         path: &str,
         offset: u64,
-    ) -> Result<Option<ProducerStateManager>, LogError> {
+    ) -> Result<Option<Result<ProducerStateManager, SnapshotError>>, LogError> {
         let mut f = match self.st.open(path, false) {
             Ok(f) => f,
             Err(StorageError::NotFound { .. }) => return Ok(None),
@@ -302,10 +320,15 @@ impl<S: Storage> Log<S> {
         };
         let len = self.st.len(&mut f)?;
         let Ok(n) = usize::try_from(len) else {
-            return Ok(None);
+            return Ok(Some(Err(SnapshotError::Truncated {
+                path: String::from(path),
+                at: usize::MAX,
+            })));
         };
         let mut buf = vec![0u8; n];
         self.st.read_exact_at(&mut f, 0, &mut buf)?;
-        Ok(ProducerStateManager::decode_snapshot(path, offset, &buf).ok())
+        Ok(Some(ProducerStateManager::decode_snapshot(
+            path, offset, &buf,
+        )))
     }
 }
