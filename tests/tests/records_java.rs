@@ -10,112 +10,30 @@
 //! line protocol on stdin/stdout (see the comment at the top of the Java file). Without `java`
 //! or the compiled class these tests fail.
 
+use integration_tests::records::{
+    append_records, hex, read_records, record_line, unhex, Rec, RecordGen,
+};
 use integration_tests::{cache_dir, repo_root};
 use kproto::records::{
     estimate_size_upper_bound, BatchBuilder, BatchConfig, Batches, Compression, TimestampType,
     DEFAULT_MAX_UNCOMPRESSED,
 };
-use kproto::testing::Rng;
+use kproto::rng::Rng;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-type Hdr = (String, Option<Vec<u8>>);
-
-#[derive(Debug, Clone, PartialEq)]
-struct Rec {
-    ts: i64,
-    key: Option<Vec<u8>>,
-    value: Option<Vec<u8>>,
-    headers: Vec<Hdr>,
-}
-
-/// Record payloads from kproto's test PRNG.
-trait Payloads {
-    fn payload(&mut self, max: u64) -> Vec<u8>;
-    fn maybe_payload(&mut self, max: u64, null_in: u64) -> Option<Vec<u8>>;
-}
-
-impl Payloads for Rng {
-    fn payload(&mut self, max: u64) -> Vec<u8> {
-        let n = self.below(max + 1) as usize;
-        if self.below(4) == 0 {
-            // Incompressible.
-            (0..n).map(|_| self.next_u64() as u8).collect()
-        } else {
-            // Compressible: a small alphabet with runs.
-            (0..n)
-                .map(|i| b"abcdefgh"[(self.below(8) as usize + i / 16) % 8])
-                .collect()
-        }
-    }
-    fn maybe_payload(&mut self, max: u64, null_in: u64) -> Option<Vec<u8>> {
-        if self.below(null_in) == 0 {
-            None
-        } else {
-            Some(self.payload(max))
-        }
-    }
-}
-
-const HEADER_KEYS: [&str; 5] = ["", "trace-id", "clé", "ключ-σ", "🦀"];
-
+/// The records Kafka's Java code gets: one payload in four incompressible, one batch in three
+/// with values up to 3 KB, odd timestamps (none, long ago, far ahead), non-ASCII header keys.
 fn random_records(rng: &mut Rng, n: usize) -> Vec<Rec> {
-    let base = 1_700_000_000_000i64;
-    let big = rng.below(3) == 0;
-    (0..n)
-        .map(|_| Rec {
-            ts: match rng.below(50) {
-                0 => -1, // RecordBatch.NO_TIMESTAMP
-                1 => base - 86_400_000 - rng.below(1 << 30) as i64,
-                2 => base + (1 << 40),
-                _ => base + rng.below(200_000) as i64 - 1000,
-            },
-            key: rng.maybe_payload(40, 5),
-            value: rng.maybe_payload(if big { 3000 } else { 400 }, 10),
-            headers: (0..rng.below(4))
-                .map(|i| {
-                    let k = if rng.below(3) == 0 {
-                        HEADER_KEYS[rng.below(5) as usize].to_string()
-                    } else {
-                        format!("h{i}-{}", rng.below(1000))
-                    };
-                    (k, rng.maybe_payload(30, 4))
-                })
-                .collect(),
-        })
-        .collect()
-}
-
-fn hex(b: Option<&[u8]>) -> String {
-    match b {
-        None => "-".into(),
-        Some([]) => "=".into(),
-        Some(b) => {
-            const DIGITS: &[u8; 16] = b"0123456789abcdef";
-            let mut s = String::with_capacity(2 * b.len());
-            for x in b {
-                s.push(DIGITS[usize::from(x >> 4)] as char);
-                s.push(DIGITS[usize::from(x & 15)] as char);
-            }
-            s
-        }
+    RecordGen {
+        big_in: 3,
+        incompressible_in: 4,
+        odd_timestamps: true,
+        unicode_header_keys: true,
+        ..RecordGen::default()
     }
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s == "-" {
-        return None;
-    }
-    if s == "=" {
-        return Some(Vec::new());
-    }
-    Some(
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect(),
-    )
+    .records(rng, n)
 }
 
 /// One `RecordsPeer` JVM.
@@ -270,24 +188,6 @@ fn random_case(rng: &mut Rng, codec: Compression, batch_size: usize, ratio: f32)
     }
 }
 
-fn record_line(r: &Rec, offset: Option<i64>) -> String {
-    let mut s = String::from("R ");
-    if let Some(o) = offset {
-        s += &format!("{o} ");
-    }
-    s += &format!(
-        "{} {} {} {}",
-        r.ts,
-        hex(r.key.as_deref()),
-        hex(r.value.as_deref()),
-        r.headers.len()
-    );
-    for (k, v) in &r.headers {
-        s += &format!(" {} {}", hex(Some(k.as_bytes())), hex(v.as_deref()));
-    }
-    s
-}
-
 /// Kafka builds; returns (records accepted, write limit, batch bytes).
 fn java_build(peer: &mut Peer, c: &Case) -> (usize, usize, Vec<u8>) {
     let mut cmd = format!(
@@ -321,13 +221,12 @@ fn java_build(peer: &mut Peer, c: &Case) -> (usize, usize, Vec<u8>) {
 /// the first record's upper bound; the producer state is set last.
 fn our_build(c: &Case) -> (usize, usize, Vec<u8>) {
     let first = &c.recs[0];
-    let h: Vec<(&str, Option<&[u8]>)> = first
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_deref()))
-        .collect();
-    let upper =
-        estimate_size_upper_bound(first.key.as_deref(), first.value.as_deref(), &h).unwrap();
+    let upper = estimate_size_upper_bound(
+        first.key.as_deref(),
+        first.value.as_deref(),
+        &first.header_refs(),
+    )
+    .unwrap();
     let limit = c.batch_size.max(upper);
     let mut b = BatchBuilder::new(BatchConfig {
         base_offset: c.base_offset,
@@ -343,20 +242,7 @@ fn our_build(c: &Case) -> (usize, usize, Vec<u8>) {
         ..BatchConfig::default()
     });
     b.set_estimated_compression_ratio(c.ratio);
-    let mut n = 0;
-    for r in &c.recs {
-        let h: Vec<(&str, Option<&[u8]>)> = r
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_deref()))
-            .collect();
-        if b.try_append(r.ts, r.key.as_deref(), r.value.as_deref(), &h)
-            .is_err()
-        {
-            break;
-        }
-        n += 1;
-    }
+    let n = append_records(&mut b, &c.recs);
     b.set_producer_state(
         c.producer_id,
         c.producer_epoch,
@@ -407,7 +293,6 @@ fn expected_lines(c: &Case, accepted: usize, bytes: &[u8]) -> Vec<String> {
 fn kproto_lines(bytes: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
     let mut batches = Batches::new(bytes);
-    let mut scratch = Vec::new();
     for b in batches.by_ref() {
         let b = b.unwrap();
         b.validate().unwrap();
@@ -432,24 +317,8 @@ fn kproto_lines(bytes: &[u8]) -> Vec<String> {
             b.base_sequence(),
             b.record_count()
         ));
-        for r in b.records(&mut scratch, DEFAULT_MAX_UNCOMPRESSED).unwrap() {
-            let r = r.unwrap();
-            let rec = Rec {
-                ts: r.timestamp,
-                key: r.key.map(<[u8]>::to_vec),
-                value: r.value.map(<[u8]>::to_vec),
-                headers: r
-                    .headers
-                    .iter()
-                    .map(|h| {
-                        (
-                            h.key_str().unwrap().to_string(),
-                            h.value.map(<[u8]>::to_vec),
-                        )
-                    })
-                    .collect(),
-            };
-            out.push(record_line(&rec, Some(r.offset)));
+        for (offset, rec) in read_records(&b, DEFAULT_MAX_UNCOMPRESSED).unwrap() {
+            out.push(record_line(&rec, Some(offset)));
         }
     }
     out.push(format!("END {}", bytes.len() - batches.remainder().len()));
