@@ -1,10 +1,19 @@
 //! Record batch helpers shared by `records_java.rs`, `records_python.rs` and
 //! `records_roundtrip.rs`: the records they generate ([`Rec`], [`RecordGen`]), the hex line
 //! format their peers speak ([`hex`], [`unhex`], [`record_line`], [`parse_record_line`]),
-//! building with kproto ([`append_records`], [`build`]) and reading back ([`read_records`]).
+//! building with kproto ([`append_records`], [`build`]) and reading back ([`read_records`]),
+//! and the peer processes themselves, which answer within a timeout or are killed
+//! ([`LinePeer`], [`run_peer`]).
+// Test code, not a core: peer timeouts read the clock.
+#![allow(clippy::disallowed_methods)]
 
 use kproto::records::{BatchBuilder, BatchConfig, BatchView, RecordError};
 use kproto::rng::Rng;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread;
+use std::time::{Duration, Instant};
 
 /// A record header: key and value (`None` is null).
 pub type Hdr = (String, Option<Vec<u8>>);
@@ -263,9 +272,257 @@ pub fn read_records<T: AsRef<[u8]>>(
     Ok(out)
 }
 
+/// How long a peer (a JVM running `RecordsPeer`, kafka-python) may take to answer before the
+/// test kills it and fails: far more than any answer takes, far less than forever. 120 s, or
+/// `$KPP_PEER_TIMEOUT_SECS`.
+pub fn peer_timeout() -> Duration {
+    std::env::var("KPP_PEER_TIMEOUT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(Duration::from_secs(120), Duration::from_secs)
+}
+
+/// A long-lived peer process that answers lines on stdout to lines on stdin. Writing and
+/// reading go through threads, so a peer that stops reading or answering cannot hang the test:
+/// [`LinePeer::read_line`] kills it after the timeout and panics saying so. Dropping the peer
+/// closes its stdin and waits for it to exit (killing it if it does not, within the timeout).
+pub struct LinePeer {
+    name: String,
+    child: Child,
+    to_child: Option<Sender<Vec<u8>>>,
+    from_child: Receiver<std::io::Result<String>>,
+    timeout: Duration,
+}
+
+impl LinePeer {
+    /// Starts `cmd` with piped stdin and stdout (stderr as `cmd` has it). `name` says who it is
+    /// in failure messages.
+    pub fn spawn(name: &str, mut cmd: Command, timeout: Duration) -> LinePeer {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name} ({cmd:?}): {e}"));
+        let mut stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (to_child, inbox) = mpsc::channel::<Vec<u8>>();
+        thread::spawn(move || {
+            for chunk in inbox {
+                if stdin
+                    .write_all(&chunk)
+                    .and_then(|()| stdin.flush())
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        let (outbox, from_child) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if outbox.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        LinePeer {
+            name: name.to_string(),
+            child,
+            to_child: Some(to_child),
+            from_child,
+            timeout,
+        }
+    }
+
+    /// Queues `text` for the peer's stdin (never blocks).
+    pub fn send(&mut self, text: &str) {
+        let sent = self
+            .to_child
+            .as_ref()
+            .map(|t| t.send(text.as_bytes().to_vec()));
+        assert!(
+            matches!(sent, Some(Ok(()))),
+            "{} no longer reads its stdin",
+            self.name
+        );
+    }
+
+    /// The next line the peer writes (without its newline); `None` when it closed stdout.
+    /// Kills the peer and panics when no line comes within the timeout.
+    pub fn read_line(&mut self) -> Option<String> {
+        match self.from_child.recv_timeout(self.timeout) {
+            Ok(Ok(line)) => Some(line),
+            Ok(Err(e)) => panic!("reading {}'s stdout: {e}", self.name),
+            Err(RecvTimeoutError::Disconnected) => None,
+            Err(RecvTimeoutError::Timeout) => {
+                let pid = self.child.id();
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "{} (pid {pid}) gave no answer within {:?}: killed it",
+                    self.name, self.timeout
+                );
+            }
+        }
+    }
+}
+
+impl Drop for LinePeer {
+    fn drop(&mut self) {
+        // Closing stdin asks the peer to finish; one that does not is killed.
+        drop(self.to_child.take());
+        if wait_until(&mut self.child, Instant::now() + self.timeout).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Polls `child` until it exits or `deadline` passes.
+fn wait_until(child: &mut Child, deadline: Instant) -> Option<ExitStatus> {
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
+            _ => return None,
+        }
+    }
+}
+
+/// What a one-shot peer wrote and how it ended.
+#[derive(Debug)]
+pub struct PeerOutput {
+    /// Its exit status.
+    pub status: ExitStatus,
+    /// Its stdout.
+    pub stdout: Vec<u8>,
+    /// Its stderr.
+    pub stderr: Vec<u8>,
+}
+
+/// Runs a one-shot peer: `input` on its stdin (then closed), stdout and stderr collected.
+/// A peer that has not exited within `timeout` is killed and the test fails saying so, with
+/// what it had written to stderr.
+pub fn run_peer(name: &str, mut cmd: Command, input: &str, timeout: Duration) -> PeerOutput {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name} ({cmd:?}): {e}"));
+    let deadline = Instant::now() + timeout;
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.as_bytes().to_vec();
+    // A peer that stops reading fails the write, or leaves it blocked until the kill below.
+    let writer = thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let collect = |mut r: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let stdout = collect(Box::new(child.stdout.take().unwrap()));
+    let stderr = collect(Box::new(child.stderr.take().unwrap()));
+    let status = wait_until(&mut child, deadline);
+    if status.is_none() {
+        let pid = child.id();
+        let _ = child.kill();
+        let _ = child.wait();
+        let err = stderr.join().unwrap_or_default();
+        panic!(
+            "{name} (pid {pid}) did not finish within {timeout:?}: killed it; its stderr:\n{}",
+            String::from_utf8_lossy(&err)
+        );
+    }
+    let _ = writer.join();
+    PeerOutput {
+        status: status.unwrap(),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn alive(pid: u32) -> bool {
+        // SAFETY: signal 0 only checks that the process exists.
+        unsafe { libc::kill(pid as libc::pid_t, 0) == 0 }
+    }
+
+    fn panic_message(e: Box<dyn std::any::Any + Send>) -> String {
+        e.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_line_peer_that_never_answers_is_killed_with_a_clear_message() {
+        let mut cmd = Command::new("sleep");
+        cmd.arg("600");
+        let mut peer = LinePeer::spawn("a sleeping peer", cmd, Duration::from_millis(300));
+        let pid = peer.child.id();
+        peer.send("ping\n");
+        let started = Instant::now();
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| peer.read_line()))
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let msg = panic_message(err);
+        assert!(
+            msg.contains("a sleeping peer") && msg.contains("gave no answer within 300ms"),
+            "{msg}"
+        );
+        drop(peer);
+        assert!(!alive(pid), "the peer was not killed");
+    }
+
+    #[test]
+    fn a_line_peer_answers_and_ends_when_its_stdin_closes() {
+        let mut peer = LinePeer::spawn("cat", Command::new("cat"), Duration::from_secs(30));
+        let big = "x".repeat(1 << 20);
+        peer.send(&format!("{big}\nsecond\n"));
+        assert_eq!(peer.read_line().as_deref(), Some(big.as_str()));
+        assert_eq!(peer.read_line().as_deref(), Some("second"));
+        let pid = peer.child.id();
+        drop(peer);
+        assert!(!alive(pid));
+    }
+
+    #[test]
+    fn a_one_shot_peer_that_hangs_is_killed_with_a_clear_message() {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg("echo started >&2; exec sleep 600");
+        let started = Instant::now();
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_peer("a hanging script", cmd, "", Duration::from_millis(500))
+        }))
+        .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let msg = panic_message(err);
+        assert!(
+            msg.contains("a hanging script")
+                && msg.contains("did not finish within 500ms")
+                && msg.contains("started"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_one_shot_peer_gets_its_input_and_gives_its_output() {
+        let input = "line\n".repeat(100_000);
+        let out = run_peer("wc", Command::new("wc"), &input, Duration::from_secs(30));
+        assert!(out.status.success());
+        let words: Vec<&str> = std::str::from_utf8(&out.stdout)
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        assert_eq!(words, ["100000", "100000", "500000"]);
+    }
 
     #[test]
     fn record_lines_round_trip() {

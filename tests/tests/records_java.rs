@@ -8,10 +8,11 @@
 //! The Java side is `tests/java/records/RecordsPeer.java`, compiled by
 //! `.ci/install.d/32-java-records.sh`; one JVM per test function answers many cases through a
 //! line protocol on stdin/stdout (see the comment at the top of the Java file). Without `java`
-//! or the compiled class these tests fail.
+//! or the compiled class these tests fail; a peer that stops answering is killed after
+//! [`peer_timeout`] and the test fails saying so.
 
 use integration_tests::records::{
-    append_records, hex, read_records, record_line, unhex, Rec, RecordGen,
+    append_records, hex, peer_timeout, read_records, record_line, unhex, LinePeer, Rec, RecordGen,
 };
 use integration_tests::{cache_dir, repo_root};
 use kproto::records::{
@@ -19,9 +20,8 @@ use kproto::records::{
     DEFAULT_MAX_UNCOMPRESSED,
 };
 use kproto::rng::Rng;
-use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 
 /// The records Kafka's Java code gets: one payload in four incompressible, one batch in three
 /// with values up to 3 KB, odd timestamps (none, long ago, far ahead), non-ASCII header keys.
@@ -36,12 +36,9 @@ fn random_records(rng: &mut Rng, n: usize) -> Vec<Rec> {
     .records(rng, n)
 }
 
-/// One `RecordsPeer` JVM.
-struct Peer {
-    child: Child,
-    stdin: Option<BufWriter<ChildStdin>>,
-    stdout: BufReader<ChildStdout>,
-}
+/// One `RecordsPeer` JVM, killed (failing the test) when an answer takes longer than
+/// [`peer_timeout`].
+struct Peer(LinePeer);
 
 impl Peer {
     fn start() -> Peer {
@@ -64,57 +61,42 @@ impl Peer {
             class.display(),
             src.display()
         );
-        let mut child = Command::new("java")
-            .arg("-cp")
+        let mut cmd = Command::new("java");
+        cmd.arg("-cp")
             .arg(format!(
                 "{}:{}/*",
                 class.parent().unwrap().display(),
                 libs.display()
             ))
             .arg("RecordsPeer")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start java (a JDK 17+ must be on PATH): {e}"));
-        let stdin = Some(BufWriter::new(child.stdin.take().unwrap()));
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Peer {
-            child,
-            stdin,
-            stdout,
-        }
+            .stderr(Stdio::inherit());
+        Peer(LinePeer::spawn(
+            "RecordsPeer (java; a JDK 17+ must be on PATH)",
+            cmd,
+            peer_timeout(),
+        ))
     }
 
     /// Sends one command (with its trailing lines) and returns the answer's lines before `OK`.
     fn ask(&mut self, cmd: &str) -> Vec<String> {
-        let w = self.stdin.as_mut().unwrap();
-        w.write_all(cmd.as_bytes()).unwrap();
+        self.0.send(cmd);
         if !cmd.ends_with('\n') {
-            w.write_all(b"\n").unwrap();
+            self.0.send("\n");
         }
-        w.flush().unwrap();
         let mut lines = Vec::new();
         loop {
-            let mut line = String::new();
-            let n = self.stdout.read_line(&mut line).unwrap();
-            assert!(n > 0, "RecordsPeer exited (see its stderr above)");
-            let line = line.trim_end_matches('\n');
+            let line = self
+                .0
+                .read_line()
+                .expect("RecordsPeer exited (see its stderr above)");
             if line == "OK" {
                 return lines;
             }
             if let Some(e) = line.strip_prefix("ERR ") {
                 panic!("RecordsPeer: {e}\ncommand: {:.300}", cmd);
             }
-            lines.push(line.to_string());
+            lines.push(line);
         }
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let _ = self.child.wait();
     }
 }
 

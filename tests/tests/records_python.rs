@@ -1,10 +1,12 @@
 //! Record batches across implementations: kafka-python (its `DefaultRecordBatchBuilder`,
 //! `LegacyRecordBatchBuilder` and `MemoryRecords`) builds batches we read, reads batches we
 //! build, and builds the same bytes as we do for uncompressed batches. Needs the venv that
-//! `.ci/install` makes; without it these tests fail.
+//! `.ci/install` makes; without it these tests fail. A peer that hangs is killed after
+//! [`peer_timeout`] and the test fails saying so.
 
 use integration_tests::records::{
-    build, hex, parse_record_line, read_records, record_line, unhex, Rec, RecordGen,
+    build, hex, parse_record_line, peer_timeout, read_records, record_line, run_peer, unhex, Rec,
+    RecordGen,
 };
 use integration_tests::{cache_dir, repo_root};
 use kproto::records::legacy::{Entries, Entry};
@@ -12,14 +14,15 @@ use kproto::records::{
     codec, control, BatchConfig, Batches, Compression, DEFAULT_MAX_UNCOMPRESSED,
 };
 use kproto::rng::Rng;
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// kafka-python's records: compressible payloads, plain timestamps and header keys.
 fn random_records(rng: &mut Rng, n: usize) -> Vec<Rec> {
     RecordGen::default().records(rng, n)
 }
 
+/// Runs `tests/python/kp_records.py` in the venv on `input`; kills it and fails after
+/// [`peer_timeout`].
 fn python(input: &str) -> String {
     let py = cache_dir().join("venv").join("bin").join("python");
     assert!(
@@ -31,20 +34,9 @@ fn python(input: &str) -> String {
         .join("tests")
         .join("python")
         .join("kp_records.py");
-    let mut child = Command::new(&py)
-        .arg(&script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start python");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = Command::new(&py);
+    cmd.arg(&script);
+    let out = run_peer("kafka-python (kp_records.py)", cmd, input, peer_timeout());
     assert!(
         out.status.success(),
         "kafka-python failed: {}",
