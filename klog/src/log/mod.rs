@@ -4,14 +4,16 @@
 mod append;
 #[cfg(test)]
 mod crash_tests;
-mod open;
 mod read;
+mod recovery;
+#[cfg(test)]
+mod recovery_tests;
 #[cfg(test)]
 mod tests;
 
 pub use append::{AppendError, AppendInfo};
-pub use open::RecoveryReport;
 pub use read::ListOffsetsTimestamp;
+pub use recovery::RecoveryReport;
 
 use crate::checkpoint;
 use crate::config::LogConfig;
@@ -86,6 +88,11 @@ pub struct Log<S: Storage> {
     last_flush_ms: i64,
     leader_epoch: i32,
     producers: ProducerStateManager,
+    /// The offset of the newest producer snapshot taken or loaded (Kafka's `lastSnapOffset`).
+    last_snap_offset: u64,
+    /// Offsets below it are replicated (klog has no replication: the owner sets it; opening
+    /// sets it to the log end offset).
+    high_watermark: u64,
     /// Files were created or removed since the directory was last synced.
     dir_dirty: bool,
     failed: Option<String>,
@@ -283,15 +290,20 @@ impl<S: Storage> Log<S> {
         )?;
         self.segments.insert(new_base, seg);
         self.dir_dirty = true;
+        self.producers.set_map_end_offset(new_base);
         self.take_producer_snapshot()?;
         self.flush_inner(new_base, now_ms)?;
         Ok(())
     }
 
-    /// Writes the producer state as `<log end offset>.snapshot` (tmp, sync, rename) and
-    /// removes all but the two newest snapshots.
+    /// Writes the producer state as `<map end offset>.snapshot` (tmp, sync, rename) unless a
+    /// snapshot at or past that offset was taken or loaded already (Kafka's `takeSnapshot`:
+    /// a Kafka-written snapshot is never rewritten).
     fn take_producer_snapshot(&mut self) -> Result<(), LogError> {
-        let offset = self.log_end_offset;
+        let offset = self.producers.map_end_offset();
+        if offset <= self.last_snap_offset {
+            return Ok(());
+        }
         let path = names::segment_file(&self.dir, offset, names::SNAPSHOT_SUFFIX);
         let tmp = alloc::format!("{path}{}", names::TMP_SUFFIX);
         let bytes = self.producers.encode_snapshot();
@@ -301,22 +313,17 @@ impl<S: Storage> Log<S> {
         self.st.sync(&mut f)?;
         self.st.rename(&tmp, &path)?;
         self.dir_dirty = true;
-        let mut snaps: alloc::vec::Vec<u64> = self
-            .st
-            .list(&self.dir)?
-            .iter()
-            .filter_map(|n| match names::parse_file_name(n) {
-                Some((o, names::FileKind::Snapshot)) => Some(o),
-                _ => None,
-            })
-            .collect();
-        snaps.sort_unstable();
-        let keep_from = snaps.len().saturating_sub(2);
-        for o in &snaps[..keep_from] {
-            self.st
-                .remove(&names::segment_file(&self.dir, *o, names::SNAPSHOT_SUFFIX))?;
-        }
+        self.last_snap_offset = offset;
         Ok(())
+    }
+
+    /// Removes the snapshot at `offset` (its segment is deleted), if there is one.
+    fn remove_snapshot(&mut self, offset: u64) -> Result<(), LogError> {
+        let path = names::segment_file(&self.dir, offset, names::SNAPSHOT_SUFFIX);
+        match self.st.remove(&path) {
+            Ok(()) | Err(StorageError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A clean close: the active segment's roll-time time index entry and trimmed indexes,
@@ -390,6 +397,7 @@ impl<S: Storage> Log<S> {
         for b in &bases[..doomed] {
             let seg = self.segments.remove(b).expect("listed segment");
             seg.delete(&mut self.st)?;
+            self.remove_snapshot(*b)?;
         }
         self.dir_dirty = true;
         self.log_start_offset = *self.segments.keys().next().expect("a segment is left");
