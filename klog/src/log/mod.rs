@@ -10,6 +10,8 @@ mod recovery;
 mod recovery_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod txn_tests;
 
 pub use append::{AppendError, AppendInfo};
 pub use read::ListOffsetsTimestamp;

@@ -246,3 +246,58 @@ fn an_unreadable_batch_below_the_recovery_point_fails_the_read() {
         "{e}"
     );
 }
+
+/// A `.txnindex` in Kafka's layout: `(pid, first, last, lso)` entries, 34 bytes each.
+fn kafka_txnindex(entries: &[(i64, i64, i64, i64)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &(pid, first, last, lso) in entries {
+        out.extend_from_slice(&0i16.to_be_bytes());
+        for v in [pid, first, last, lso] {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+    }
+    out
+}
+
+#[test]
+fn a_broker_written_txnindex_is_cut_with_the_log_and_deleted_with_its_segment() {
+    let batches = alloc::vec![
+        stored(0, 3, 10, 0, 0, true, T),
+        marker(3, 10, 0, false, 1, T + 1),
+        stored(4, 2, 11, 0, 0, true, T + 2),
+        marker(6, 11, 0, false, 1, T + 3),
+        stored(7, 5, -1, -1, -1, false, T + 4),
+    ];
+    let st = broker_dir(&batches, 0);
+    let txn_path = "t-0/00000000000000000000.txnindex";
+    st.put(txn_path, &kafka_txnindex(&[(10, 0, 3, 4), (11, 4, 6, 7)]));
+    // the broker stopped while writing the second transaction: the log is torn in it
+    let log_path = "t-0/00000000000000000000.log";
+    let data = st.contents(log_path).unwrap();
+    let cut = positions(&data)[2] + 30;
+    st.put(log_path, &data[..cut]);
+    let cfg = LogConfig {
+        segment_ms: 1,
+        retention_ms: 1000,
+        ..cfg()
+    };
+    let (mut log, report) = Log::open(st.clone(), "t", 0, cfg, T).unwrap();
+    assert_eq!(log.log_end_offset(), 4);
+    assert!(report.truncated_bytes > 0);
+    assert_eq!(
+        st.contents(txn_path).unwrap(),
+        kafka_txnindex(&[(10, 0, 3, 4)]),
+        "the aborted transaction past the log end is gone"
+    );
+    // a later segment, then retention deletes the first one with its transaction index
+    let mut b = crate::testutil::batch(2, T + 10_000, 100, 1);
+    log.append(&mut b, T + 10_000).unwrap();
+    assert!(log.segment_count() >= 2);
+    assert!(log.delete_old_segments(T + 20_000).unwrap() >= 1);
+    assert!(log.log_start_offset() >= 4);
+    assert!(
+        !st.paths().iter().any(|p| p == txn_path),
+        "{:?}",
+        st.paths()
+    );
+}
