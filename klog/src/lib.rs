@@ -29,6 +29,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod broker;
 pub mod checkpoint;
 pub mod config;
 pub mod error;

@@ -1,4 +1,4 @@
-//! Test support (feature `testing`): a seeded PRNG, random messages for any version, and
+//! Test support (feature `testing`): random messages for any version, and
 //! output in the JSON form of Kafka's generated `*JsonConverter` classes, so that Apache
 //! Kafka's own serializers can be compared with kproto byte for byte.
 
@@ -17,40 +17,10 @@ pub trait TestMessage: Sized {
     fn kafka_json(&self, version: i16) -> String;
 }
 
-/// A small deterministic PRNG (SplitMix64): same seed, same sequence, on every platform.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub use crate::rng::Rng;
 
+/// Test-data draws on top of the seeded [`Rng`].
 impl Rng {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number below `n` (`n` > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
-
-    /// True one time in `n`.
-    pub fn chance(&mut self, n: u64) -> bool {
-        self.below(n) == 0
-    }
-
-    /// A random boolean.
-    pub fn bool(&mut self) -> bool {
-        self.next_u64() & 1 == 1
-    }
-
     /// An integer that is often small, sometimes at the edges, sometimes anything.
     fn edgy(&mut self, min: i64, max: i64) -> i64 {
         match self.below(8) {
@@ -217,16 +187,5 @@ mod tests {
             json_base64(&mut s, input);
             assert_eq!(s, want);
         }
-    }
-
-    #[test]
-    fn same_seed_same_sequence() {
-        let a: Vec<u64> = (0..5)
-            .scan(Rng::new(7), |r, _| Some(r.next_u64()))
-            .collect();
-        let b: Vec<u64> = (0..5)
-            .scan(Rng::new(7), |r, _| Some(r.next_u64()))
-            .collect();
-        assert_eq!(a, b);
     }
 }

@@ -39,7 +39,7 @@ const TOOL_JVM: &[&str] = &[
 pub struct KafkaInstall {
     /// The runtime classpath's jars (`kafka_2.13`, `kafka-tools`, `kafka-clients`, log4j2, ...).
     pub libs: PathBuf,
-    /// The compiled `tests/java/kafka/KlogKafkaClient.java`.
+    /// The compiled `tests/java/kafka/*.java` (`KlogKafkaClient`, `KlogPlanProducer`).
     pub client: PathBuf,
 }
 
@@ -61,6 +61,7 @@ impl KafkaInstall {
                 .libs
                 .join(format!("kafka-clients-{KAFKA_VERSION}.jar")),
             install.client.join("KlogKafkaClient.class"),
+            install.client.join("KlogPlanProducer.class"),
         ];
         for f in &needed {
             assert!(
