@@ -340,11 +340,17 @@ impl<S: Storage> Log<S> {
                         producers.len() - 1
                     }
                 };
+                // the max timestamp as stored (the append time for LogAppendTime topics)
+                let stored_ts = if self.cfg.message_timestamp_type == TsType::LogAppendTime {
+                    now_ms
+                } else {
+                    true_max
+                };
                 producers[at].append_data_batch(
                     epoch,
                     first,
                     last,
-                    true_max,
+                    stored_ts,
                     first_offset,
                     next_offset - 1,
                     b.is_transactional(),

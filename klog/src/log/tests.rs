@@ -586,3 +586,18 @@ fn a_crafted_snapshot_is_deleted_and_the_state_rebuilt_from_the_log() {
             .duplicate
     );
 }
+
+#[test]
+fn log_append_time_is_the_producers_last_timestamp() {
+    let st = MemStorage::new();
+    let cfg = LogConfig {
+        message_timestamp_type: TimestampType::LogAppendTime,
+        ..cfg()
+    };
+    let mut log = open(&st, cfg);
+    log.append(&mut batch_with(3, 1000, 10, 0, Some((7, 0, 0))), 5000)
+        .unwrap();
+    let e = &log.producer_state().producers()[&7];
+    assert_eq!(e.last_timestamp(), 5000);
+    assert_eq!(e.batches.back().unwrap().timestamp, 5000);
+}
