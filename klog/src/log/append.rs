@@ -10,6 +10,7 @@ use crate::storage::Storage;
 use alloc::vec::Vec;
 use kproto::records::control::end_transaction_marker_batch;
 use kproto::records::{BatchView, Batches, RecordError, TimestampType, DEFAULT_MAX_UNCOMPRESSED};
+use kproto::ErrorCode;
 
 /// What an append did (Kafka's `LogAppendInfo`, the parts a produce response needs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,12 +86,12 @@ pub enum AppendError {
 
 impl AppendError {
     /// Kafka's error code for it.
-    pub fn error_code(&self) -> i16 {
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            AppendError::Corrupt { .. } => 2,
-            AppendError::TooLarge { .. } => 10,
-            AppendError::InvalidRecord { .. } => 87,
-            AppendError::InvalidTimestamp { .. } => 32,
+            AppendError::Corrupt { .. } => ErrorCode::CorruptMessage,
+            AppendError::TooLarge { .. } => ErrorCode::MessageTooLarge,
+            AppendError::InvalidRecord { .. } => ErrorCode::InvalidRecord,
+            AppendError::InvalidTimestamp { .. } => ErrorCode::InvalidTimestamp,
             AppendError::Producer(e) => e.error_code(),
             AppendError::Log(e) => e.error_code(),
         }

@@ -26,6 +26,7 @@ use crate::segment::{LogSegment, SegmentError};
 use crate::storage::Storage;
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
+use kproto::ErrorCode;
 
 /// A log operation other than an append failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,10 +66,10 @@ pub enum LogError {
 
 impl LogError {
     /// Kafka's error code for it.
-    pub fn error_code(&self) -> i16 {
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            LogError::OffsetOutOfRange { .. } => 1,
-            _ => 56, // KAFKA_STORAGE_ERROR
+            LogError::OffsetOutOfRange { .. } => ErrorCode::OffsetOutOfRange,
+            _ => ErrorCode::KafkaStorageError,
         }
     }
 }

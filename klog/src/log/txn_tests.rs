@@ -345,14 +345,14 @@ fn markers_are_checked_as_the_coordinator_would() {
         log.append_txn_marker(7, 2, true, 5, T)
             .unwrap_err()
             .error_code(),
-        47
+        kproto::ErrorCode::InvalidProducerEpoch
     );
     log.append_txn_marker(7, 3, false, 5, T).unwrap();
     assert_eq!(
         log.append_txn_marker(7, 3, true, 4, T)
             .unwrap_err()
             .error_code(),
-        39
+        kproto::ErrorCode::TransactionCoordinatorFenced
     );
     // a non-transactional batch inside a transaction
     log.append(&mut produce(1, 7, 3, 2, true, T), T).unwrap();
@@ -360,7 +360,7 @@ fn markers_are_checked_as_the_coordinator_would() {
         log.append(&mut produce(1, 7, 3, 3, false, T), T)
             .unwrap_err()
             .error_code(),
-        48
+        kproto::ErrorCode::InvalidTxnState
     );
     // a marker for a producer without a transaction changes epochs but indexes nothing
     log.append_txn_marker(9, 0, false, 0, T).unwrap();

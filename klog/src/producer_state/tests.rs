@@ -82,7 +82,7 @@ fn sequences_duplicates_and_epochs() {
         ),
         "{e}"
     );
-    assert_eq!(e.error_code(), 45);
+    assert_eq!(e.error_code(), kproto::ErrorCode::OutOfOrderSequenceNumber);
     match m.check(7, 0, 5, 9).unwrap() {
         SequenceCheck::Duplicate(b) => {
             assert_eq!(
@@ -97,7 +97,7 @@ fn sequences_duplicates_and_epochs() {
     assert_eq!(m.check(7, 1, 0, 0).unwrap(), SequenceCheck::Append);
     apply(&mut m, 7, 1, 0, 105, 0, 1001);
     let e = m.check(7, 0, 10, 10).unwrap_err();
-    assert_eq!(e.error_code(), 47);
+    assert_eq!(e.error_code(), kproto::ErrorCode::InvalidProducerEpoch);
     // sequence wrap
     apply(&mut m, 8, 0, i32::MAX, 200, 0, 1);
     assert_eq!(m.check(8, 0, 0, 3).unwrap(), SequenceCheck::Append);
@@ -370,7 +370,10 @@ fn client_checks_of_transactions() {
     // a marker from an older coordinator is fenced, from the same or newer accepted
     let mut info = m.prepare_update(1, AppendOrigin::Coordinator);
     let e = info.append_end_txn_marker(true, 4, 0, 3, t).unwrap_err();
-    assert_eq!(e.error_code(), 39);
+    assert_eq!(
+        e.error_code(),
+        kproto::ErrorCode::TransactionCoordinatorFenced
+    );
     assert!(
         info.append_end_txn_marker(false, 5, 0, 3, t)
             .unwrap()
@@ -382,14 +385,14 @@ fn client_checks_of_transactions() {
     replay_all(&mut m, &[data(0, 2, 1, 0, 0, true, t)]);
     let mut info = m.prepare_update(1, AppendOrigin::Client);
     let e = info.append_data_batch(0, 2, 2, t, 2, 2, false).unwrap_err();
-    assert_eq!(e.error_code(), 48);
+    assert_eq!(e.error_code(), kproto::ErrorCode::InvalidTxnState);
     // an older epoch from a client or coordinator
     let mut info = m.prepare_update(1, AppendOrigin::Coordinator);
     assert_eq!(
         info.append_end_txn_marker(true, 0, -1, 2, t)
             .unwrap_err()
             .error_code(),
-        47
+        kproto::ErrorCode::InvalidProducerEpoch
     );
 }
 
