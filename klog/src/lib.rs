@@ -30,21 +30,28 @@ extern crate alloc;
 extern crate std;
 
 pub mod broker;
-pub mod checkpoint;
+mod checkpoint;
 pub mod config;
 pub mod error;
 pub mod index;
-pub mod log;
+mod log;
 pub mod names;
 pub mod producer_state;
 mod scan;
-pub mod segment;
+mod segment;
 pub mod storage;
 #[cfg(test)]
 mod testutil;
 
-pub use config::{LogConfig, TimestampType};
+pub use checkpoint::CheckpointError;
+pub use config::{ConfigError, LogConfig, TimestampType};
+pub use error::{IndexError, StorageError, TxnIndexError};
+pub use index::{AbortedTxn, TimestampOffset};
 pub use log::{AppendError, AppendInfo, ListOffsetsTimestamp, Log, LogError, RecoveryReport};
+pub use producer_state::{
+    BatchMetadata, ProducerEntry, ProducerStateError, ProducerStateManager, SnapshotError,
+};
+pub use segment::{InvalidOffset, LogSegment, SegmentError};
 #[cfg(feature = "std")]
 pub use storage::FsStorage;
 pub use storage::{FaultConfig, FaultyStorage, MemStorage, Storage};

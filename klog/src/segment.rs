@@ -55,13 +55,13 @@ pub enum SegmentError {
 
 /// What [`LogSegment::recover`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecoverInfo {
+pub(crate) struct RecoverInfo {
     /// Bytes cut from the end of the `.log` (a torn or corrupt tail).
-    pub truncated_bytes: u32,
+    pub(crate) truncated_bytes: u32,
     /// Why the tail was cut, when it was.
-    pub reason: Option<RecordError>,
+    pub(crate) reason: Option<RecordError>,
     /// The batch cut because its base offset did not follow, when that was the reason.
-    pub invalid_offset: Option<InvalidOffset>,
+    pub(crate) invalid_offset: Option<InvalidOffset>,
 }
 
 /// A batch whose base offset is not the offset after the previous batch (or, for a segment's
@@ -81,32 +81,32 @@ pub struct InvalidOffset {
 
 /// Facts about one batch being appended (computed by the log's validation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BatchInfo {
+pub(crate) struct BatchInfo {
     /// Its last offset.
-    pub last_offset: u64,
+    pub(crate) last_offset: u64,
     /// Its max timestamp.
-    pub max_timestamp: i64,
+    pub(crate) max_timestamp: i64,
     /// Its size in bytes.
-    pub size: u32,
+    pub(crate) size: u32,
 }
 
 /// The inputs of a roll decision (Kafka's `RollParams`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RollParams {
+pub(crate) struct RollParams {
     /// `segment.bytes`.
-    pub segment_bytes: u32,
+    pub(crate) segment_bytes: u32,
     /// `segment.ms`.
-    pub segment_ms: i64,
+    pub(crate) segment_ms: i64,
     /// `segment.jitter.ms`.
-    pub jitter_ms: i64,
+    pub(crate) jitter_ms: i64,
     /// Bytes about to be appended.
-    pub messages_size: u32,
+    pub(crate) messages_size: u32,
     /// Their max timestamp.
-    pub max_timestamp: i64,
+    pub(crate) max_timestamp: i64,
     /// Their last offset.
-    pub max_offset: u64,
+    pub(crate) max_offset: u64,
     /// The time now.
-    pub now_ms: i64,
+    pub(crate) now_ms: i64,
 }
 
 /// A log segment (Kafka's `LogSegment`): batches in `<base>.log`, an offset index in
@@ -138,7 +138,7 @@ fn as_u64(o: i64) -> u64 {
 
 impl<F: core::fmt::Debug> LogSegment<F> {
     /// Creates the three files of a new, empty segment (indexes preallocated).
-    pub fn create<S: Storage<File = F>>(
+    pub(crate) fn create<S: Storage<File = F>>(
         st: &mut S,
         dir: &str,
         base_offset: u64,
@@ -189,7 +189,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     /// Opens an existing segment. Missing index files are created empty and `needs_recovery`
     /// is set in the result; the caller then runs [`recover`](Self::recover) or
     /// [`load`](Self::load).
-    pub fn open<S: Storage<File = F>>(
+    pub(crate) fn open<S: Storage<File = F>>(
         st: &mut S,
         dir: &str,
         base_offset: u64,
@@ -260,7 +260,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     /// offset index entry must point at a batch ending at that offset) and finds the next
     /// offset by walking the batch headers after the last index entry. An error means the
     /// segment must be recovered instead.
-    pub fn load<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), SegmentError> {
+    pub(crate) fn load<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), SegmentError> {
         self.offset_index.sanity_check(u64::from(self.size))?;
         let from = match self.offset_index.entries() {
             0 => OffsetPosition {
@@ -370,7 +370,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     /// offset: every valid batch is replayed into it, and every transaction aborted by a marker
     /// in the segment is written to the transaction index with the last stable offset it
     /// gives.
-    pub fn recover<S: Storage<File = F>>(
+    pub(crate) fn recover<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         producers: &mut ProducerStateManager,
@@ -516,7 +516,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     /// maintains the indexes: one offset index entry `(last offset, position)` and one time
     /// index entry `(max timestamp so far, its offset)` at the first batch after more than
     /// `index.interval.bytes` since the previous entry.
-    pub fn append<S: Storage<File = F>>(
+    pub(crate) fn append<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         data: &[u8],
@@ -555,7 +555,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     }
 
     /// Whether the next append must go to a new segment (Kafka's `shouldRoll`).
-    pub fn should_roll(&self, p: &RollParams) -> bool {
+    pub(crate) fn should_roll(&self, p: &RollParams) -> bool {
         let reached_ms = self.time_waited_for_roll(p.now_ms, p.max_timestamp)
             > p.segment_ms.saturating_sub(p.jitter_ms);
         i64::from(self.size) > i64::from(p.segment_bytes) - i64::from(p.messages_size)
@@ -567,7 +567,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
 
     /// How long this segment has waited to roll: since its first batch's timestamp when it
     /// has one, else since it was created or loaded.
-    pub fn time_waited_for_roll(&self, now_ms: i64, message_timestamp: i64) -> i64 {
+    pub(crate) fn time_waited_for_roll(&self, now_ms: i64, message_timestamp: i64) -> i64 {
         match self.rolling_based_timestamp {
             Some(t) if t >= 0 => message_timestamp.saturating_sub(t),
             _ => now_ms.saturating_sub(self.created_ms),
@@ -576,7 +576,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
 
     /// Where the first batch with a last offset `>= offset` starts, and that batch's base
     /// offset; `None` when every batch ends before `offset`.
-    pub fn translate_offset<S: Storage<File = F>>(
+    pub(crate) fn translate_offset<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         offset: u64,
@@ -604,7 +604,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     /// Reads whole batches from the first one holding `offset`, up to `max_bytes` (at least
     /// one batch, however large, as Kafka's `minOneMessage`). Empty when `offset` is past the
     /// last batch.
-    pub fn read<S: Storage<File = F>>(
+    pub(crate) fn read<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         offset: u64,
@@ -629,7 +629,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
 
     /// The first record with a timestamp `>= timestamp` and an offset `>= start_offset`
     /// (Kafka's `findOffsetByTimestamp`): time index, then offset index, then a scan.
-    pub fn find_offset_by_timestamp<S: Storage<File = F>>(
+    pub(crate) fn find_offset_by_timestamp<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         timestamp: i64,
@@ -674,7 +674,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     }
 
     /// The record holding the segment's max timestamp (ListOffsets `MAX_TIMESTAMP`).
-    pub fn offset_of_max_timestamp<S: Storage<File = F>>(
+    pub(crate) fn offset_of_max_timestamp<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
     ) -> Result<Option<TimestampOffset>, SegmentError> {
@@ -687,7 +687,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
 
     /// Removes every batch from the one holding `offset` on (Kafka's `truncateTo`); returns
     /// the bytes removed. The indexes are preallocated again: the segment becomes active.
-    pub fn truncate_to<S: Storage<File = F>>(
+    pub(crate) fn truncate_to<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         offset: u64,
@@ -743,7 +743,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
 
     /// The segment stops being the active one: the roll-time time index entry, then both
     /// indexes trimmed to their entries (Kafka's `onBecomeInactiveSegment`).
-    pub fn on_become_inactive<S: Storage<File = F>>(
+    pub(crate) fn on_become_inactive<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
     ) -> Result<(), SegmentError> {
@@ -755,14 +755,17 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     }
 
     /// Preallocates the indexes again (the segment becomes the active one after a load).
-    pub fn resize_indexes<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), SegmentError> {
+    pub(crate) fn resize_indexes<S: Storage<File = F>>(
+        &mut self,
+        st: &mut S,
+    ) -> Result<(), SegmentError> {
         self.offset_index.resize(st, self.max_index_size)?;
         self.time_index.resize(st, self.max_index_size)?;
         Ok(())
     }
 
     /// Syncs the `.log` and both indexes.
-    pub fn flush<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), SegmentError> {
+    pub(crate) fn flush<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), SegmentError> {
         st.sync(&mut self.log)?;
         self.offset_index.sync(st)?;
         self.time_index.sync(st)?;
@@ -771,7 +774,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     }
 
     /// Removes the segment's files.
-    pub fn delete<S: Storage<File = F>>(self, st: &mut S) -> Result<(), SegmentError> {
+    pub(crate) fn delete<S: Storage<File = F>>(self, st: &mut S) -> Result<(), SegmentError> {
         self.txn_index.delete(st)?;
         for p in [
             &self.log_path,
@@ -832,7 +835,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     }
 
     /// Records an aborted transaction whose marker was appended to this segment.
-    pub fn append_aborted_txn<S: Storage<File = F>>(
+    pub(crate) fn append_aborted_txn<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         txn: AbortedTxn,
@@ -846,7 +849,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     }
 
     /// Visits every batch in the segment from `from_offset` on (CRCs not checked).
-    pub fn for_each_batch<S: Storage<File = F>>(
+    pub(crate) fn for_each_batch<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         from_offset: u64,

@@ -353,6 +353,81 @@ impl<S: Storage> Log<S> {
         self.st
     }
 
+    /// Removes every offset from `offset` on (Kafka's `truncateTo`, what a follower does
+    /// to a diverging log): later segments are deleted with their transaction indexes and
+    /// snapshots, the segment holding `offset` is cut (its offset, time and transaction
+    /// indexes with it), and the producer state is reloaded from the newest snapshot at or
+    /// below `offset` plus the batches after it. A batch holding `offset` is removed whole
+    /// (the log then ends at its base offset). Returns whether anything was removed;
+    /// `offset` below the log start offset is OFFSET_OUT_OF_RANGE.
+    pub fn truncate_to(&mut self, offset: u64) -> Result<bool, LogError> {
+        self.check_failed()?;
+        if offset >= self.log_end_offset {
+            return Ok(false);
+        }
+        if offset < self.log_start_offset {
+            return Err(LogError::OffsetOutOfRange {
+                offset,
+                log_start_offset: self.log_start_offset,
+                log_end_offset: self.log_end_offset,
+            });
+        }
+        let r = self.truncate_inner(offset);
+        if let Err(e) = &r {
+            self.fail(e);
+        }
+        r.map(|()| true)
+    }
+
+    fn truncate_inner(&mut self, offset: u64) -> Result<(), LogError> {
+        let doomed: alloc::vec::Vec<u64> =
+            self.segments.range(offset + 1..).map(|(b, _)| *b).collect();
+        for b in doomed {
+            let seg = self.segments.remove(&b).expect("listed segment");
+            seg.delete(&mut self.st)?;
+        }
+        let st = &mut self.st;
+        let last = self
+            .segments
+            .values_mut()
+            .next_back()
+            .expect("a log always has a segment");
+        last.truncate_to(st, offset)?;
+        // a batch holding `offset` goes whole: the log ends where the batches left end
+        let offset = last.next_offset().max(last.base_offset()).min(offset);
+        self.dir_dirty = true;
+        self.log_end_offset = offset;
+        self.recovery_point = self.recovery_point.min(offset);
+        self.high_watermark = self.high_watermark.min(offset);
+        // the producer state at `offset`: snapshots past it go, the newest one left is loaded
+        let mut snapshots: alloc::collections::BTreeSet<u64> = self
+            .st
+            .list(&self.dir)?
+            .iter()
+            .filter_map(|n| match names::parse_file_name(n) {
+                Some((o, names::FileKind::Snapshot)) => Some(o),
+                _ => None,
+            })
+            .collect();
+        for o in snapshots.clone().range(offset + 1..) {
+            self.remove_snapshot(*o)?;
+            snapshots.remove(o);
+        }
+        let mut ignored = RecoveryReport::default();
+        let start = self.log_start_offset;
+        let (from, mut state) =
+            match self.newest_snapshot_at_or_below(offset, &mut snapshots, &mut ignored)? {
+                Some((o, s)) if o >= start => (o, s),
+                _ => (start, ProducerStateManager::starting_at(start)),
+            };
+        self.last_snap_offset = snapshots.last().copied().unwrap_or(start).min(offset);
+        self.replay_from(from, &mut state)?;
+        state.set_map_end_offset(offset);
+        state.on_high_watermark_updated(self.high_watermark);
+        self.producers = state;
+        Ok(())
+    }
+
     /// Deletes whole segments beyond `retention.ms` (newest timestamp older than
     /// `now - retention.ms`) and `retention.bytes` (oldest first while the log stays at or
     /// above the limit without them), moving the log start offset. When every segment goes,
@@ -406,6 +481,7 @@ impl<S: Storage> Log<S> {
         self.log_start_offset = *self.segments.keys().next().expect("a segment is left");
         let start = self.log_start_offset;
         self.producers.on_log_start_offset_incremented(start);
+        self.high_watermark = self.high_watermark.max(start);
         self.st.sync_dir(&self.dir)?;
         self.dir_dirty = false;
         Ok(doomed)

@@ -264,7 +264,7 @@ impl<S: Storage> Log<S> {
 
     /// The newest usable snapshot at or below `offset` (corrupt ones on the way are deleted
     /// and reported), or `None`.
-    fn newest_snapshot_at_or_below(
+    pub(super) fn newest_snapshot_at_or_below(
         &mut self,
         offset: u64,
         snapshots: &mut BTreeSet<u64>,
@@ -287,7 +287,11 @@ impl<S: Storage> Log<S> {
     }
 
     /// Replays the batches of the loaded segments from `from` into `state`.
-    fn replay_from(&mut self, from: u64, state: &mut ProducerStateManager) -> Result<(), LogError> {
+    pub(super) fn replay_from(
+        &mut self,
+        from: u64,
+        state: &mut ProducerStateManager,
+    ) -> Result<(), LogError> {
         let st = &mut self.st;
         let mut scratch = Vec::new();
         let mut bad = None;

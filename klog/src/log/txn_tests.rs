@@ -367,3 +367,76 @@ fn markers_are_checked_as_the_coordinator_would() {
     assert_eq!(log.aborted_transactions(0, log.log_end_offset()).len(), 1);
     assert_eq!(log.producer_state().producers()[&9].coordinator_epoch, 0);
 }
+
+#[test]
+fn truncation_cuts_the_transaction_index_and_reloads_the_producer_state() {
+    let st = MemStorage::new();
+    let (mut log, _) = Log::open(st.clone(), "t", 0, cfg(), T).unwrap();
+    let want = workload(&mut log);
+    let segments_before = log.segment_count();
+    // cut in the middle of the log, at an abort marker: its transaction is open again
+    let victim = want[want.len() / 2];
+    let to = victim.last_offset as u64;
+    assert!(log.truncate_to(to).unwrap());
+    assert!(!log.truncate_to(to + 10).unwrap(), "nothing past the end");
+    assert_eq!(log.log_end_offset(), to);
+    assert!(log.segment_count() < segments_before);
+    let kept: Vec<AbortedTxn> = want
+        .iter()
+        .filter(|t| (t.last_offset as u64) < to)
+        .copied()
+        .collect();
+    assert_eq!(log.aborted_transactions(0, to), kept);
+    let on_disk: Vec<AbortedTxn> = txn_indexes(&st).into_values().flatten().collect();
+    assert_eq!(on_disk, kept);
+    assert!(
+        st.paths().iter().all(
+            |p| match p.strip_prefix("t-0/").and_then(names::parse_file_name) {
+                Some((o, names::FileKind::Snapshot)) => o <= to,
+                Some((o, _)) => o <= to,
+                None => true,
+            }
+        ),
+        "{:?}",
+        st.paths()
+    );
+    // the victim's transaction is open again, so the LSO is its first offset (or earlier)
+    log.set_high_watermark(to);
+    let pid = victim.producer_id;
+    assert_eq!(
+        log.producer_state().producers()[&pid].current_txn_first_offset,
+        Some(victim.first_offset as u64)
+    );
+    assert!(log.last_stable_offset() <= victim.first_offset as u64);
+    // the state equals what replaying the remaining log from scratch gives
+    let state = summaries(&log);
+    // a batch cut in the middle goes whole
+    let mut probe = Log::open(MemStorage::new(), "t", 0, cfg(), T).unwrap().0;
+    probe
+        .append(&mut produce(5, -1, -1, -1, false, T), T)
+        .unwrap();
+    probe
+        .append(&mut produce(5, -1, -1, -1, false, T), T)
+        .unwrap();
+    assert!(probe.truncate_to(7).unwrap());
+    assert_eq!(probe.log_end_offset(), 5);
+    let mut st2 = log.close(T + 7000).unwrap();
+    for p in st2.paths() {
+        if p.ends_with(".snapshot") {
+            st2.remove(&p).unwrap();
+        }
+    }
+    st2.remove(names::RECOVERY_POINT_CHECKPOINT).unwrap();
+    let (log, _) = Log::open(st2, "t", 0, cfg(), T + 7000).unwrap();
+    assert_eq!(summaries(&log), state);
+    assert_eq!(log.aborted_transactions(0, to), kept);
+    // to the log start: nothing is left, no transaction, no aborted one
+    let mut log = log;
+    assert!(log.truncate_to(0).unwrap());
+    assert_eq!((log.log_end_offset(), log.segment_count()), (0, 1));
+    assert!(log.aborted_transactions(0, 1).is_empty());
+    assert!(log.producer_state().producers().is_empty());
+    assert_eq!(log.last_stable_offset(), 0);
+    let st = log.into_storage();
+    assert!(txn_indexes(&st).values().all(|e| e.is_empty()));
+}

@@ -110,7 +110,7 @@ pub trait Storage {
 }
 
 /// Joins a directory and a name with `/` (an empty directory is the root).
-pub fn join(dir: &str, name: &str) -> String {
+pub(crate) fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() {
         String::from(name)
     } else {
