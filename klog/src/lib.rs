@@ -1,6 +1,8 @@
 //! Kafka-format partition logs over an abstract storage: segments (`.log`), sparse offset and
-//! time indexes (`.index`, `.timeindex`), roll, retention, flush policy, crash recovery and
-//! idempotent producer state, byte-compatible with Apache Kafka's own files.
+//! time indexes (`.index`, `.timeindex`), transaction indexes (`.txnindex`), roll, retention,
+//! truncation, flush policy, crash recovery, idempotent and transactional producer state
+//! (`.snapshot`), aborted-transaction reads and the last stable offset, byte-compatible with
+//! Apache Kafka's own files.
 //!
 //! klog does no networking, reads no clock (every time is an argument, `now_ms`) and uses no
 //! OS randomness. It is `#![no_std]` + `alloc`; the `std` feature adds [`FsStorage`]. Batches

@@ -301,3 +301,34 @@ fn a_broker_written_txnindex_is_cut_with_the_log_and_deleted_with_its_segment() 
         st.paths()
     );
 }
+
+#[test]
+fn a_flipped_base_offset_below_the_recovery_point_is_found_on_open() {
+    let cfg = LogConfig {
+        segment_bytes: 8 << 10,
+        ..cfg()
+    };
+    let st = MemStorage::new();
+    let (mut log, _) = Log::open(st.clone(), "t", 0, cfg.clone(), T).unwrap();
+    for i in 0..30 {
+        let mut b = crate::testutil::batch(2, T + i, 700, i as u8);
+        log.append(&mut b, T).unwrap();
+    }
+    let second = log.segments().nth(1).unwrap().base_offset();
+    assert!(log.segment_count() >= 3);
+    let st = log.close(T).unwrap();
+    // the last batch of the first segment (after its last index entry): the segment is below
+    // the recovery point, so it is only loaded, not re-validated
+    let path = "t-0/00000000000000000000.log";
+    let mut data = st.contents(path).unwrap();
+    let last = *positions(&data).last().unwrap();
+    data[last + field::BASE_OFFSET.start + 5] ^= 0x40;
+    st.put(path, &data);
+    let (log, report) = Log::open(st, "t", 0, cfg, T).unwrap();
+    assert_eq!(report.rebuilt_indexes, alloc::vec![0], "{report:?}");
+    assert_eq!(report.invalid_offsets.len(), 1, "{report:?}");
+    assert_eq!(report.invalid_offsets[0].expected, second - 2);
+    // the log ends before the flipped batch: later segments cannot follow a gap
+    assert_eq!(log.log_end_offset(), second - 2);
+    assert_eq!(log.segment_count(), 1);
+}
