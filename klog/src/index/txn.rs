@@ -500,6 +500,33 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_bytes_parse_or_fail_cleanly() {
+        let mut rng = kproto::rng::Rng::new(34);
+        for _ in 0..3000 {
+            let mut b = alloc::vec![0u8; rng.below(400) as usize];
+            rng.fill(&mut b);
+            if rng.bool() {
+                for i in (0..b.len()).step_by(ABORTED_TXN_SIZE) {
+                    b[i] = 0; // mostly version 0
+                }
+            }
+            match parse(&b) {
+                Ok(entries) => {
+                    assert_eq!(encode(&entries), b);
+                    let _ = sanity_check(&entries, rng.next_u64());
+                }
+                Err(TxnIndexError::PartialEntry { position, len }) => {
+                    assert_eq!(position as usize + len as usize, b.len())
+                }
+                Err(TxnIndexError::UnknownVersion { position, .. }) => {
+                    assert_eq!(position as usize % ABORTED_TXN_SIZE, 0)
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+
+    #[test]
     fn sanity_check_refuses_last_offset_below_base() {
         let entries = [
             AbortedTxn::new(1, 90, 100, 90),

@@ -21,6 +21,9 @@ use kproto::records::RecordError;
 pub struct RecoveryReport {
     /// The recovery point read from the checkpoint.
     pub checkpoint_recovery_point: u64,
+    /// Why the recovery point checkpoint could not be read, when it could not (the recovery
+    /// point is then 0, as Kafka resets it).
+    pub unreadable_checkpoint: Option<checkpoint::CheckpointError>,
     /// Base offsets of the segments re-validated batch by batch.
     pub recovered_segments: Vec<u64>,
     /// Base offsets of segments whose indexes were missing or inconsistent and rebuilt.
@@ -63,10 +66,19 @@ impl<S: Storage> Log<S> {
         st.create_dir(&dir)?;
         st.sync_dir("")?;
         let mut report = RecoveryReport::default();
-        let recovery_point = checkpoint::read(&mut st, RECOVERY_POINT_CHECKPOINT)?
-            .into_iter()
-            .find(|e| e.topic == topic && e.partition == partition)
-            .map_or(0, |e| e.offset);
+        // as Kafka's LogManager: an unreadable checkpoint resets the recovery point to 0
+        // (everything is re-validated); a storage failure is an error
+        let recovery_point = match checkpoint::read(&mut st, RECOVERY_POINT_CHECKPOINT) {
+            Ok(entries) => entries
+                .into_iter()
+                .find(|e| e.topic == topic && e.partition == partition)
+                .map_or(0, |e| e.offset),
+            Err(checkpoint::CheckpointError::Storage(e)) => return Err(e.into()),
+            Err(e) => {
+                report.unreadable_checkpoint = Some(e);
+                0
+            }
+        };
         report.checkpoint_recovery_point = recovery_point;
 
         // leftovers, orphan indexes, the segments there are

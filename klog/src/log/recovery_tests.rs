@@ -332,3 +332,80 @@ fn a_flipped_base_offset_below_the_recovery_point_is_found_on_open() {
     assert_eq!(log.log_end_offset(), second - 2);
     assert_eq!(log.segment_count(), 1);
 }
+
+#[test]
+fn mutated_segments_snapshots_and_txnindexes_never_panic_recovery() {
+    // a broker-like directory with transactions, then seeded byte mutations anywhere in its
+    // files (the recovery point checkpoint too): open recovers, reads and appends after it
+    // never panic
+    let (a, b) = (10i64, 11i64);
+    let mut batches = Vec::new();
+    let mut off = 0i64;
+    for i in 0..6 {
+        batches.push(stored(off, 2, a, 0, i * 2, true, T + i64::from(i)));
+        off += 2;
+        batches.push(stored(off, 1, b, 0, i, true, T + i64::from(i)));
+        off += 1;
+        batches.push(marker(off, a, 0, i % 2 == 0, 1, T + 100));
+        off += 1;
+        batches.push(marker(off, b, 0, i % 2 == 1, 1, T + 100));
+        off += 1;
+    }
+    let (log, _) = Log::open(broker_dir(&batches, 0), "t", 0, cfg(), T).unwrap();
+    let clean = log.close(T).unwrap();
+    let originals = files(&clean);
+    let mut rng = kproto::rng::Rng::new(0xfeed);
+    let mut opened = 0;
+    for _ in 0..300 {
+        let st = MemStorage::new();
+        for (p, c) in &originals {
+            st.put(p, c);
+        }
+        let names: Vec<&String> = originals.keys().collect();
+        for _ in 0..1 + rng.below(4) {
+            let p = names[rng.below(names.len() as u64) as usize];
+            let mut c = st.contents(p).unwrap();
+            if c.is_empty() {
+                continue;
+            }
+            let at = rng.below(c.len() as u64) as usize;
+            match rng.below(3) {
+                0 => c[at] ^= 1 << rng.below(8),
+                1 => c.truncate(at),
+                _ => c[at] = rng.next_u64() as u8,
+            }
+            st.put(p, &c);
+        }
+        let (mut log, _) = match Log::open(st, "t", 0, cfg(), T) {
+            Ok(l) => l,
+            Err(e) => panic!("refused: {e}"),
+        };
+        opened += 1;
+        let end = log.log_end_offset();
+        assert!(end <= off as u64);
+        let _ = log.read(0, 1 << 20);
+        let _ = log.aborted_transactions(0, end);
+        let _ = log.last_stable_offset();
+        let _ = log.append_txn_marker(a, 0, false, 1, T + 200);
+        let mut more = crate::testutil::batch_with(2, T, 100, 1, Some((a, 0, 100)));
+        let _ = log.append(&mut more, T + 200);
+    }
+    assert_eq!(opened, 300, "every mutation recovers");
+}
+
+#[test]
+fn an_unreadable_checkpoint_resets_the_recovery_point_as_kafka_does() {
+    let batches: Vec<Vec<u8>> = (0..5)
+        .map(|i| stored(i * 4, 4, -1, -1, -1, false, T + i))
+        .collect();
+    let st = broker_dir(&batches, 20);
+    st.put(names::RECOVERY_POINT_CHECKPOINT, b"0\n1\nt 0 twenty\n");
+    let (log, report) = Log::open(st.clone(), "t", 0, cfg(), T).unwrap();
+    assert!(report.unreadable_checkpoint.is_some(), "{report:?}");
+    assert_eq!(report.checkpoint_recovery_point, 0);
+    assert_eq!(report.recovered_segments, alloc::vec![0]);
+    assert_eq!(log.log_end_offset(), 20);
+    // and it is written again, readable
+    let text = st.contents(names::RECOVERY_POINT_CHECKPOINT).unwrap();
+    assert_eq!(text, b"0\n1\nt 0 20\n");
+}
