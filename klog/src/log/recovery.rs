@@ -37,7 +37,8 @@ pub struct RecoveryReport {
     pub truncation_reason: Option<RecordError>,
     /// Base offsets of segments deleted because an earlier one was truncated.
     pub deleted_segments: Vec<u64>,
-    /// Leftover files removed (`.tmp`, `.deleted`, orphan indexes).
+    /// Leftover files removed (`.tmp`, `.deleted`, orphan indexes, snapshots past the log end,
+    /// at or below the log start or stray, by Kafka's rules).
     pub removed_files: Vec<String>,
     /// The producer snapshot loaded, if any.
     pub snapshot_offset: Option<u64>,
@@ -187,8 +188,7 @@ impl<S: Storage> Log<S> {
                     }
                     truncated = true;
                 }
-                // a segment whose first batch starts past its base is fine; one that is empty
-                // after truncation and not the first is removed below
+                // one that is empty after truncation and not the first is removed below
             }
             if let Some(prev) = log.segments.values().next_back() {
                 if seg.size() > 0 && seg.base_offset() < prev.next_offset() {
@@ -383,6 +383,11 @@ impl<S: Storage> Log<S> {
                 self.st
                     .remove(&names::segment_file(&self.dir, off, names::SNAPSHOT_SUFFIX))?;
                 self.dir_dirty = true;
+                report.removed_files.push(alloc::format!(
+                    "{}{}",
+                    names::file_stem(off),
+                    names::SNAPSHOT_SUFFIX
+                ));
             }
         }
         let loaded = self.newest_snapshot_at_or_below(end, snapshots, report)?;

@@ -409,3 +409,44 @@ fn an_unreadable_checkpoint_resets_the_recovery_point_as_kafka_does() {
     let text = st.contents(names::RECOVERY_POINT_CHECKPOINT).unwrap();
     assert_eq!(text, b"0\n1\nt 0 20\n");
 }
+
+#[test]
+fn snapshots_past_the_log_end_and_stray_ones_are_removed_and_reported() {
+    let batches: Vec<Vec<u8>> = (0..5)
+        .map(|i| stored(i * 4, 4, 3, 0, i as i32 * 4, false, T + i))
+        .collect();
+    let st = broker_dir(&batches, 20);
+    let empty = kafka_snapshot(&[]);
+    // Kafka's removeStraySnapshots: of the snapshots at no segment base (8, 12, 20) only the
+    // newest stays (it is past the last segment's base: a clean shutdown's)
+    for off in [8u64, 12, 20] {
+        st.put(
+            &names::segment_file("t-0", off, names::SNAPSHOT_SUFFIX),
+            &empty,
+        );
+    }
+    let (_log, report) = Log::open(st.clone(), "t", 0, cfg(), T).unwrap();
+    let mut removed = report.removed_files.clone();
+    removed.sort();
+    assert_eq!(
+        removed,
+        alloc::vec![
+            alloc::format!("{:020}.snapshot", 8),
+            alloc::format!("{:020}.snapshot", 12),
+        ]
+    );
+    assert_eq!(report.snapshot_offset, Some(20));
+    // one past the log end is removed too, and the state rebuilt from the log
+    let st = broker_dir(&batches, 20);
+    st.put(
+        &names::segment_file("t-0", 40, names::SNAPSHOT_SUFFIX),
+        &empty,
+    );
+    let (log, report) = Log::open(st, "t", 0, cfg(), T).unwrap();
+    assert_eq!(
+        report.removed_files,
+        alloc::vec![alloc::format!("{:020}.snapshot", 40)]
+    );
+    assert_eq!(report.snapshot_offset, None);
+    assert_eq!(log.producer_state().producers()[&3].last_seq(), 19);
+}
