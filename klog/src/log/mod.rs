@@ -147,6 +147,14 @@ impl<S: Storage> Log<S> {
         &self.producers
     }
 
+    /// Forgets the producers idle for `producer.id.expiration.ms` at `now_ms` with no
+    /// transaction in progress (Kafka's periodic `removeExpiredProducers`); a later batch of
+    /// theirs may start at any sequence.
+    pub fn remove_expired_producers(&mut self, now_ms: i64) {
+        self.producers
+            .remove_expired(now_ms, self.cfg.producer_id_expiration_ms);
+    }
+
     /// The partition leader epoch stamped on appended batches.
     pub fn leader_epoch(&self) -> i32 {
         self.leader_epoch

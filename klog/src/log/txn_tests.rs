@@ -440,3 +440,27 @@ fn truncation_cuts_the_transaction_index_and_reloads_the_producer_state() {
     let st = log.into_storage();
     assert!(txn_indexes(&st).values().all(|e| e.is_empty()));
 }
+
+#[test]
+fn idle_producers_expire_unless_a_transaction_is_open() {
+    let st = MemStorage::new();
+    let cfg = LogConfig {
+        producer_id_expiration_ms: 60_000,
+        ..cfg()
+    };
+    let (mut log, _) = Log::open(st, "t", 0, cfg, T).unwrap();
+    log.append(&mut produce(2, 1, 0, 0, false, T), T).unwrap();
+    log.append(&mut produce(2, 2, 0, 0, true, T), T).unwrap();
+    log.append(&mut produce(2, 3, 0, 0, false, T + 30_000), T + 30_000)
+        .unwrap();
+    log.remove_expired_producers(T + 60_001);
+    let left: Vec<i64> = log.producer_state().producers().keys().copied().collect();
+    assert_eq!(
+        left,
+        alloc::vec![2, 3],
+        "1 is idle, 2 has a transaction open"
+    );
+    // an expired producer may start again at any sequence
+    log.append(&mut produce(1, 1, 0, 40, false, T + 60_002), T + 60_002)
+        .unwrap();
+}
