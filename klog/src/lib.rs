@@ -32,7 +32,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod broker;
-mod checkpoint;
+pub mod checkpoint;
 pub mod config;
 pub mod error;
 pub mod index;
