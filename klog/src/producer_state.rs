@@ -24,6 +24,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use kproto::records::control::{parse_control_record, ControlRecord};
 use kproto::records::{BatchView, RecordError};
+use kproto::ErrorCode;
 
 /// How many batches per producer are remembered for duplicate detection (Kafka's
 /// `NUM_BATCHES_TO_RETAIN`).
@@ -237,12 +238,12 @@ pub enum ProducerStateError {
 
 impl ProducerStateError {
     /// Kafka's error code for it.
-    pub fn error_code(&self) -> i16 {
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            ProducerStateError::InvalidProducerEpoch { .. } => 47,
-            ProducerStateError::OutOfOrderSequence { .. } => 45,
-            ProducerStateError::InvalidTxnState { .. } => 48,
-            ProducerStateError::CoordinatorFenced { .. } => 39,
+            ProducerStateError::InvalidProducerEpoch { .. } => ErrorCode::InvalidProducerEpoch,
+            ProducerStateError::OutOfOrderSequence { .. } => ErrorCode::OutOfOrderSequenceNumber,
+            ProducerStateError::InvalidTxnState { .. } => ErrorCode::InvalidTxnState,
+            ProducerStateError::CoordinatorFenced { .. } => ErrorCode::TransactionCoordinatorFenced,
         }
     }
 }

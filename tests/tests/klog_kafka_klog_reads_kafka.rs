@@ -763,7 +763,7 @@ fn b_continue(t: &BTopic, root: &Path, seen: &BPartition) -> (BTreeMap<i64, Opti
 /// Kafka's segments and its indexes.
 fn b_klog_dump(seg: &SegmentFiles) -> usize {
     let out = Command::new(env!("CARGO_BIN_EXE_klog-dump"))
-        .arg("dump")
+        .args(["dump", "--deep-iteration"])
         .args([&seg.log, &seg.index, &seg.timeindex])
         .output()
         .expect("run klog dump");
