@@ -77,6 +77,14 @@ pub enum IndexError {
         /// The last timestamp in the index.
         last_timestamp: i64,
     },
+    /// A transaction index file could not be read.
+    #[error("{path}: {source}")]
+    Txn {
+        /// The index file.
+        path: String,
+        /// What is wrong.
+        source: TxnIndexError,
+    },
     /// The file's contents break an index invariant (Kafka's `CorruptIndexException`).
     #[error("{path}: corrupt index: {what} (entry {entry})")]
     Corrupt {

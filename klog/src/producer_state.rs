@@ -24,6 +24,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use kproto::records::control::{parse_control_record, ControlRecord};
 use kproto::records::{BatchView, RecordError};
+use kproto::ErrorCode;
 
 /// How many batches per producer are remembered for duplicate detection (Kafka's
 /// `NUM_BATCHES_TO_RETAIN`).
@@ -237,12 +238,12 @@ pub enum ProducerStateError {
 
 impl ProducerStateError {
     /// Kafka's error code for it.
-    pub fn error_code(&self) -> i16 {
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            ProducerStateError::InvalidProducerEpoch { .. } => 47,
-            ProducerStateError::OutOfOrderSequence { .. } => 45,
-            ProducerStateError::InvalidTxnState { .. } => 48,
-            ProducerStateError::CoordinatorFenced { .. } => 39,
+            ProducerStateError::InvalidProducerEpoch { .. } => ErrorCode::InvalidProducerEpoch,
+            ProducerStateError::OutOfOrderSequence { .. } => ErrorCode::OutOfOrderSequenceNumber,
+            ProducerStateError::InvalidTxnState { .. } => ErrorCode::InvalidTxnState,
+            ProducerStateError::CoordinatorFenced { .. } => ErrorCode::TransactionCoordinatorFenced,
         }
     }
 }
@@ -700,16 +701,11 @@ impl ProducerStateManager {
             .retain(|_, e| !is_expired(e, now_ms, expiration_ms));
     }
 
-    /// Forgets producers whose last batch is below `log_start_offset` (their batches were
-    /// deleted) unless a transaction of theirs is in progress, and completed transactions
-    /// whose marker is below it.
+    /// The log start offset moved to `log_start_offset` (Kafka's
+    /// `onLogStartOffsetIncremented`): completed transactions whose marker is below it are
+    /// forgotten and the state stands at least there. Producers stay (Kafka expires them by
+    /// time only, [`remove_expired`](Self::remove_expired)).
     pub fn on_log_start_offset_incremented(&mut self, log_start_offset: u64) {
-        self.producers.retain(|_, e| {
-            e.current_txn_first_offset.is_some()
-                || e.batches
-                    .back()
-                    .is_some_and(|b| b.last_offset >= log_start_offset)
-        });
         self.unreplicated_txns
             .retain(|_, (_, last)| *last >= log_start_offset);
         self.map_end_offset = self.map_end_offset.max(log_start_offset);

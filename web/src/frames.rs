@@ -7,6 +7,7 @@
 //! reference to the record set listed beside the frame.
 
 use crate::error::Problem;
+use crate::json::Json;
 use crate::segment::{ScanOptions, SegmentScan};
 use crate::source::SliceSource;
 use crate::summary::BatchSummary;
@@ -15,7 +16,6 @@ use bytes::Bytes;
 use kproto::frame::{decode_request, decode_response, FrameDecoder, DEFAULT_MAX_FRAME_SIZE};
 use kproto::ApiKey;
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::HashMap;
 
 /// Which way a frame went.
@@ -43,6 +43,8 @@ pub struct RecordSet {
     pub len: usize,
     /// Its batches.
     pub batches: Vec<BatchSummary>,
+    /// The id of the file the wasm API opened the set as (for the batch view), once opened.
+    pub file: Option<u32>,
     /// What is wrong in it.
     pub problems: Vec<Problem>,
 }
@@ -72,7 +74,7 @@ pub struct FrameInfo {
     /// For a request its response's frame index, for a response its request's.
     pub pair: Option<usize>,
     /// The body as a field tree.
-    pub body: Option<Value>,
+    pub body: Option<Json>,
     /// The record sets in the body.
     pub record_sets: Vec<RecordSet>,
     /// Why it could not be decoded.
@@ -90,9 +92,9 @@ pub struct Conversation {
 }
 
 /// Replaces base64 `records` strings in `v` by references, collecting the record sets.
-fn extract_records(v: &mut Value, path: &mut String, sets: &mut Vec<RecordSet>, name: &str) {
+fn extract_records(v: &mut Json, path: &mut String, sets: &mut Vec<RecordSet>, name: &str) {
     match v {
-        Value::Object(m) => {
+        Json::Object(m) => {
             for (k, x) in m.iter_mut() {
                 let len = path.len();
                 if !path.is_empty() {
@@ -100,7 +102,7 @@ fn extract_records(v: &mut Value, path: &mut String, sets: &mut Vec<RecordSet>, 
                 }
                 path.push_str(k);
                 if k == "records" {
-                    if let Value::String(s) = x {
+                    if let Json::String(s) = x {
                         if let Ok(bytes) =
                             base64::engine::general_purpose::STANDARD.decode(s.as_bytes())
                         {
@@ -111,11 +113,15 @@ fn extract_records(v: &mut Value, path: &mut String, sets: &mut Vec<RecordSet>, 
                                     Ok(s) => (s.batches, s.problems),
                                     Err(e) => (Vec::new(), vec![e.into()]),
                                 };
-                            *x = serde_json::json!({ "recordSet": sets.len(), "bytes": bytes.len() });
+                            *x = Json::Object(vec![
+                                ("recordSet".into(), Json::Number(sets.len().into())),
+                                ("bytes".into(), Json::Number(bytes.len().into())),
+                            ]);
                             sets.push(RecordSet {
                                 path: path.clone(),
                                 len: bytes.len(),
                                 bytes,
+                                file: None,
                                 batches,
                                 problems,
                             });
@@ -127,7 +133,7 @@ fn extract_records(v: &mut Value, path: &mut String, sets: &mut Vec<RecordSet>, 
                 path.truncate(len);
             }
         }
-        Value::Array(a) => {
+        Json::Array(a) => {
             for (i, x) in a.iter_mut().enumerate() {
                 let len = path.len();
                 path.push_str(&format!("[{i}]"));
@@ -139,8 +145,8 @@ fn extract_records(v: &mut Value, path: &mut String, sets: &mut Vec<RecordSet>, 
     }
 }
 
-fn tree(json: String, name: &str) -> (Option<Value>, Vec<RecordSet>, Option<String>) {
-    match serde_json::from_str::<Value>(&json) {
+fn tree(json: String, name: &str) -> (Option<Json>, Vec<RecordSet>, Option<String>) {
+    match Json::parse(json.as_bytes()) {
         Ok(mut v) => {
             let mut sets = Vec::new();
             extract_records(&mut v, &mut String::new(), &mut sets, name);

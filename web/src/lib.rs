@@ -19,6 +19,7 @@
 pub mod error;
 pub mod frames;
 pub mod index;
+pub mod json;
 pub mod paste;
 pub mod ranges;
 pub mod records;

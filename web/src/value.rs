@@ -102,7 +102,7 @@ pub fn pretty_json(b: &[u8]) -> Option<String> {
     if *first != b'{' && *first != b'[' {
         return None;
     }
-    let v: serde_json::Value = serde_json::from_slice(b).ok()?;
+    let v = crate::json::Json::parse(b).ok()?;
     serde_json::to_string_pretty(&v).ok()
 }
 
@@ -181,7 +181,7 @@ mod tests {
         let v = view(br#"{"id":7,"tags":["a","b"],"nested":{"x":1.5}}"#, 1024);
         assert_eq!(v.kind, "json");
         let j = v.json.unwrap();
-        assert!(j.contains("\n  \"id\": 7,"), "{j}");
+        assert!(j.starts_with("{\n  \"id\": 7,\n  \"tags\": ["), "{j}");
         assert!(!v.truncated);
     }
 

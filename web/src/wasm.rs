@@ -335,16 +335,15 @@ impl Inspector {
         let len = f.src.len();
         let data = f.src.read_range(0, len).map_err(js_err)?;
         let name = f.name.clone();
-        let report = decode_stream(&name, &data);
-        let mut out = serde_json::to_value(&report).map_err(js_err)?;
-        for (i, fr) in report.frames.iter().enumerate() {
-            for (k, set) in fr.record_sets.iter().enumerate() {
+        let mut report = decode_stream(&name, &data);
+        for (i, fr) in report.frames.iter_mut().enumerate() {
+            for set in &mut fr.record_sets {
                 let set_name = format!("{name} frame {i} {}", set.path);
-                let fid = self.open_bytes(set_name, set.bytes.clone());
-                out["frames"][i]["recordSets"][k]["file"] = fid.into();
+                set.file = Some(self.open_bytes(set_name, core::mem::take(&mut set.bytes)));
             }
         }
-        Ok(out.to_string())
+        // Straight to text: a serde_json::Value would sort the tree's keys.
+        json(&report)
     }
 
     /// The listing of a scanned `.log` file as JSON (the page's export).

@@ -37,6 +37,8 @@ pub enum ConfigType {
     String,
     /// A comma-separated list (items trimmed; an empty string is the empty list).
     List,
+    /// A 64-bit float.
+    Double,
 }
 
 impl ConfigType {
@@ -49,6 +51,7 @@ impl ConfigType {
             ConfigType::Long => "LONG",
             ConfigType::String => "STRING",
             ConfigType::List => "LIST",
+            ConfigType::Double => "DOUBLE",
         }
     }
 }
@@ -66,6 +69,10 @@ pub enum Validator {
     BetweenOr(i64, i64, i64),
     /// `ValidString.in(...)` (a string), or `ValidList.in(...)` (each list item).
     OneOf(&'static [&'static str]),
+    /// `Range.between(min, max)` of a double.
+    DoubleBetween(i64, i64),
+    /// Kafka's `ThrottledReplicaListValidator`: `*`, or `partition:broker` items.
+    ThrottledReplicas,
 }
 
 impl fmt::Display for Validator {
@@ -76,6 +83,10 @@ impl fmt::Display for Validator {
             Validator::Between(min, max) => write!(f, "[{min},...,{max}]"),
             Validator::BetweenOr(min, max, or) => write!(f, "[{min},...,{max}] or {or}"),
             Validator::OneOf(items) => write!(f, "[{}]", items.join(", ")),
+            Validator::DoubleBetween(min, max) => write!(f, "[{min},...,{max}]"),
+            Validator::ThrottledReplicas => {
+                f.write_str("[partitionId]:[brokerId],[partitionId]:[brokerId],...")
+            }
         }
     }
 }
@@ -114,7 +125,8 @@ use Validator as V;
 const DEFAULT_PROTOCOL_MAP: &str =
     "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT";
 
-const COMPRESSION_TYPES: &[&str] = &["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"];
+pub(crate) const COMPRESSION_TYPES: &[&str] =
+    &["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"];
 
 /// The configs this broker acts on, with Kafka 4.4.0's type, default and validator for each
 /// (checked against `KafkaConfig.configDef()` of Kafka's jar by `tests/tests/broker_config_kafka.rs`).
@@ -740,7 +752,7 @@ fn unsupported(name: &str, value: &str, reason: impl Into<String>) -> BrokerConf
 
 /// A parsed value (Kafka's `ConfigDef.parseType`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Value {
+pub(crate) enum Value {
     Bool(bool),
     Int(i64),
     Str(String),
@@ -748,7 +760,7 @@ enum Value {
 }
 
 /// Parses `raw` as `d`'s type and checks `d`'s validator, in Kafka's words.
-fn parse_value(d: &ConfigDef, raw: &str) -> Result<Value, BrokerConfigError> {
+pub(crate) fn parse_value(d: &ConfigDef, raw: &str) -> Result<Value, BrokerConfigError> {
     let t = raw.trim();
     let value =
         match d.kind {
@@ -780,6 +792,28 @@ fn parse_value(d: &ConfigDef, raw: &str) -> Result<Value, BrokerConfigError> {
             } else {
                 t.split(',').map(|s| s.trim().to_owned()).collect()
             }),
+            T::Double => {
+                let x: f64 = t
+                    .parse()
+                    .map_err(|_| invalid(d.name, raw, "Expected value to be a double"))?;
+                if let V::DoubleBetween(min, max) = d.validator {
+                    if x < min as f64 {
+                        return Err(invalid(
+                            d.name,
+                            raw,
+                            format!("Value must be at least {min}"),
+                        ));
+                    }
+                    if x > max as f64 {
+                        return Err(invalid(
+                            d.name,
+                            raw,
+                            format!("Value must be no more than {max}"),
+                        ));
+                    }
+                }
+                Value::Str(t.to_owned())
+            }
         };
     let out_of_range = match (d.validator, &value) {
         (V::AtLeast(min), Value::Int(n)) if *n < min => {
@@ -796,6 +830,17 @@ fn parse_value(d: &ConfigDef, raw: &str) -> Result<Value, BrokerConfigError> {
         }
         (V::OneOf(items), Value::Str(s)) if !items.contains(&s.as_str()) => {
             Some(format!("String must be one of: {}", items.join(", ")))
+        }
+        (V::ThrottledReplicas, Value::List(l)) => {
+            let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+            let item_ok = |s: &String| {
+                s.split_once(':')
+                    .is_some_and(|(p, b)| digits(p.trim()) && digits(b.trim()))
+            };
+            let ok = (l.len() == 1 && l[0] == "*") || l.iter().all(item_ok);
+            (!ok).then(|| {
+                "Should be a comma-separated list of [partitionId]:[brokerId], or *".to_owned()
+            })
         }
         (V::OneOf(items), Value::List(l)) => {
             l.iter().find(|s| !items.contains(&s.as_str())).map(|bad| {
@@ -850,6 +895,9 @@ pub struct BrokerConfig {
     pub compression_levels: (i32, i32, i32),
     /// Every topic's defaults, from the `log.*` keys and `message.max.bytes`.
     pub log: LogConfig,
+    /// The keys the broker acts on as they were supplied (key, value as given), in order:
+    /// DescribeConfigs reports these as `STATIC_BROKER_CONFIG`.
+    pub supplied: Vec<(String, String)>,
 }
 
 impl Default for BrokerConfig {
@@ -1085,6 +1133,11 @@ impl Resolved {
                 self.int_or_default("compression.zstd.level") as i32,
             ),
             log,
+            supplied: self
+                .values
+                .iter()
+                .map(|(name, _, raw)| ((*name).to_owned(), raw.trim().to_owned()))
+                .collect(),
         })
     }
 

@@ -22,7 +22,7 @@ pub mod txn;
 
 pub use offset::{OffsetIndex, OffsetPosition, OFFSET_ENTRY_SIZE};
 pub use time::{TimeIndex, TimestampOffset, NO_TIMESTAMP, TIME_ENTRY_SIZE};
-pub use txn::{AbortedTxn, ABORTED_TXN_SIZE};
+pub use txn::{AbortedTxn, TransactionIndex, ABORTED_TXN_SIZE};
 
 use crate::error::{IndexError, StorageError};
 use crate::storage::Storage;

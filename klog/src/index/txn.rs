@@ -11,7 +11,10 @@
 //! partial trailing entry, [`parse`] reports it (with its byte position) so that the caller
 //! decides; the version rule and [`sanity_check`] are Kafka's.
 
-use crate::error::TxnIndexError;
+use crate::error::{IndexError, StorageError, TxnIndexError};
+use crate::storage::Storage;
+use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 
 /// Size of one `.txnindex` entry (Kafka's `AbortedTxn.TOTAL_SIZE`).
@@ -154,6 +157,212 @@ pub fn encode(entries: &[AbortedTxn]) -> Vec<u8> {
     out
 }
 
+/// A segment's transaction index file (Kafka's `TransactionIndex`). As in Kafka the file is
+/// created with its first entry; the entries are kept in memory as well.
+#[derive(Debug)]
+pub struct TransactionIndex<F> {
+    path: String,
+    base_offset: u64,
+    /// The file, once it exists.
+    file: Option<F>,
+    entries: Vec<AbortedTxn>,
+    /// Why the file's contents could not be used when it was opened.
+    corrupt: Option<TxnIndexError>,
+}
+
+impl<F: core::fmt::Debug> TransactionIndex<F> {
+    /// An index for a new segment: no file until an entry is appended.
+    pub fn new(path: &str, base_offset: u64) -> Self {
+        TransactionIndex {
+            path: String::from(path),
+            base_offset,
+            file: None,
+            entries: Vec::new(),
+            corrupt: None,
+        }
+    }
+
+    /// Opens `path` if it exists and reads its entries. A file that fails [`parse`] or
+    /// [`sanity_check`] opens empty with [`corruption`](Self::corruption) set, for the caller to
+    /// rebuild it.
+    pub fn open<S: Storage<File = F>>(
+        st: &mut S,
+        path: &str,
+        base_offset: u64,
+    ) -> Result<Self, StorageError> {
+        let mut idx = Self::new(path, base_offset);
+        if !st.exists(path)? {
+            return Ok(idx);
+        }
+        let mut file = st.open(path, false)?;
+        let len = st.len(&mut file)?;
+        let n = usize::try_from(len).map_err(|_| StorageError::Io {
+            op: "open",
+            path: String::from(path),
+            detail: alloc::format!("transaction index of {len} bytes does not fit in memory"),
+        })?;
+        let mut data = vec![0u8; n];
+        st.read_exact_at(&mut file, 0, &mut data)?;
+        match parse(&data).and_then(|e| sanity_check(&e, base_offset).map(|()| e)) {
+            Ok(entries) => idx.entries = entries,
+            Err(e) => idx.corrupt = Some(e),
+        }
+        idx.file = Some(file);
+        Ok(idx)
+    }
+
+    /// The file path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The entries, in order.
+    pub fn entries(&self) -> &[AbortedTxn] {
+        &self.entries
+    }
+
+    /// Whether the file exists (was opened or written).
+    pub fn has_file(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// Why the file's contents were refused on open, if they were.
+    pub fn corruption(&self) -> Option<&TxnIndexError> {
+        self.corrupt.as_ref()
+    }
+
+    /// Checks the entries against the segment's next offset: Kafka's sanity check, plus
+    /// klog's: last offsets strictly increase and lie below `next_offset`.
+    pub fn check(&self, next_offset: u64) -> Result<(), IndexError> {
+        if let Some(e) = &self.corrupt {
+            return Err(IndexError::Txn {
+                path: self.path.clone(),
+                source: e.clone(),
+            });
+        }
+        let bad = |entry: usize, what| IndexError::Corrupt {
+            path: self.path.clone(),
+            entry: entry as u32,
+            what,
+        };
+        for (i, t) in self.entries.iter().enumerate() {
+            if i > 0 && t.last_offset <= self.entries[i - 1].last_offset {
+                return Err(bad(
+                    i,
+                    "last offsets of aborted transactions do not increase",
+                ));
+            }
+            if t.last_offset as u64 >= next_offset || t.first_offset > t.last_offset {
+                return Err(bad(i, "aborted transaction outside its segment's offsets"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends an entry (written at once). Its last offset must be larger than the last one
+    /// (Kafka's rule) and not below the base offset.
+    pub fn append<S: Storage<File = F>>(
+        &mut self,
+        st: &mut S,
+        txn: AbortedTxn,
+    ) -> Result<(), IndexError> {
+        let last = self.entries.last().map(|t| t.last_offset);
+        if txn.last_offset < 0
+            || (txn.last_offset as u64) < self.base_offset
+            || last.is_some_and(|l| l >= txn.last_offset)
+        {
+            return Err(IndexError::InvalidOffset {
+                path: self.path.clone(),
+                offset: txn.last_offset.max(0) as u64,
+                base_offset: self.base_offset,
+                last_offset: last.unwrap_or(-1).max(0) as u64,
+            });
+        }
+        let at = (self.entries.len() * ABORTED_TXN_SIZE) as u64;
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => {
+                let mut f = st.open(&self.path, true)?;
+                st.set_len(&mut f, 0)?;
+                self.file.insert(f)
+            }
+        };
+        st.write_at(file, at, &txn.to_bytes())?;
+        self.entries.push(txn);
+        Ok(())
+    }
+
+    /// Removes the entries whose last offset is `>= offset` (Kafka's `truncateTo`).
+    pub fn truncate_to<S: Storage<File = F>>(
+        &mut self,
+        st: &mut S,
+        offset: u64,
+    ) -> Result<(), StorageError> {
+        let keep = self
+            .entries
+            .iter()
+            .position(|t| t.last_offset < 0 || t.last_offset as u64 >= offset)
+            .unwrap_or(self.entries.len());
+        if keep < self.entries.len() {
+            self.entries.truncate(keep);
+            if let Some(f) = &mut self.file {
+                st.set_len(f, (keep * ABORTED_TXN_SIZE) as u64)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every entry; an existing file is emptied, none is created (Kafka's `reset`).
+    pub fn reset<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
+        self.entries.clear();
+        self.corrupt = None;
+        if let Some(f) = &mut self.file {
+            st.set_len(f, 0)?;
+        }
+        Ok(())
+    }
+
+    /// Syncs the file, if there is one.
+    pub fn sync<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
+        match &mut self.file {
+            Some(f) => st.sync(f),
+            None => Ok(()),
+        }
+    }
+
+    /// Removes the file, if there is one.
+    pub fn delete<S: Storage<File = F>>(self, st: &mut S) -> Result<(), StorageError> {
+        if self.file.is_some() || st.exists(&self.path)? {
+            match st.remove(&self.path) {
+                Ok(()) | Err(StorageError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// The aborted transactions overlapping `fetch_offset..upper_bound_offset`, and whether the
+    /// search is complete (an entry's last stable offset reached the upper bound) or must go
+    /// on in the next segment (Kafka's `collectAbortedTxns`).
+    pub fn collect_aborted_txns(
+        &self,
+        fetch_offset: u64,
+        upper_bound_offset: u64,
+    ) -> (Vec<AbortedTxn>, bool) {
+        let mut out = Vec::new();
+        let (fetch, upper) = (fetch_offset as i64, upper_bound_offset as i64);
+        for t in &self.entries {
+            if t.last_offset >= fetch && t.first_offset < upper {
+                out.push(*t);
+            }
+            if t.last_stable_offset >= upper {
+                return (out, true);
+            }
+        }
+        (out, false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +436,93 @@ mod tests {
             let bytes = encode(&[second]);
             assert_eq!(parse(&bytes).unwrap()[0].version, v);
             assert_eq!(encode(&parse(&bytes).unwrap()), bytes);
+        }
+    }
+
+    #[test]
+    fn file_is_created_by_the_first_entry_truncated_and_reset() {
+        use crate::storage::MemStorage;
+        let mut st = MemStorage::new();
+        let path = "t-0/00000000000000000100.txnindex";
+        let mut idx = TransactionIndex::new(path, 100);
+        assert!(!st.paths().iter().any(|p| p == path));
+        idx.reset(&mut st).unwrap();
+        assert!(
+            !st.paths().iter().any(|p| p == path),
+            "reset creates no file"
+        );
+        let entries: Vec<AbortedTxn> = (0..200i64)
+            .map(|i| AbortedTxn::new(i % 3, 90 + i * 5, 100 + i * 5, 95 + i * 5))
+            .collect();
+        for t in &entries {
+            idx.append(&mut st, *t).unwrap();
+        }
+        assert_eq!(st.contents(path).unwrap(), encode(&entries));
+        // Kafka's rule: last offsets increase
+        let e = idx
+            .append(&mut st, AbortedTxn::new(1, 0, 1095, 0))
+            .unwrap_err();
+        assert!(
+            matches!(e, IndexError::InvalidOffset { offset: 1095, .. }),
+            "{e}"
+        );
+        idx.check(1096).unwrap();
+        assert!(
+            idx.check(1095).is_err(),
+            "an entry at the segment's next offset"
+        );
+        // truncation to offset 600 keeps the entries ending below it
+        idx.truncate_to(&mut st, 600).unwrap();
+        assert_eq!(idx.entries(), &entries[..100]);
+        assert_eq!(st.contents(path).unwrap(), encode(&entries[..100]));
+        let reopened = TransactionIndex::open(&mut st, path, 100).unwrap();
+        assert_eq!(reopened.entries(), idx.entries());
+        // overlapping a fetch range; complete once an entry's LSO reaches the upper bound
+        let (found, complete) = idx.collect_aborted_txns(200, 212);
+        assert_eq!(found, entries[20..25].to_vec());
+        assert!(complete);
+        let (found, complete) = idx.collect_aborted_txns(590, 10_000);
+        assert_eq!(found, entries[98..100].to_vec());
+        assert!(!complete, "go on in the next segment");
+        idx.reset(&mut st).unwrap();
+        assert_eq!(st.contents(path).unwrap(), Vec::<u8>::new());
+        idx.delete(&mut st).unwrap();
+        assert!(!st.paths().iter().any(|p| p == path));
+        // a corrupt file opens empty, with the reason
+        let mut f = st.open(path, true).unwrap();
+        st.write_at(&mut f, 0, &[0u8; 40]).unwrap();
+        let bad = TransactionIndex::open(&mut st, path, 100).unwrap();
+        assert!(matches!(
+            bad.corruption(),
+            Some(TxnIndexError::PartialEntry { position: 34, .. })
+        ));
+        assert!(bad.check(1000).is_err());
+    }
+
+    #[test]
+    fn arbitrary_bytes_parse_or_fail_cleanly() {
+        let mut rng = kproto::rng::Rng::new(34);
+        for _ in 0..3000 {
+            let mut b = alloc::vec![0u8; rng.below(400) as usize];
+            rng.fill(&mut b);
+            if rng.bool() {
+                for i in (0..b.len()).step_by(ABORTED_TXN_SIZE) {
+                    b[i] = 0; // mostly version 0
+                }
+            }
+            match parse(&b) {
+                Ok(entries) => {
+                    assert_eq!(encode(&entries), b);
+                    let _ = sanity_check(&entries, rng.next_u64());
+                }
+                Err(TxnIndexError::PartialEntry { position, len }) => {
+                    assert_eq!(position as usize + len as usize, b.len())
+                }
+                Err(TxnIndexError::UnknownVersion { position, .. }) => {
+                    assert_eq!(position as usize % ABORTED_TXN_SIZE, 0)
+                }
+                Err(e) => panic!("{e}"),
+            }
         }
     }
 

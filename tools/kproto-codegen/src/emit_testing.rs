@@ -1,7 +1,8 @@
 //! Emits, behind kproto's `testing` feature, a random-instance generator per struct (only the
-//! fields the version carries are set) and a writer of Kafka's JsonConverter JSON form.
+//! fields the version carries are set; a tagged field is left at its default, so not written,
+//! one time in three) and a writer of Kafka's JsonConverter JSON form.
 
-use crate::emit::{camel, ident, rust_type, Ctx};
+use crate::emit::{camel, ident, non_default, rust_type, Ctx};
 use crate::schema::{Field, Ty};
 use std::fmt::Write;
 
@@ -17,12 +18,20 @@ fn random_one(t: &Ty, depth: &str) -> String {
         Ty::F64 => "rng.f64()".into(),
         Ty::Uuid => "rng.uuid()".into(),
         Ty::Str => "rng.kstr()".into(),
-        Ty::Bytes | Ty::Records => "rng.bytes()".into(),
+        Ty::Bytes => "rng.bytes()".into(),
+        Ty::Records => "rng.records()".into(),
         Ty::Struct(s) => format!("{s}::random_at(rng, v, {depth} + 1, unknown_tags)"),
-        Ty::Array(e) => format!(
-            "{{ let n = rng.len({depth}); (0..n).map(|_| {}).collect::<Vec<_>>() }}",
-            random_one(e, depth)
-        ),
+        Ty::Array(e) => {
+            let len = if matches!(**e, Ty::Struct(_)) {
+                "len_of_structs"
+            } else {
+                "len_of_values"
+            };
+            format!(
+                "{{ let n = rng.{len}({depth}); (0..n).map(|_| {}).collect::<Vec<_>>() }}",
+                random_one(e, depth)
+            )
+        }
     }
 }
 
@@ -53,7 +62,7 @@ pub fn emit_struct_testing(cx: &Ctx, out: &mut String, name: &str, fields: &[Fie
     );
     let _ = writeln!(
         out,
-        "    pub fn random_at(rng: &mut crate::testing::Rng, v: i16, depth: u32, unknown_tags: bool) -> Self {{"
+        "    pub fn random_at(rng: &mut crate::testing::Gen<'_>, v: i16, depth: u32, unknown_tags: bool) -> Self {{"
     );
     let _ = writeln!(out, "        let flex = {};", cx.vc(cx.m.spec.flexible));
     let _ = writeln!(out, "        let mut this = Self::default();");
@@ -72,9 +81,14 @@ pub fn emit_struct_testing(cx: &Ctx, out: &mut String, name: &str, fields: &[Fie
         } else {
             one
         };
+        let absent_now_and_then = if f.tag.is_some() && !f.tagged.is_empty() {
+            " && !rng.chance(3)"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "        if {} {{ this.{} = {val}; }}",
+            "        if {}{absent_now_and_then} {{ this.{} = {val}; }}",
             cx.vc(present),
             ident(&f.name)
         );
@@ -101,6 +115,17 @@ pub fn emit_struct_testing(cx: &Ctx, out: &mut String, name: &str, fields: &[Fie
         } else {
             f.versions
         };
+        // Kafka's JsonConverter.write leaves out a tagged field at its default, as the wire does.
+        let when = if f.tag.is_some() && !f.tagged.is_empty() {
+            format!(
+                "{} && (!({}) || {})",
+                cx.vc(f.versions),
+                cx.vc(f.tagged),
+                non_default(f)
+            )
+        } else {
+            cx.vc(present)
+        };
         let key = camel(f.old_name.as_deref().unwrap_or(&f.name));
         let id = ident(&f.name);
         let body = if rust_type(f).starts_with("Option<") {
@@ -113,8 +138,7 @@ pub fn emit_struct_testing(cx: &Ctx, out: &mut String, name: &str, fields: &[Fie
         };
         let _ = writeln!(
             out,
-            "        if {} {{ if !first {{ out.push(','); }} first = false; out.push_str(\"\\\"{key}\\\":\"); {body} }}",
-            cx.vc(present)
+            "        if {when} {{ if !first {{ out.push(','); }} first = false; out.push_str(\"\\\"{key}\\\":\"); {body} }}"
         );
     }
     let _ = writeln!(out, "        let _ = first;");

@@ -167,7 +167,7 @@ pub mod request {
     impl ApiVersionsRequest {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -268,8 +268,18 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for ApiVersionsRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
@@ -916,7 +926,7 @@ pub mod response {
     impl ApiVersionsResponse {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -928,7 +938,7 @@ pub mod response {
             }
             if true {
                 this.api_keys = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| ApiVersion::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -937,26 +947,26 @@ pub mod response {
             if v >= 1 {
                 this.throttle_time_ms = rng.i32();
             }
-            if v >= 3 {
+            if v >= 3 && !rng.chance(3) {
                 this.supported_features = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| SupportedFeatureKey::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
                 };
             }
-            if v >= 3 {
+            if v >= 3 && !rng.chance(3) {
                 this.finalized_features_epoch = rng.i64();
             }
-            if v >= 3 {
+            if v >= 3 && !rng.chance(3) {
                 this.finalized_features = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| FinalizedFeatureKey::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
                 };
             }
-            if v >= 3 {
+            if v >= 3 && !rng.chance(3) {
                 this.zk_migration_ready = rng.bool();
             }
             if flex && unknown_tags {
@@ -1009,7 +1019,7 @@ pub mod response {
                     let _ = write!(out, "{}", &self.throttle_time_ms);
                 }
             }
-            if v >= 3 {
+            if v >= 3 && (!(v >= 3) || !self.supported_features.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -1026,7 +1036,7 @@ pub mod response {
                     out.push(']');
                 }
             }
-            if v >= 3 {
+            if v >= 3 && (!(v >= 3) || self.finalized_features_epoch != -1) {
                 if !first {
                     out.push(',');
                 }
@@ -1036,7 +1046,7 @@ pub mod response {
                     let _ = write!(out, "{}", &self.finalized_features_epoch);
                 }
             }
-            if v >= 3 {
+            if v >= 3 && (!(v >= 3) || !self.finalized_features.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -1053,7 +1063,7 @@ pub mod response {
                     out.push(']');
                 }
             }
-            if v >= 3 {
+            if v >= 3 && (!(v >= 3) || self.zk_migration_ready != false) {
                 if !first {
                     out.push(',');
                 }
@@ -1072,7 +1082,7 @@ pub mod response {
     impl ApiVersion {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1140,7 +1150,7 @@ pub mod response {
     impl SupportedFeatureKey {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1206,7 +1216,7 @@ pub mod response {
     impl FinalizedFeatureKey {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1289,8 +1299,18 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for ApiVersionsResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();

@@ -274,7 +274,7 @@ pub mod request {
     impl BrokerHeartbeatRequest {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -296,18 +296,18 @@ pub mod request {
             if true {
                 this.want_shut_down = rng.bool();
             }
-            if v >= 1 {
+            if v >= 1 && !rng.chance(3) {
                 this.offline_log_dirs = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.uuid()).collect::<Vec<_>>()
                 };
             }
-            if v >= 2 {
+            if v >= 2 && !rng.chance(3) {
                 this.cordoned_log_dirs = if v >= 2 && rng.chance(5) {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_values(depth);
                         (0..n).map(|_| rng.uuid()).collect::<Vec<_>>()
                     })
                 };
@@ -375,7 +375,7 @@ pub mod request {
                     let _ = write!(out, "{}", &self.want_shut_down);
                 }
             }
-            if v >= 1 {
+            if v >= 1 && (!(v >= 1) || !self.offline_log_dirs.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -392,7 +392,7 @@ pub mod request {
                     out.push(']');
                 }
             }
-            if v >= 2 {
+            if v >= 2 && (!(v >= 2) || self.cordoned_log_dirs != None) {
                 if !first {
                     out.push(',');
                 }
@@ -438,8 +438,18 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for BrokerHeartbeatRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
@@ -598,7 +608,7 @@ pub mod response {
     impl BrokerHeartbeatResponse {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -709,8 +719,18 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for BrokerHeartbeatResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();

@@ -221,7 +221,7 @@ pub mod request {
     impl DescribeLogDirsRequest {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -233,7 +233,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| {
                                 DescribableLogDirTopic::random_at(rng, v, depth + 1, unknown_tags)
@@ -284,7 +284,7 @@ pub mod request {
     impl DescribableLogDirTopic {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -296,7 +296,7 @@ pub mod request {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -366,8 +366,18 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for DescribeLogDirsRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
@@ -911,7 +921,7 @@ pub mod response {
     impl DescribeLogDirsResponse {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -926,7 +936,7 @@ pub mod response {
             }
             if true {
                 this.results = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| DescribeLogDirsResult::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -991,7 +1001,7 @@ pub mod response {
     impl DescribeLogDirsResult {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1006,7 +1016,7 @@ pub mod response {
             }
             if true {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| DescribeLogDirsTopic::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1108,7 +1118,7 @@ pub mod response {
     impl DescribeLogDirsTopic {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1120,7 +1130,7 @@ pub mod response {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             DescribeLogDirsPartition::random_at(rng, v, depth + 1, unknown_tags)
@@ -1175,7 +1185,7 @@ pub mod response {
     impl DescribeLogDirsPartition {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1273,8 +1283,18 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for DescribeLogDirsResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();

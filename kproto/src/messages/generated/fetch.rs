@@ -894,14 +894,14 @@ pub mod request {
     impl FetchRequest {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
         ) -> Self {
             let flex = v >= 12;
             let mut this = Self::default();
-            if v >= 12 {
+            if v >= 12 && !rng.chance(3) {
                 this.cluster_id = if v >= 12 && rng.chance(5) {
                     None
                 } else {
@@ -911,7 +911,7 @@ pub mod request {
             if v <= 14 {
                 this.replica_id = rng.i32();
             }
-            if v >= 15 {
+            if v >= 15 && !rng.chance(3) {
                 this.replica_state = ReplicaState::random_at(rng, v, depth + 1, unknown_tags);
             }
             if true {
@@ -934,7 +934,7 @@ pub mod request {
             }
             if true {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| FetchTopic::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -942,7 +942,7 @@ pub mod request {
             }
             if v >= 7 {
                 this.forgotten_topics_data = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| ForgottenTopic::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -964,7 +964,7 @@ pub mod request {
             let _ = v;
             out.push('{');
             let mut first = true;
-            if v >= 12 {
+            if v >= 12 && (!(v >= 12) || self.cluster_id != None) {
                 if !first {
                     out.push(',');
                 }
@@ -987,7 +987,7 @@ pub mod request {
                     let _ = write!(out, "{}", &self.replica_id);
                 }
             }
-            if v >= 15 {
+            if v >= 15 && (!(v >= 15) || self.replica_state != ReplicaState::default()) {
                 if !first {
                     out.push(',');
                 }
@@ -1106,7 +1106,7 @@ pub mod request {
     impl ReplicaState {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1161,7 +1161,7 @@ pub mod request {
     impl FetchTopic {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1176,7 +1176,7 @@ pub mod request {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| FetchPartition::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1237,7 +1237,7 @@ pub mod request {
     impl FetchPartition {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1262,10 +1262,10 @@ pub mod request {
             if true {
                 this.partition_max_bytes = rng.i32();
             }
-            if v >= 17 {
+            if v >= 17 && !rng.chance(3) {
                 this.replica_directory_id = rng.uuid();
             }
-            if v >= 18 {
+            if v >= 18 && !rng.chance(3) {
                 this.high_watermark = rng.i64();
             }
             if flex && unknown_tags {
@@ -1341,7 +1341,7 @@ pub mod request {
                     let _ = write!(out, "{}", &self.partition_max_bytes);
                 }
             }
-            if v >= 17 {
+            if v >= 17 && (!(v >= 17) || self.replica_directory_id != Uuid::ZERO) {
                 if !first {
                     out.push(',');
                 }
@@ -1349,7 +1349,7 @@ pub mod request {
                 out.push_str("\"replicaDirectoryId\":");
                 json_str(out, &(&self.replica_directory_id).to_kafka_string());
             }
-            if v >= 18 {
+            if v >= 18 && (!(v >= 18) || self.high_watermark != 9223372036854775807) {
                 if !first {
                     out.push(',');
                 }
@@ -1368,7 +1368,7 @@ pub mod request {
     impl ForgottenTopic {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1383,7 +1383,7 @@ pub mod request {
             }
             if v >= 7 {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -1461,8 +1461,18 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for FetchRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
@@ -2664,7 +2674,7 @@ pub mod response {
     impl FetchResponse {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2682,15 +2692,15 @@ pub mod response {
             }
             if true {
                 this.responses = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| FetchableTopicResponse::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
                 };
             }
-            if v >= 16 {
+            if v >= 16 && !rng.chance(3) {
                 this.node_endpoints = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| NodeEndpoint::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2756,7 +2766,7 @@ pub mod response {
                     out.push(']');
                 }
             }
-            if v >= 16 {
+            if v >= 16 && (!(v >= 16) || !self.node_endpoints.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -2782,7 +2792,7 @@ pub mod response {
     impl FetchableTopicResponse {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2797,7 +2807,7 @@ pub mod response {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| PartitionData::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2858,7 +2868,7 @@ pub mod response {
     impl PartitionData {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2880,13 +2890,13 @@ pub mod response {
             if v >= 5 {
                 this.log_start_offset = rng.i64();
             }
-            if v >= 12 {
+            if v >= 12 && !rng.chance(3) {
                 this.diverging_epoch = EpochEndOffset::random_at(rng, v, depth + 1, unknown_tags);
             }
-            if v >= 12 {
+            if v >= 12 && !rng.chance(3) {
                 this.current_leader = LeaderIdAndEpoch::random_at(rng, v, depth + 1, unknown_tags);
             }
-            if v >= 12 {
+            if v >= 12 && !rng.chance(3) {
                 this.snapshot_id = SnapshotId::random_at(rng, v, depth + 1, unknown_tags);
             }
             if v >= 4 {
@@ -2894,7 +2904,7 @@ pub mod response {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| AbortedTransaction::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -2908,7 +2918,7 @@ pub mod response {
                 this.records = if true && rng.chance(5) {
                     None
                 } else {
-                    Some(rng.bytes())
+                    Some(rng.records())
                 };
             }
             if flex && unknown_tags {
@@ -2974,7 +2984,7 @@ pub mod response {
                     let _ = write!(out, "{}", &self.log_start_offset);
                 }
             }
-            if v >= 12 {
+            if v >= 12 && (!(v >= 12) || self.diverging_epoch != EpochEndOffset::default()) {
                 if !first {
                     out.push(',');
                 }
@@ -2982,7 +2992,7 @@ pub mod response {
                 out.push_str("\"divergingEpoch\":");
                 (&self.diverging_epoch).to_kafka_json(v, out);
             }
-            if v >= 12 {
+            if v >= 12 && (!(v >= 12) || self.current_leader != LeaderIdAndEpoch::default()) {
                 if !first {
                     out.push(',');
                 }
@@ -2990,7 +3000,7 @@ pub mod response {
                 out.push_str("\"currentLeader\":");
                 (&self.current_leader).to_kafka_json(v, out);
             }
-            if v >= 12 {
+            if v >= 12 && (!(v >= 12) || self.snapshot_id != SnapshotId::default()) {
                 if !first {
                     out.push(',');
                 }
@@ -3050,7 +3060,7 @@ pub mod response {
     impl EpochEndOffset {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3105,7 +3115,7 @@ pub mod response {
     impl LeaderIdAndEpoch {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3160,7 +3170,7 @@ pub mod response {
     impl SnapshotId {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3215,7 +3225,7 @@ pub mod response {
     impl AbortedTransaction {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3270,7 +3280,7 @@ pub mod response {
     impl NodeEndpoint {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3373,8 +3383,18 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for FetchResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();

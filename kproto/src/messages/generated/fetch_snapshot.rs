@@ -524,14 +524,14 @@ pub mod request {
     impl FetchSnapshotRequest {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
         ) -> Self {
             let flex = true;
             let mut this = Self::default();
-            if true {
+            if true && !rng.chance(3) {
                 this.cluster_id = if true && rng.chance(5) {
                     None
                 } else {
@@ -546,7 +546,7 @@ pub mod request {
             }
             if true {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicSnapshot::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -565,7 +565,7 @@ pub mod request {
             let _ = v;
             out.push('{');
             let mut first = true;
-            if true {
+            if true && (!(true) || self.cluster_id != None) {
                 if !first {
                     out.push(',');
                 }
@@ -624,7 +624,7 @@ pub mod request {
     impl TopicSnapshot {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -636,7 +636,7 @@ pub mod request {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| PartitionSnapshot::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -689,7 +689,7 @@ pub mod request {
     impl PartitionSnapshot {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -708,7 +708,7 @@ pub mod request {
             if true {
                 this.position = rng.i64();
             }
-            if v >= 1 {
+            if v >= 1 && !rng.chance(3) {
                 this.replica_directory_id = rng.uuid();
             }
             if flex && unknown_tags {
@@ -762,7 +762,7 @@ pub mod request {
                     let _ = write!(out, "{}", &self.position);
                 }
             }
-            if v >= 1 {
+            if v >= 1 && (!(v >= 1) || self.replica_directory_id != Uuid::ZERO) {
                 if !first {
                     out.push(',');
                 }
@@ -779,7 +779,7 @@ pub mod request {
     impl SnapshotId {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -851,8 +851,18 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for FetchSnapshotRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
@@ -1632,7 +1642,7 @@ pub mod response {
     impl FetchSnapshotResponse {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1647,15 +1657,15 @@ pub mod response {
             }
             if true {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicSnapshot::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
                 };
             }
-            if v >= 1 {
+            if v >= 1 && !rng.chance(3) {
                 this.node_endpoints = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| NodeEndpoint::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1711,7 +1721,7 @@ pub mod response {
                     out.push(']');
                 }
             }
-            if v >= 1 {
+            if v >= 1 && (!(v >= 1) || !self.node_endpoints.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -1737,7 +1747,7 @@ pub mod response {
     impl TopicSnapshot {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1749,7 +1759,7 @@ pub mod response {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| PartitionSnapshot::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1802,7 +1812,7 @@ pub mod response {
     impl PartitionSnapshot {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1818,7 +1828,7 @@ pub mod response {
             if true {
                 this.snapshot_id = SnapshotId::random_at(rng, v, depth + 1, unknown_tags);
             }
-            if true {
+            if true && !rng.chance(3) {
                 this.current_leader = LeaderIdAndEpoch::random_at(rng, v, depth + 1, unknown_tags);
             }
             if true {
@@ -1828,7 +1838,7 @@ pub mod response {
                 this.position = rng.i64();
             }
             if true {
-                this.unaligned_records = rng.bytes();
+                this.unaligned_records = rng.records();
             }
             if flex && unknown_tags {
                 this.unknown_tagged_fields = rng.unknown_tags();
@@ -1871,7 +1881,7 @@ pub mod response {
                 out.push_str("\"snapshotId\":");
                 (&self.snapshot_id).to_kafka_json(v, out);
             }
-            if true {
+            if true && (!(true) || self.current_leader != LeaderIdAndEpoch::default()) {
                 if !first {
                     out.push(',');
                 }
@@ -1916,7 +1926,7 @@ pub mod response {
     impl SnapshotId {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1971,7 +1981,7 @@ pub mod response {
     impl LeaderIdAndEpoch {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2026,7 +2036,7 @@ pub mod response {
     impl NodeEndpoint {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2109,8 +2119,18 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for FetchSnapshotResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();

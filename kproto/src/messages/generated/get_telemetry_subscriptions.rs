@@ -100,7 +100,7 @@ pub mod request {
     impl GetTelemetrySubscriptionsRequest {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -157,8 +157,18 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for GetTelemetrySubscriptionsRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
@@ -417,7 +427,7 @@ pub mod response {
     impl GetTelemetrySubscriptionsResponse {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -438,7 +448,7 @@ pub mod response {
             }
             if true {
                 this.accepted_compression_types = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i8()).collect::<Vec<_>>()
                 };
             }
@@ -453,7 +463,7 @@ pub mod response {
             }
             if true {
                 this.requested_metrics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
@@ -600,8 +610,18 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for GetTelemetrySubscriptionsResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();

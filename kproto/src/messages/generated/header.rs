@@ -157,7 +157,7 @@ impl WireStruct for RequestHeader {
 impl RequestHeader {
     /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
     pub fn random_at(
-        rng: &mut crate::testing::Rng,
+        rng: &mut crate::testing::Gen<'_>,
         v: i16,
         depth: u32,
         unknown_tags: bool,
@@ -262,8 +262,18 @@ impl Message for RequestHeader {
 
 #[cfg(feature = "testing")]
 impl crate::testing::TestMessage for RequestHeader {
-    fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-        Self::random_at(rng, version, 0, unknown_tags)
+    fn random_sized(
+        rng: &mut crate::testing::Rng,
+        version: i16,
+        unknown_tags: bool,
+        sizes: crate::testing::Sizes,
+    ) -> Self {
+        Self::random_at(
+            &mut crate::testing::Gen::new(rng, sizes),
+            version,
+            0,
+            unknown_tags,
+        )
     }
     fn kafka_json(&self, version: i16) -> alloc::string::String {
         let mut s = alloc::string::String::new();
@@ -347,7 +357,7 @@ impl WireStruct for ResponseHeader {
 impl ResponseHeader {
     /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
     pub fn random_at(
-        rng: &mut crate::testing::Rng,
+        rng: &mut crate::testing::Gen<'_>,
         v: i16,
         depth: u32,
         unknown_tags: bool,
@@ -406,8 +416,18 @@ impl Message for ResponseHeader {
 
 #[cfg(feature = "testing")]
 impl crate::testing::TestMessage for ResponseHeader {
-    fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-        Self::random_at(rng, version, 0, unknown_tags)
+    fn random_sized(
+        rng: &mut crate::testing::Rng,
+        version: i16,
+        unknown_tags: bool,
+        sizes: crate::testing::Sizes,
+    ) -> Self {
+        Self::random_at(
+            &mut crate::testing::Gen::new(rng, sizes),
+            version,
+            0,
+            unknown_tags,
+        )
     }
     fn kafka_json(&self, version: i16) -> alloc::string::String {
         let mut s = alloc::string::String::new();

@@ -633,7 +633,7 @@ pub mod request {
     impl OffsetFetchRequest {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -648,7 +648,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| {
                                 OffsetFetchRequestTopic::random_at(rng, v, depth + 1, unknown_tags)
@@ -659,7 +659,7 @@ pub mod request {
             }
             if v >= 8 {
                 this.groups = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             OffsetFetchRequestGroup::random_at(rng, v, depth + 1, unknown_tags)
@@ -747,7 +747,7 @@ pub mod request {
     impl OffsetFetchRequestTopic {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -759,7 +759,7 @@ pub mod request {
             }
             if v <= 7 {
                 this.partition_indexes = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -812,7 +812,7 @@ pub mod request {
     impl OffsetFetchRequestGroup {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -837,7 +837,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| {
                                 OffsetFetchRequestTopics::random_at(rng, v, depth + 1, unknown_tags)
@@ -919,7 +919,7 @@ pub mod request {
     impl OffsetFetchRequestTopics {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -934,7 +934,7 @@ pub mod request {
             }
             if v >= 8 {
                 this.partition_indexes = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -1012,8 +1012,18 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for OffsetFetchRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
@@ -1947,7 +1957,7 @@ pub mod response {
     impl OffsetFetchResponse {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1959,7 +1969,7 @@ pub mod response {
             }
             if v <= 7 {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             OffsetFetchResponseTopic::random_at(rng, v, depth + 1, unknown_tags)
@@ -1972,7 +1982,7 @@ pub mod response {
             }
             if v >= 8 {
                 this.groups = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             OffsetFetchResponseGroup::random_at(rng, v, depth + 1, unknown_tags)
@@ -2056,7 +2066,7 @@ pub mod response {
     impl OffsetFetchResponseTopic {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2068,7 +2078,7 @@ pub mod response {
             }
             if v <= 7 {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             OffsetFetchResponsePartition::random_at(rng, v, depth + 1, unknown_tags)
@@ -2123,7 +2133,7 @@ pub mod response {
     impl OffsetFetchResponsePartition {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2224,7 +2234,7 @@ pub mod response {
     impl OffsetFetchResponseGroup {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2236,7 +2246,7 @@ pub mod response {
             }
             if v >= 8 {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             OffsetFetchResponseTopics::random_at(rng, v, depth + 1, unknown_tags)
@@ -2304,7 +2314,7 @@ pub mod response {
     impl OffsetFetchResponseTopics {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2319,7 +2329,7 @@ pub mod response {
             }
             if v >= 8 {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             OffsetFetchResponsePartitions::random_at(
@@ -2387,7 +2397,7 @@ pub mod response {
     impl OffsetFetchResponsePartitions {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2505,8 +2515,18 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for OffsetFetchResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();

@@ -397,7 +397,7 @@ pub mod request {
     impl ProduceRequest {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -419,7 +419,7 @@ pub mod request {
             }
             if true {
                 this.topic_data = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicProduceData::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -497,7 +497,7 @@ pub mod request {
     impl TopicProduceData {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -512,7 +512,7 @@ pub mod request {
             }
             if true {
                 this.partition_data = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| PartitionProduceData::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -573,7 +573,7 @@ pub mod request {
     impl PartitionProduceData {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -587,7 +587,7 @@ pub mod request {
                 this.records = if true && rng.chance(5) {
                     None
                 } else {
-                    Some(rng.bytes())
+                    Some(rng.records())
                 };
             }
             if flex && unknown_tags {
@@ -652,8 +652,18 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for ProduceRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
@@ -1562,7 +1572,7 @@ pub mod response {
     impl ProduceResponse {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1571,7 +1581,7 @@ pub mod response {
             let mut this = Self::default();
             if true {
                 this.responses = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicProduceResponse::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1580,9 +1590,9 @@ pub mod response {
             if v >= 1 {
                 this.throttle_time_ms = rng.i32();
             }
-            if v >= 10 {
+            if v >= 10 && !rng.chance(3) {
                 this.node_endpoints = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| NodeEndpoint::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1628,7 +1638,7 @@ pub mod response {
                     let _ = write!(out, "{}", &self.throttle_time_ms);
                 }
             }
-            if v >= 10 {
+            if v >= 10 && (!(v >= 10) || !self.node_endpoints.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -1654,7 +1664,7 @@ pub mod response {
     impl TopicProduceResponse {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1669,7 +1679,7 @@ pub mod response {
             }
             if true {
                 this.partition_responses = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             PartitionProduceResponse::random_at(rng, v, depth + 1, unknown_tags)
@@ -1732,7 +1742,7 @@ pub mod response {
     impl PartitionProduceResponse {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1756,7 +1766,7 @@ pub mod response {
             }
             if v >= 8 {
                 this.record_errors = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             BatchIndexAndErrorMessage::random_at(rng, v, depth + 1, unknown_tags)
@@ -1771,7 +1781,7 @@ pub mod response {
                     Some(rng.kstr())
                 };
             }
-            if v >= 10 {
+            if v >= 10 && !rng.chance(3) {
                 this.current_leader = LeaderIdAndEpoch::random_at(rng, v, depth + 1, unknown_tags);
             }
             if flex && unknown_tags {
@@ -1867,7 +1877,7 @@ pub mod response {
                     }
                 }
             }
-            if v >= 10 {
+            if v >= 10 && (!(v >= 10) || self.current_leader != LeaderIdAndEpoch::default()) {
                 if !first {
                     out.push(',');
                 }
@@ -1884,7 +1894,7 @@ pub mod response {
     impl BatchIndexAndErrorMessage {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1946,7 +1956,7 @@ pub mod response {
     impl LeaderIdAndEpoch {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2001,7 +2011,7 @@ pub mod response {
     impl NodeEndpoint {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2104,8 +2114,18 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for ProduceResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();

@@ -158,7 +158,7 @@ pub mod request {
     impl StreamsGroupDescribeRequest {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -167,7 +167,7 @@ pub mod request {
             let mut this = Self::default();
             if true {
                 this.group_ids = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
@@ -253,8 +253,18 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for StreamsGroupDescribeRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
@@ -2657,7 +2667,7 @@ pub mod response {
     impl StreamsGroupDescribeResponse {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2669,7 +2679,7 @@ pub mod response {
             }
             if true {
                 this.groups = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| DescribedGroup::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2724,7 +2734,7 @@ pub mod response {
     impl DescribedGroup {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2762,7 +2772,7 @@ pub mod response {
             }
             if true {
                 this.members = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| Member::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2950,7 +2960,7 @@ pub mod response {
     impl Topology {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2965,7 +2975,7 @@ pub mod response {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| Subtopology::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -3024,7 +3034,7 @@ pub mod response {
     impl Subtopology {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3036,19 +3046,19 @@ pub mod response {
             }
             if true {
                 this.source_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
             if true {
                 this.repartition_sink_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
             if true {
                 this.state_changelog_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicInfo::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3056,7 +3066,7 @@ pub mod response {
             }
             if true {
                 this.repartition_source_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicInfo::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3160,7 +3170,7 @@ pub mod response {
     impl TopicInfo {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3178,7 +3188,7 @@ pub mod response {
             }
             if true {
                 this.topic_configs = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| KeyValue::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3251,7 +3261,7 @@ pub mod response {
     impl Member {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3299,7 +3309,7 @@ pub mod response {
             }
             if true {
                 this.client_tags = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| KeyValue::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3307,7 +3317,7 @@ pub mod response {
             }
             if true {
                 this.task_offsets = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TaskOffset::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3315,7 +3325,7 @@ pub mod response {
             }
             if true {
                 this.task_end_offsets = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TaskOffset::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3520,7 +3530,7 @@ pub mod response {
     impl Endpoint {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3573,7 +3583,7 @@ pub mod response {
     impl KeyValue {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3624,7 +3634,7 @@ pub mod response {
     impl TaskOffset {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3690,7 +3700,7 @@ pub mod response {
     impl Assignment {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3699,7 +3709,7 @@ pub mod response {
             let mut this = Self::default();
             if true {
                 this.active_tasks = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3707,7 +3717,7 @@ pub mod response {
             }
             if true {
                 this.standby_tasks = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3715,7 +3725,7 @@ pub mod response {
             }
             if true {
                 this.warmup_tasks = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3794,7 +3804,7 @@ pub mod response {
     impl TopologyDescription {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3803,7 +3813,7 @@ pub mod response {
             let mut this = Self::default();
             if v >= 1 {
                 this.subtopologies = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             TopologyDescriptionSubtopology::random_at(
@@ -3818,7 +3828,7 @@ pub mod response {
             }
             if v >= 1 {
                 this.global_stores = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             TopologyDescriptionGlobalStore::random_at(
@@ -3887,7 +3897,7 @@ pub mod response {
     impl TaskIds {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3899,7 +3909,7 @@ pub mod response {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -3952,7 +3962,7 @@ pub mod response {
     impl TopologyDescriptionSubtopology {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3964,7 +3974,7 @@ pub mod response {
             }
             if v >= 1 {
                 this.nodes = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             TopologyDescriptionNode::random_at(rng, v, depth + 1, unknown_tags)
@@ -4019,7 +4029,7 @@ pub mod response {
     impl TopologyDescriptionGlobalStore {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -4071,7 +4081,7 @@ pub mod response {
     impl TopologyDescriptionNode {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -4086,7 +4096,7 @@ pub mod response {
             }
             if v >= 1 {
                 this.source_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
@@ -4099,13 +4109,13 @@ pub mod response {
             }
             if v >= 1 {
                 this.stores = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
             if v >= 1 {
                 this.successors = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
@@ -4230,8 +4240,18 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for StreamsGroupDescribeResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();

@@ -1602,7 +1602,7 @@ pub mod request {
     impl StreamsGroupHeartbeatRequest {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1650,7 +1650,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -1662,7 +1662,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -1674,7 +1674,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -1700,7 +1700,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| KeyValue::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -1712,7 +1712,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| TaskOffset::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -1724,7 +1724,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| TaskOffset::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -1997,7 +1997,7 @@ pub mod request {
     impl Topology {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2009,7 +2009,7 @@ pub mod request {
             }
             if true {
                 this.subtopologies = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| Subtopology::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2064,7 +2064,7 @@ pub mod request {
     impl Subtopology {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2076,19 +2076,19 @@ pub mod request {
             }
             if true {
                 this.source_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
             if true {
                 this.source_topic_regex = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
             if true {
                 this.state_changelog_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicInfo::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2096,13 +2096,13 @@ pub mod request {
             }
             if true {
                 this.repartition_sink_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
             if true {
                 this.repartition_source_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicInfo::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2110,7 +2110,7 @@ pub mod request {
             }
             if true {
                 this.copartition_groups = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| CopartitionGroup::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2248,7 +2248,7 @@ pub mod request {
     impl TopicInfo {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2266,7 +2266,7 @@ pub mod request {
             }
             if true {
                 this.topic_configs = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| KeyValue::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2339,7 +2339,7 @@ pub mod request {
     impl CopartitionGroup {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2348,19 +2348,19 @@ pub mod request {
             let mut this = Self::default();
             if true {
                 this.source_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i16()).collect::<Vec<_>>()
                 };
             }
             if true {
                 this.source_topic_regex = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i16()).collect::<Vec<_>>()
                 };
             }
             if true {
                 this.repartition_source_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i16()).collect::<Vec<_>>()
                 };
             }
@@ -2443,7 +2443,7 @@ pub mod request {
     impl TaskIds {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2455,7 +2455,7 @@ pub mod request {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -2508,7 +2508,7 @@ pub mod request {
     impl Endpoint {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2561,7 +2561,7 @@ pub mod request {
     impl KeyValue {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2612,7 +2612,7 @@ pub mod request {
     impl TaskOffset {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2695,8 +2695,18 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for StreamsGroupHeartbeatRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
@@ -3722,7 +3732,7 @@ pub mod response {
     impl StreamsGroupHeartbeatResponse {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3765,7 +3775,7 @@ pub mod response {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| Status::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -3777,7 +3787,7 @@ pub mod response {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -3789,7 +3799,7 @@ pub mod response {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -3801,7 +3811,7 @@ pub mod response {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -3819,7 +3829,7 @@ pub mod response {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| {
                                 EndpointToPartitions::random_at(rng, v, depth + 1, unknown_tags)
@@ -4061,7 +4071,7 @@ pub mod response {
     impl Status {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -4114,7 +4124,7 @@ pub mod response {
     impl TaskIds {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -4126,7 +4136,7 @@ pub mod response {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -4179,7 +4189,7 @@ pub mod response {
     impl EndpointToPartitions {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -4191,7 +4201,7 @@ pub mod response {
             }
             if true {
                 this.active_partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicPartition::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -4199,7 +4209,7 @@ pub mod response {
             }
             if true {
                 this.standby_partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicPartition::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -4269,7 +4279,7 @@ pub mod response {
     impl Endpoint {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -4322,7 +4332,7 @@ pub mod response {
     impl TopicPartition {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -4334,7 +4344,7 @@ pub mod response {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -4404,8 +4414,18 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for StreamsGroupHeartbeatResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();

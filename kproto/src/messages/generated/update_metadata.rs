@@ -974,7 +974,7 @@ pub mod request {
     impl UpdateMetadataRequest {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -987,7 +987,7 @@ pub mod request {
             if v >= 8 {
                 this.is_k_raft_controller = rng.bool();
             }
-            if v >= 8 {
+            if v >= 8 && !rng.chance(3) {
                 this.r#type = rng.i8();
             }
             if true {
@@ -998,7 +998,7 @@ pub mod request {
             }
             if v <= 4 {
                 this.ungrouped_partition_states = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             UpdateMetadataPartitionState::random_at(rng, v, depth + 1, unknown_tags)
@@ -1008,7 +1008,7 @@ pub mod request {
             }
             if v >= 5 {
                 this.topic_states = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             UpdateMetadataTopicState::random_at(rng, v, depth + 1, unknown_tags)
@@ -1018,7 +1018,7 @@ pub mod request {
             }
             if true {
                 this.live_brokers = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| UpdateMetadataBroker::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1057,7 +1057,7 @@ pub mod request {
                     let _ = write!(out, "{}", &self.is_k_raft_controller);
                 }
             }
-            if v >= 8 {
+            if v >= 8 && (!(v >= 8) || self.r#type != 0) {
                 if !first {
                     out.push(',');
                 }
@@ -1147,7 +1147,7 @@ pub mod request {
     impl UpdateMetadataPartitionState {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1171,7 +1171,7 @@ pub mod request {
             }
             if true {
                 this.isr = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -1180,13 +1180,13 @@ pub mod request {
             }
             if true {
                 this.replicas = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
             if v >= 4 {
                 this.offline_replicas = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -1327,7 +1327,7 @@ pub mod request {
     impl UpdateMetadataTopicState {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1342,7 +1342,7 @@ pub mod request {
             }
             if v >= 5 {
                 this.partition_states = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             UpdateMetadataPartitionState::random_at(rng, v, depth + 1, unknown_tags)
@@ -1405,7 +1405,7 @@ pub mod request {
     impl UpdateMetadataBroker {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1423,7 +1423,7 @@ pub mod request {
             }
             if v >= 1 {
                 this.endpoints = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| UpdateMetadataEndpoint::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1516,7 +1516,7 @@ pub mod request {
     impl UpdateMetadataEndpoint {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1610,8 +1610,18 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for UpdateMetadataRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
@@ -1702,7 +1712,7 @@ pub mod response {
     impl UpdateMetadataResponse {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1761,8 +1771,18 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for UpdateMetadataResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();

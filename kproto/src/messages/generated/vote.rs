@@ -445,7 +445,7 @@ pub mod request {
     impl VoteRequest {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -464,7 +464,7 @@ pub mod request {
             }
             if true {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicData::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -532,7 +532,7 @@ pub mod request {
     impl TopicData {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -544,7 +544,7 @@ pub mod request {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| PartitionData::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -597,7 +597,7 @@ pub mod request {
     impl PartitionData {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -743,8 +743,18 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for VoteRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
@@ -1277,7 +1287,7 @@ pub mod response {
     impl VoteResponse {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1289,15 +1299,15 @@ pub mod response {
             }
             if true {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicData::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
                 };
             }
-            if v >= 1 {
+            if v >= 1 && !rng.chance(3) {
                 this.node_endpoints = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| NodeEndpoint::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1343,7 +1353,7 @@ pub mod response {
                     out.push(']');
                 }
             }
-            if v >= 1 {
+            if v >= 1 && (!(v >= 1) || !self.node_endpoints.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -1369,7 +1379,7 @@ pub mod response {
     impl TopicData {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1381,7 +1391,7 @@ pub mod response {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| PartitionData::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1434,7 +1444,7 @@ pub mod response {
     impl PartitionData {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1528,7 +1538,7 @@ pub mod response {
     impl NodeEndpoint {
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1611,8 +1621,18 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for VoteResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
