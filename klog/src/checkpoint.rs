@@ -29,17 +29,17 @@ pub enum CheckpointError {
 
 /// One checkpoint entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckpointEntry {
+pub(crate) struct CheckpointEntry {
     /// Topic name.
-    pub topic: String,
+    pub(crate) topic: String,
     /// Partition.
-    pub partition: i32,
+    pub(crate) partition: i32,
     /// The offset (the recovery point: everything below it is durable).
-    pub offset: u64,
+    pub(crate) offset: u64,
 }
 
 /// Renders entries in Kafka's format, version 0.
-pub fn render(entries: &[CheckpointEntry]) -> String {
+pub(crate) fn render(entries: &[CheckpointEntry]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "0");
     let _ = writeln!(s, "{}", entries.len());
@@ -50,7 +50,7 @@ pub fn render(entries: &[CheckpointEntry]) -> String {
 }
 
 /// Parses Kafka's checkpoint format, version 0.
-pub fn parse(path: &str, text: &str) -> Result<Vec<CheckpointEntry>, CheckpointError> {
+pub(crate) fn parse(path: &str, text: &str) -> Result<Vec<CheckpointEntry>, CheckpointError> {
     let bad = |line, what| CheckpointError::Malformed {
         path: path.to_string(),
         line,
@@ -85,7 +85,10 @@ pub fn parse(path: &str, text: &str) -> Result<Vec<CheckpointEntry>, CheckpointE
 }
 
 /// Reads the checkpoint at `path`; a missing file is an empty checkpoint.
-pub fn read<S: Storage>(st: &mut S, path: &str) -> Result<Vec<CheckpointEntry>, CheckpointError> {
+pub(crate) fn read<S: Storage>(
+    st: &mut S,
+    path: &str,
+) -> Result<Vec<CheckpointEntry>, CheckpointError> {
     let mut f = match st.open(path, false) {
         Ok(f) => f,
         Err(StorageError::NotFound { .. }) => return Ok(Vec::new()),
@@ -109,7 +112,7 @@ pub fn read<S: Storage>(st: &mut S, path: &str) -> Result<Vec<CheckpointEntry>, 
 
 /// Writes the checkpoint durably and atomically: a `.tmp` file, synced, renamed over `path`,
 /// then the directory synced (as Kafka's `CheckpointFile`).
-pub fn write<S: Storage>(
+pub(crate) fn write<S: Storage>(
     st: &mut S,
     dir: &str,
     path: &str,
@@ -125,7 +128,7 @@ pub fn write<S: Storage>(
 }
 
 /// Sets one partition's entry in the checkpoint at `path` (reading the others first).
-pub fn update<S: Storage>(
+pub(crate) fn update<S: Storage>(
     st: &mut S,
     dir: &str,
     path: &str,

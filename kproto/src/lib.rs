@@ -41,6 +41,7 @@ extern crate alloc;
 extern crate std;
 
 mod error;
+mod error_code;
 pub mod frame;
 pub mod messages;
 pub mod records;
@@ -52,6 +53,7 @@ pub mod versions;
 mod wire;
 
 pub use error::{DecodeError, EncodeError, Location};
+pub use error_code::{ErrorCode, UnknownErrorCode};
 pub use messages::{ApiKey, Message, RequestBody, ResponseBody};
 pub use types::{KStr, RawTaggedField, Uuid};
 
