@@ -602,3 +602,91 @@ fn kafka_refuses_strings_over_32767_bytes_where_kproto_does() {
         }
     }
 }
+
+/// What is being compared, the harness line that asks Kafka, and kproto's sorted field paths.
+type SchemaCase = (String, String, Vec<String>);
+
+#[test]
+fn kproto_carries_every_field_of_kafkas_compiled_schemas() {
+    // What kproto carries at each version against Kafka's own XxxData.SCHEMAS[v], nested and
+    // tagged fields included: a field Kafka has and kproto does not model (or the reverse) is
+    // named here even when it is tagged, which a JSON echo cannot show (Kafka's JsonConverter
+    // leaves tagged fields at their default out).
+    let new_min: BTreeMap<ApiKey, i16> = KAFKA_4_4_0.iter().map(|r| (r.api_key, r.min)).collect();
+    let mut by_release: BTreeMap<&str, Vec<SchemaCase>> = BTreeMap::new();
+    let mut add = |release: &'static str, key: ApiKey, v: i16| {
+        for (kind, ours) in [
+            ("request", RequestBody::schema_paths(key, v)),
+            ("response", ResponseBody::schema_paths(key, v)),
+        ] {
+            let mut ours = ours;
+            ours.sort();
+            by_release.entry(release).or_default().push((
+                format!("{key:?} v{v} {kind}"),
+                format!(
+                    "{{\"t\":\"schema\",\"kind\":\"{kind}\",\"k\":{},\"v\":{v}}}",
+                    key.key()
+                ),
+                ours,
+            ));
+        }
+    };
+    for r in KAFKA_4_4_0 {
+        for v in r.min..=r.max {
+            add("4.4.0", r.api_key, v);
+        }
+    }
+    for r in KAFKA_3_9_1 {
+        let below = new_min.get(&r.api_key).copied().unwrap_or(i16::MAX);
+        for v in r.min..=r.max.min(below - 1) {
+            add("3.9.1", r.api_key, v);
+        }
+    }
+    for (release, kind, v) in [
+        ("3.9.1", "requestHeader", 0),
+        ("4.4.0", "requestHeader", 1),
+        ("4.4.0", "requestHeader", 2),
+        ("4.4.0", "responseHeader", 0),
+        ("4.4.0", "responseHeader", 1),
+    ] {
+        let mut ours = if kind == "requestHeader" {
+            RequestHeader::schema_paths(v)
+        } else {
+            ResponseHeader::schema_paths(v)
+        };
+        ours.sort();
+        by_release.entry(release).or_default().push((
+            format!("{kind} v{v}"),
+            format!("{{\"t\":\"schema\",\"kind\":\"{kind}\",\"v\":{v}}}"),
+            ours,
+        ));
+    }
+    let mut failures = Vec::new();
+    let mut fields = 0;
+    for (kafka, cases) in &by_release {
+        let lines: Vec<String> = cases.iter().map(|c| c.1.clone()).collect();
+        let answers = run_harness(kafka, &lines);
+        for ((what, _, ours), answer) in cases.iter().zip(&answers) {
+            let Some(json) = answer.strip_prefix("OK ") else {
+                failures.push(format!("{what}: Kafka {kafka}: {answer}"));
+                continue;
+            };
+            let theirs: Vec<String> = serde_json::from_str(json).unwrap();
+            fields += theirs.len();
+            let missing: Vec<_> = theirs.iter().filter(|p| !ours.contains(p)).collect();
+            let extra: Vec<_> = ours.iter().filter(|p| !theirs.contains(p)).collect();
+            if !missing.is_empty() || !extra.is_empty() {
+                failures.push(format!(
+                    "{what} (kafka-clients {kafka}): kproto lacks {missing:?}, has fields Kafka does not: {extra:?}"
+                ));
+            }
+        }
+    }
+    println!("{fields} schema fields compared");
+    assert!(
+        failures.is_empty(),
+        "{} messages differ; first ones:\n{}",
+        failures.len(),
+        failures[..failures.len().min(15)].join("\n")
+    );
+}
