@@ -29,17 +29,17 @@ pub enum CheckpointError {
 
 /// One checkpoint entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CheckpointEntry {
+pub struct CheckpointEntry {
     /// Topic name.
-    pub(crate) topic: String,
+    pub topic: String,
     /// Partition.
-    pub(crate) partition: i32,
+    pub partition: i32,
     /// The offset (the recovery point: everything below it is durable).
-    pub(crate) offset: u64,
+    pub offset: u64,
 }
 
 /// Renders entries in Kafka's format, version 0.
-pub(crate) fn render(entries: &[CheckpointEntry]) -> String {
+pub fn render(entries: &[CheckpointEntry]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "0");
     let _ = writeln!(s, "{}", entries.len());
@@ -50,7 +50,7 @@ pub(crate) fn render(entries: &[CheckpointEntry]) -> String {
 }
 
 /// Parses Kafka's checkpoint format, version 0.
-pub(crate) fn parse(path: &str, text: &str) -> Result<Vec<CheckpointEntry>, CheckpointError> {
+pub fn parse(path: &str, text: &str) -> Result<Vec<CheckpointEntry>, CheckpointError> {
     let bad = |line, what| CheckpointError::Malformed {
         path: path.to_string(),
         line,
@@ -85,10 +85,7 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Vec<CheckpointEntry>, Chec
 }
 
 /// Reads the checkpoint at `path`; a missing file is an empty checkpoint.
-pub(crate) fn read<S: Storage>(
-    st: &mut S,
-    path: &str,
-) -> Result<Vec<CheckpointEntry>, CheckpointError> {
+pub fn read<S: Storage>(st: &mut S, path: &str) -> Result<Vec<CheckpointEntry>, CheckpointError> {
     let mut f = match st.open(path, false) {
         Ok(f) => f,
         Err(StorageError::NotFound { .. }) => return Ok(Vec::new()),
@@ -112,7 +109,7 @@ pub(crate) fn read<S: Storage>(
 
 /// Writes the checkpoint durably and atomically: a `.tmp` file, synced, renamed over `path`,
 /// then the directory synced (as Kafka's `CheckpointFile`).
-pub(crate) fn write<S: Storage>(
+pub fn write<S: Storage>(
     st: &mut S,
     dir: &str,
     path: &str,
@@ -128,7 +125,7 @@ pub(crate) fn write<S: Storage>(
 }
 
 /// Sets one partition's entry in the checkpoint at `path` (reading the others first).
-pub(crate) fn update<S: Storage>(
+pub fn update<S: Storage>(
     st: &mut S,
     dir: &str,
     path: &str,

@@ -32,11 +32,12 @@ extern crate alloc;
 extern crate std;
 
 pub mod broker;
-mod checkpoint;
+pub mod checkpoint;
 pub mod config;
 pub mod error;
 pub mod index;
 mod log;
+pub mod log_dir;
 pub mod names;
 pub mod producer_state;
 mod scan;

@@ -701,16 +701,11 @@ impl ProducerStateManager {
             .retain(|_, e| !is_expired(e, now_ms, expiration_ms));
     }
 
-    /// Forgets producers whose last batch is below `log_start_offset` (their batches were
-    /// deleted) unless a transaction of theirs is in progress, and completed transactions
-    /// whose marker is below it.
+    /// The log start offset moved to `log_start_offset` (Kafka's
+    /// `onLogStartOffsetIncremented`): completed transactions whose marker is below it are
+    /// forgotten and the state stands at least there. Producers stay (Kafka expires them by
+    /// time only, [`remove_expired`](Self::remove_expired)).
     pub fn on_log_start_offset_incremented(&mut self, log_start_offset: u64) {
-        self.producers.retain(|_, e| {
-            e.current_txn_first_offset.is_some()
-                || e.batches
-                    .back()
-                    .is_some_and(|b| b.last_offset >= log_start_offset)
-        });
         self.unreplicated_txns
             .retain(|_, (_, last)| *last >= log_start_offset);
         self.map_end_offset = self.map_end_offset.max(log_start_offset);

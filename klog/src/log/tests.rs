@@ -617,3 +617,27 @@ fn log_append_time_is_the_producers_last_timestamp() {
     assert_eq!(e.last_timestamp(), 5000);
     assert_eq!(e.batches.back().unwrap().timestamp, 5000);
 }
+
+#[test]
+fn retention_keeps_producers_whose_batches_it_deleted_as_kafka_does() {
+    let st = MemStorage::new();
+    let cfg = LogConfig {
+        segment_ms: 1,
+        retention_ms: 1000,
+        ..cfg()
+    };
+    let mut log = open(&st, cfg);
+    log.append(&mut batch_with(2, 1000, 10, 0, Some((7, 0, 0))), 1000)
+        .unwrap();
+    log.append(&mut batch(2, 50_000, 10, 1), 50_000).unwrap();
+    assert!(log.delete_old_segments(50_000).unwrap() >= 1);
+    assert_eq!(log.log_start_offset(), 2);
+    // producer 7 is still known: its sequence must go on from 1
+    assert_eq!(log.producer_state().producers()[&7].last_seq(), 1);
+    let e = log
+        .append(&mut batch_with(1, 50_001, 10, 2, Some((7, 0, 5))), 50_001)
+        .unwrap_err();
+    assert_eq!(e.error_code(), kproto::ErrorCode::OutOfOrderSequenceNumber);
+    log.append(&mut batch_with(1, 50_001, 10, 2, Some((7, 0, 2))), 50_001)
+        .unwrap();
+}
