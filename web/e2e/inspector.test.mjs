@@ -246,3 +246,25 @@ test('pasted hex of a batch is decoded', async () => {
   assert.deepEqual(late, []);
   await context.close();
 });
+
+test('a capture: TCP connections listed, the Kafka one found on port 29092 and its frames paired', async () => {
+  const { page, context, errors, late } = await openPage();
+  await page.setInputFiles('#pick-files', [path.join(fixtures, 'capture.pcap')]);
+  await page.waitForSelector('#connections tbody tr');
+  const conns = await page.$$eval('#connections tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  assert.deepEqual(conns.map((r) => [r[1], r[2], r[3], r[7]]), [
+    ['10.0.0.1:51000', '10.0.0.2:29092', 'yes', '1000'],
+    ['10.0.0.1:51001', '10.0.0.3:8080', 'no', '0'],
+  ]);
+  assert.match(await page.textContent('#view'), /pcap · \d+ packets · \d+ TCP · 2 connections · 1 Kafka/);
+  await page.screenshot({ path: path.join(artifacts, 'capture.png') });
+  await page.click('#connections tbody tr:first-child');
+  await page.waitForSelector('#frames tbody tr');
+  const rows = await page.$$eval('#frames tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  assert.deepEqual(rows.map((r) => [r[2], r[3], Number(r[4]), Number(r[5])]), manifest.frames);
+  assert.deepEqual(rows.map((r) => r[7]), ['1', '0', '4', '5', '2', '3']);
+  assert.ok(rows.every((r) => r[9] === ''), 'no frame errors');
+  assert.deepEqual(errors, []);
+  assert.deepEqual(late, []);
+  await context.close();
+});

@@ -9,6 +9,8 @@
 //!   `DumpLogSegments --verify-index-only` and `--index-sanity-check` do.
 //! - [`frames`]: size-prefixed request/response frames decoded with kproto into a field tree,
 //!   responses matched to their requests by correlation id.
+//! - [`pcap`]: pcap and pcapng captures: TCP streams reassembled, Kafka found on any port by
+//!   framing it, each connection's frames decoded as [`frames`] does.
 //! - [`paste`]: pasted hex or base64 of a batch, a message set or a frame.
 //! - [`ranges`]: named byte ranges (kproto's `records::field`) for the hex view's highlight.
 //!
@@ -21,6 +23,7 @@ pub mod frames;
 pub mod index;
 pub mod json;
 pub mod paste;
+pub mod pcap;
 pub mod ranges;
 pub mod records;
 pub mod segment;

@@ -346,6 +346,23 @@ impl Inspector {
         json(&report)
     }
 
+    /// Reads a pcap or pcapng capture: its TCP connections, and for Kafka ones their frames;
+    /// record sets are opened as files as [`Inspector::frames`] does.
+    pub fn capture(&mut self, id: u32) -> Result<String, JsError> {
+        let f = self.get(id)?;
+        let name = f.name.clone();
+        let mut report = crate::pcap::read_capture(f.src.as_mut());
+        for c in &mut report.connections {
+            for (i, fr) in c.frames.iter_mut().enumerate() {
+                for set in &mut fr.record_sets {
+                    let set_name = format!("{name} {} frame {i} {}", c.client, set.path);
+                    set.file = Some(self.open_bytes(set_name, core::mem::take(&mut set.bytes)));
+                }
+            }
+        }
+        json(&report)
+    }
+
     /// The listing of a scanned `.log` file as JSON (the page's export).
     #[wasm_bindgen(js_name = exportListing)]
     pub fn export_listing(&mut self, id: u32) -> Result<String, JsError> {

@@ -56,6 +56,7 @@ const ops = {
     }
     return r;
   },
+  capture({ id }) { return JSON.parse(insp.capture(id)); },
   paste({ text }) {
     const r = JSON.parse(insp.paste(text));
     const name = `pasted-${r.file}`;
