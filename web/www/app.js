@@ -80,12 +80,14 @@ async function openFiles(list) {
   setStatus(`Opening ${list.length} file(s)…`);
   const opened = await call('open', { list });
   for (const f of opened) addFile(f);
+  // Show the first segment while it is being read: its first rows come after the first slice.
+  if (!current && opened.length) select((opened.find((f) => f.kind === 'log') || opened[0]).id);
   // Logs first (their listings are what index files are checked against), then indexes.
   for (const f of opened.filter((f) => f.kind === 'log')) await scanLog(files.get(f.id));
   for (const f of opened.filter((f) => f.kind === 'frames')) await decodeFrames(files.get(f.id));
   for (const f of opened.filter((f) => f.kind === 'capture')) await decodeCapture(files.get(f.id));
   for (const f of opened.filter((f) => f.kind === 'index' || f.kind === 'timeindex')) await checkIndexFor(files.get(f.id));
-  if (!current && opened.length) select(opened[0].id);
+  if (current !== null) render();
   setStatus(`${files.size} file(s) open`);
 }
 
