@@ -107,6 +107,13 @@ test('a klog partition: every segment\'s table equals what was written, indexes 
   await selectFile(page, manifest.segments[0].file.split('/')[1]);
   await page.waitForSelector('#batches tbody tr');
   await page.screenshot({ path: path.join(artifacts, 'batch-table.png') });
+  // The producer snapshot lists the three idempotent producers.
+  await selectFile(page, '00000000000000001100.snapshot');
+  await page.waitForSelector('#other tbody tr');
+  const pids = await page.$$eval('#other tbody tr td:first-child', (t) => t.map((x) => x.textContent));
+  assert.deepEqual(pids, ['1000', '1001', '1002']);
+  await selectFile(page, manifest.segments[0].file.split('/')[1]);
+  await page.waitForSelector('#batches tbody tr');
   // Sorting by count puts the largest batch last (descending on a second click puts it first).
   await page.click('#batches th:nth-child(5) button');
   await page.click('#batches th:nth-child(5) button');

@@ -12,6 +12,7 @@
 //! - [`pcap`]: pcap and pcapng captures: TCP streams reassembled, Kafka found on any port by
 //!   framing it, each connection's frames decoded as [`frames`] does.
 //! - [`paste`]: pasted hex or base64 of a batch, a message set or a frame.
+//! - [`other`]: producer snapshots, `.txnindex`, `leader-epoch-checkpoint`, `partition.metadata`.
 //! - [`ranges`]: named byte ranges (kproto's `records::field`) for the hex view's highlight.
 //!
 //! What it does not do: no I/O of its own (every read goes through a
@@ -22,6 +23,7 @@ pub mod error;
 pub mod frames;
 pub mod index;
 pub mod json;
+pub mod other;
 pub mod paste;
 pub mod pcap;
 pub mod ranges;

@@ -363,6 +363,22 @@ impl Inspector {
         json(&report)
     }
 
+    /// A producer snapshot, `.txnindex`, `leader-epoch-checkpoint` or `partition.metadata` as a
+    /// table (`null` for a file of another kind).
+    pub fn other(&mut self, id: u32) -> Result<String, JsError> {
+        let f = self.get(id)?;
+        if f.src.len() > index::MAX_INDEX_BYTES {
+            return Err(JsError::new(&format!(
+                "{}: {} bytes is too large for this kind of file",
+                f.name,
+                f.src.len()
+            )));
+        }
+        let len = f.src.len();
+        let data = f.src.read_range(0, len).map_err(js_err)?;
+        json(&crate::other::read_other(&f.name, &data))
+    }
+
     /// The listing of a scanned `.log` file as JSON (the page's export).
     #[wasm_bindgen(js_name = exportListing)]
     pub fn export_listing(&mut self, id: u32) -> Result<String, JsError> {

@@ -86,6 +86,10 @@ async function openFiles(list) {
   for (const f of opened.filter((f) => f.kind === 'log')) await scanLog(files.get(f.id));
   for (const f of opened.filter((f) => f.kind === 'frames')) await decodeFrames(files.get(f.id));
   for (const f of opened.filter((f) => f.kind === 'capture')) await decodeCapture(files.get(f.id));
+  for (const f of opened.filter((f) => f.kind === 'other')) {
+    const g = files.get(f.id);
+    try { g.table = await call('other', { id: f.id }); g.problems = g.table ? g.table.problems : []; updateFileState(g); } catch (e) { showError(`${f.name}: ${e.message}`); }
+  }
   for (const f of opened.filter((f) => f.kind === 'index' || f.kind === 'timeindex')) await checkIndexFor(files.get(f.id));
   if (current !== null) render();
   setStatus(`${files.size} file(s) open`);
@@ -219,6 +223,11 @@ function render() {
   else if (f.kind === 'index' || f.kind === 'timeindex') renderIndex(f);
   else if (f.kind === 'frames') renderFrames(f);
   else if (f.kind === 'capture') renderCapture(f);
+  else if (f.table) v.replaceChildren(h('h2', {}, f.name), h('p', {}, `${f.table.kind} · ${f.table.rows.length} entries · ${fmtBytes(f.size)}`),
+    problemList(f.table.problems) || '',
+    h('div', { class: 'table-wrap', tabindex: 0 }, h('table', { id: 'other', class: 'grid' },
+      h('thead', {}, h('tr', {}, f.table.columns.map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, f.table.rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))))));
   else v.replaceChildren(h('h2', {}, f.name), h('p', { class: 'hint' }, 'This kind of file cannot be decoded by this version of the inspector yet.'));
 }
 

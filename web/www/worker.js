@@ -58,6 +58,7 @@ const ops = {
     }
     return r;
   },
+  other({ id }) { return JSON.parse(insp.other(id)); },
   capture({ id }) { return JSON.parse(insp.capture(id)); },
   paste({ text }) {
     const r = JSON.parse(insp.paste(text));
