@@ -302,7 +302,7 @@ test('a tcpdump capture of kafka-python and a Kafka 4.4.0 broker: every connecti
     }
   }
   assert.ok(apis.has('WriteTxnMarkers'), [...apis].join());
-  assert.ok(conns.every((r) => r[3] === 'yes' && r[9] === ''), 'every connection is Kafka and clean');
+  assert.ok(conns.every((r) => r[3] === 'yes' && r[9] === ''), 'every connection is Kafka and whole');
   await page.screenshot({ path: path.join(artifacts, 'kafka-python-capture.png') });
   const key = (f) => `${f.direction} ${f.api} v${f.version} #${f.correlationId}`;
   // The consumer's Fetch responses: their record sets hold every record produced (the aborted

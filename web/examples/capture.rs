@@ -26,6 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|| format!("{manifest}/e2e/fixtures")),
     );
     std::fs::create_dir_all(&out)?;
+    // Absolute: DumpLogSegments runs in the broker's work directory.
+    let out = std::fs::canonicalize(&out)?;
     let python = integration_tests::cache_dir().join("venv/bin/python");
     if !python.is_file() {
         return Err(format!(
@@ -39,7 +41,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut broker = Broker::start(&install, work.path(), &[], Duration::from_secs(90));
     let pcap = out.join("kafka-python.pcap");
     let mut tcpdump = Command::new("tcpdump")
-        .args(["-i", "lo", "-U", "-s", "0", "-w"])
+        // A 64 MiB buffer: loopback bursts of 64 KiB packets overflow the default one.
+        .args(["-i", "lo", "-U", "-s", "0", "-B", "65536", "-w"])
         .arg(&pcap)
         .arg(format!("tcp port {}", broker.port))
         .stdout(Stdio::null())
@@ -63,19 +66,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .arg(broker.bootstrap())
         .arg(&oracle)
         .status()?;
-    std::thread::sleep(Duration::from_millis(500));
+    // tcpdump may still be draining its buffer: wait until the file stops growing (SIGINT
+    // drops what it has not written yet).
+    let (mut last, mut stable_since, t0) = (u64::MAX, Instant::now(), Instant::now());
+    while stable_since.elapsed() < Duration::from_millis(1500)
+        && t0.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(250));
+        let len = std::fs::metadata(&pcap).map_or(0, |m| m.len());
+        if len != last {
+            (last, stable_since) = (len, Instant::now());
+        }
+    }
     // SIGINT makes tcpdump flush and close the file.
     Command::new("kill")
         .arg("-INT")
         .arg(tcpdump.id().to_string())
         .status()?;
     let dumped = tcpdump.wait()?;
+    let mut summary = String::new();
+    std::io::Read::read_to_string(&mut err, &mut summary)?;
     broker.stop(Duration::from_secs(60));
     if !status.success() {
         return Err(format!("capture_client.py failed: {status}").into());
     }
     if !dumped.success() {
         return Err(format!("tcpdump failed: {dumped}").into());
+    }
+    // A packet the kernel dropped is a gap in a stream: the capture would be incomplete.
+    let dropped = summary
+        .lines()
+        .find_map(|l| l.strip_suffix(" packets dropped by kernel"))
+        .and_then(|n| n.trim().parse::<u64>().ok());
+    if dropped != Some(0) {
+        return Err(format!("tcpdump lost packets: {summary}").into());
     }
     // The partition the broker wrote, and what DumpLogSegments says of it.
     let part = out.join("kafka-partition");
