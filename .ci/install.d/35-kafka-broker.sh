@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # A real Apache Kafka 4.4.0 broker and Kafka's own Java tools from Maven Central (no Docker, no
-# tarball), for the klog on-disk compatibility test (tests/tests/klog_kafka.rs): resolves
-# kafka_2.13 + kafka-tools (connect-runtime excluded) + kafka-clients + log4j2 through the
-# throwaway pom tests/java/kafka/pom.xml, and compiles tests/java/kafka/KlogKafkaClient.java
-# against them. Idempotent: the libs are resolved again only when the pom changed (stamp = the
-# pom's sha256); the client is recompiled only when its source is newer or the libs changed.
+# tarball), for the klog on-disk compatibility tests (tests/tests/klog_kafka_*.rs) and the
+# Kafka-written partition fixture (tests/src/kafka_dirs.rs): resolves kafka_2.13 + kafka-tools
+# (connect-runtime excluded) + kafka-clients + log4j2 through the throwaway pom
+# tests/java/kafka/pom.xml, and compiles tests/java/kafka/*.java against them. Idempotent: the
+# libs are resolved again only when the pom changed (stamp = the pom's sha256); the clients are
+# recompiled only when a source is newer than the build or the libs changed.
 # Result:  $KPP_CACHE/kafka-4.4.0/libs/*.jar                    (broker + tools runtime classpath)
-#          $KPP_CACHE/kafka-4.4.0/client/KlogKafkaClient.class
+#          $KPP_CACHE/kafka-4.4.0/client/{KlogKafkaClient,KlogPlanProducer}.class
 # Run e.g. java -cp "$KPP_CACHE/kafka-4.4.0/libs/*" org.apache.kafka.tools.DumpLogSegments --files F
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,11 +37,15 @@ if [ ! -f "$libs/kafka_2.13-$v.jar" ] || [ "$(cat "$libs/.kpp-stamp" 2>/dev/null
   mv "$libs.tmp" "$libs"
   did="resolved $(ls "$libs"/*.jar | wc -l) jars+"
 fi
-if [ ! -f "$classes/KlogKafkaClient.class" ] || [ "$src/KlogKafkaClient.java" -nt "$classes/KlogKafkaClient.class" ] \
-   || [ -n "$did" ]; then
+stale=""
+for java in "$src"/*.java; do
+  class="$classes/$(basename "$java" .java).class"
+  if [ ! -f "$class" ] || [ "$java" -nt "$class" ]; then stale=1; fi
+done
+if [ -n "$stale" ] || [ -n "$did" ]; then
   rm -rf "$classes.tmp"
   mkdir -p "$classes.tmp"
-  javac -nowarn -encoding UTF-8 --release 17 -d "$classes.tmp" -cp "$libs/*" "$src/KlogKafkaClient.java"
+  javac -nowarn -encoding UTF-8 --release 17 -d "$classes.tmp" -cp "$libs/*" "$src"/*.java
   rm -rf "$classes"
   mv "$classes.tmp" "$classes"
   did="${did}compiled"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
 # One `cargo test` over the workspace's default members: unit, integration (real clients and
-# Kafka's own serializers) and doc tests.
+# Kafka's own serializers) and doc tests. `--locked`: Cargo.lock is what we test.
 set -euo pipefail
-cargo test --workspace --exclude kbench
+cargo test --locked --workspace --exclude kbench

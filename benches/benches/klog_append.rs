@@ -32,6 +32,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput};
 use klog::{FsStorage, Log, LogConfig};
 use kproto::records::{field, BatchBuilder, BatchConfig, BatchView, Batches, BuildError};
+use kproto::rng::Rng;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::ops::Range;
@@ -57,12 +58,10 @@ fn record(i: u64, size: usize) -> ([u8; 8], Vec<u8>) {
         "user", "order", "id", "amount", "currency", "EUR", "status", "shipped", "ts", "region",
         "eu-west",
     ];
-    let mut x = 0x2545_f491_4f6c_dd1du64 ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d ^ i);
     let mut v = Vec::with_capacity(size);
     while v.len() < size - 8 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
+        let x = rng.next_u64();
         v.extend_from_slice(words[(x % words.len() as u64) as usize].as_bytes());
         v.extend_from_slice(format!("\":{},\"", x % 10_000).as_bytes());
     }

@@ -20,6 +20,7 @@ use kproto::messages::metadata::response::{
 };
 use kproto::messages::produce::request::{PartitionProduceData, TopicProduceData};
 use kproto::messages::{Message, MetadataResponse, ProduceRequest};
+use kproto::rng::Rng;
 use kproto::{KStr, Uuid};
 use std::time::Duration;
 
@@ -58,20 +59,8 @@ struct Metadata {
     topics: Vec<Topic>,
 }
 
-/// A deterministic xorshift generator: the same data every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 fn metadata_data() -> Metadata {
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
     let names = [
         "orders.eu-west-1.v2",
         "payments.authorizations",
@@ -96,8 +85,8 @@ fn metadata_data() -> Metadata {
         .iter()
         .map(|name| {
             let mut id = [0u8; 16];
-            id[..8].copy_from_slice(&rng.next().to_be_bytes());
-            id[8..].copy_from_slice(&rng.next().to_be_bytes());
+            id[..8].copy_from_slice(&rng.next_u64().to_be_bytes());
+            id[8..].copy_from_slice(&rng.next_u64().to_be_bytes());
             let partitions = (0..100)
                 .map(|p| {
                     let leader = p % 3;
@@ -111,7 +100,7 @@ fn metadata_data() -> Metadata {
                     Partition {
                         index: p,
                         leader,
-                        leader_epoch: (rng.next() % 40) as i32,
+                        leader_epoch: (rng.next_u64() % 40) as i32,
                         replicas,
                         isr,
                     }
@@ -239,14 +228,14 @@ struct Produce {
 }
 
 fn produce_data() -> Produce {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     let topics = ["orders.eu-west-1.v2", "user-events.clickstream"]
         .iter()
         .map(|name| {
             let parts = (0..5)
                 .map(|p| {
                     let blob: Vec<u8> = (0..RECORDS_BLOB / 8)
-                        .flat_map(|_| rng.next().to_be_bytes())
+                        .flat_map(|_| rng.next_u64().to_be_bytes())
                         .collect();
                     (p, Bytes::from(blob))
                 })

@@ -13,6 +13,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use criterion::{black_box, BenchmarkId, Criterion, Throughput};
 use kafka_protocol::records as kp;
 use kproto::records::{codec, crc::crc32c, BatchBuilder, BatchConfig, Batches, Compression};
+use kproto::rng::Rng;
 use std::time::Duration;
 
 const BATCH_BYTES: usize = 256 << 10;
@@ -30,15 +31,13 @@ fn input(size: usize) -> Vec<Input> {
         "user", "order", "id", "amount", "currency", "EUR", "status", "shipped", "ts", "region",
         "eu-west",
     ];
-    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
     let mut out = Vec::new();
     let mut total = 0;
     while total < BATCH_BYTES {
         let mut v = Vec::with_capacity(size);
         while v.len() < size - 8 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = rng.next_u64();
             v.extend_from_slice(words[(x % words.len() as u64) as usize].as_bytes());
             v.extend_from_slice(format!("\":{},\"", x % 10_000).as_bytes());
         }

@@ -77,6 +77,14 @@ pub enum IndexError {
         /// The last timestamp in the index.
         last_timestamp: i64,
     },
+    /// A transaction index file could not be read.
+    #[error("{path}: {source}")]
+    Txn {
+        /// The index file.
+        path: String,
+        /// What is wrong.
+        source: TxnIndexError,
+    },
     /// The file's contents break an index invariant (Kafka's `CorruptIndexException`).
     #[error("{path}: corrupt index: {what} (entry {entry})")]
     Corrupt {
@@ -86,5 +94,37 @@ pub enum IndexError {
         entry: u32,
         /// The invariant broken.
         what: &'static str,
+    },
+}
+
+/// A transaction index (`.txnindex`) could not be read (Kafka's checks on `AbortedTxn` entries).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TxnIndexError {
+    /// The file's length is not a whole number of 34-byte entries.
+    #[error("partial transaction index entry at byte {position} ({len} of 34 bytes)")]
+    PartialEntry {
+        /// Byte position of the partial entry.
+        position: u64,
+        /// Bytes present.
+        len: u32,
+    },
+    /// An entry's version is newer than klog (and Kafka 4.4) reads.
+    #[error("transaction index entry at byte {position} has unexpected version {version} (current version is 0)")]
+    UnknownVersion {
+        /// Byte position of the entry.
+        position: u64,
+        /// The version as Kafka reads it (the field's first byte).
+        version: i8,
+    },
+    /// An entry's last offset is below its segment's base offset (Kafka's sanity check).
+    #[error("transaction index entry at byte {position}: last offset {last_offset} is less than the segment's base offset {base_offset}")]
+    LastOffsetBeforeBase {
+        /// Byte position of the entry.
+        position: u64,
+        /// The entry's last offset.
+        last_offset: i64,
+        /// The segment's base offset.
+        base_offset: u64,
     },
 }

@@ -1,6 +1,8 @@
 //! Kafka-format partition logs over an abstract storage: segments (`.log`), sparse offset and
-//! time indexes (`.index`, `.timeindex`), roll, retention, flush policy, crash recovery and
-//! idempotent producer state, byte-compatible with Apache Kafka's own files.
+//! time indexes (`.index`, `.timeindex`), transaction indexes (`.txnindex`), roll, retention,
+//! truncation, flush policy, crash recovery, idempotent and transactional producer state
+//! (`.snapshot`), aborted-transaction reads and the last stable offset, byte-compatible with
+//! Apache Kafka's own files.
 //!
 //! klog does no networking, reads no clock (every time is an argument, `now_ms`) and uses no
 //! OS randomness. It is `#![no_std]` + `alloc`; the `std` feature adds [`FsStorage`]. Batches
@@ -29,21 +31,30 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod broker;
 pub mod checkpoint;
 pub mod config;
 pub mod error;
 pub mod index;
-pub mod log;
+mod log;
+pub mod log_dir;
 pub mod names;
 pub mod producer_state;
 mod scan;
-pub mod segment;
+mod segment;
 pub mod storage;
 #[cfg(test)]
 mod testutil;
 
-pub use config::{LogConfig, TimestampType};
+pub use checkpoint::CheckpointError;
+pub use config::{ConfigError, LogConfig, TimestampType};
+pub use error::{IndexError, StorageError, TxnIndexError};
+pub use index::{AbortedTxn, TimestampOffset};
 pub use log::{AppendError, AppendInfo, ListOffsetsTimestamp, Log, LogError, RecoveryReport};
+pub use producer_state::{
+    BatchMetadata, ProducerEntry, ProducerStateError, ProducerStateManager, SnapshotError,
+};
+pub use segment::{InvalidOffset, LogSegment, SegmentError};
 #[cfg(feature = "std")]
 pub use storage::FsStorage;
 pub use storage::{FaultConfig, FaultyStorage, MemStorage, Storage};

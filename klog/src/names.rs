@@ -1,5 +1,5 @@
 //! Kafka's file and directory names: `topic-partition/` holding `<20-digit base offset>.log`,
-//! `.index`, `.timeindex` and `.snapshot` files.
+//! `.index`, `.timeindex`, `.txnindex` and `.snapshot` files.
 
 use alloc::format;
 use alloc::string::String;
@@ -10,6 +10,8 @@ pub const LOG_SUFFIX: &str = ".log";
 pub const INDEX_SUFFIX: &str = ".index";
 /// Suffix of time index files.
 pub const TIME_INDEX_SUFFIX: &str = ".timeindex";
+/// Suffix of transaction index files.
+pub const TXN_INDEX_SUFFIX: &str = ".txnindex";
 /// Suffix of producer state snapshot files.
 pub const SNAPSHOT_SUFFIX: &str = ".snapshot";
 /// Suffix Kafka gives files scheduled for deletion.
@@ -43,6 +45,8 @@ pub enum FileKind {
     Index,
     /// `.timeindex`
     TimeIndex,
+    /// `.txnindex`
+    TxnIndex,
     /// `.snapshot`
     Snapshot,
 }
@@ -56,6 +60,8 @@ pub fn parse_file_name(name: &str) -> Option<(u64, FileKind)> {
         (s, FileKind::Index)
     } else if let Some(s) = name.strip_suffix(TIME_INDEX_SUFFIX) {
         (s, FileKind::TimeIndex)
+    } else if let Some(s) = name.strip_suffix(TXN_INDEX_SUFFIX) {
+        (s, FileKind::TxnIndex)
     } else if let Some(s) = name.strip_suffix(SNAPSHOT_SUFFIX) {
         (s, FileKind::Snapshot)
     } else {
@@ -92,6 +98,10 @@ mod tests {
         assert_eq!(
             parse_file_name("00000000000000000042.timeindex"),
             Some((42, FileKind::TimeIndex))
+        );
+        assert_eq!(
+            parse_file_name("00000000000000000042.txnindex"),
+            Some((42, FileKind::TxnIndex))
         );
         assert_eq!(parse_file_name("00000000000000000042.log.deleted"), None);
         assert_eq!(parse_file_name("42.log"), None);

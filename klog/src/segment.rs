@@ -1,8 +1,12 @@
 //! One log segment: a `.log` file of record batches and its two sparse indexes.
 
 use crate::error::{IndexError, StorageError};
-use crate::index::{OffsetIndex, OffsetPosition, TimeIndex, TimestampOffset, NO_TIMESTAMP};
-use crate::names::{segment_file, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX};
+use crate::index::{
+    AbortedTxn, OffsetIndex, OffsetPosition, TimeIndex, TimestampOffset, TransactionIndex,
+    NO_TIMESTAMP,
+};
+use crate::names::{segment_file, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX};
+use crate::producer_state::ProducerStateManager;
 use crate::scan::{scan, ScanEnd};
 use crate::storage::Storage;
 use alloc::string::String;
@@ -51,45 +55,63 @@ pub enum SegmentError {
 
 /// What [`LogSegment::recover`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecoverInfo {
+pub(crate) struct RecoverInfo {
     /// Bytes cut from the end of the `.log` (a torn or corrupt tail).
-    pub truncated_bytes: u32,
+    pub(crate) truncated_bytes: u32,
     /// Why the tail was cut, when it was.
-    pub reason: Option<RecordError>,
+    pub(crate) reason: Option<RecordError>,
+    /// The batch cut because its base offset did not follow, when that was the reason.
+    pub(crate) invalid_offset: Option<InvalidOffset>,
+}
+
+/// A batch whose base offset is not the offset after the previous batch (or, for a segment's
+/// first batch, the segment's base offset): klog writes no gaps (no compaction), so the bytes
+/// are not what was appended (Kafka's invalid offset during recovery).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidOffset {
+    /// The segment's base offset.
+    pub segment: u64,
+    /// Where the batch starts in the `.log`.
+    pub position: u32,
+    /// The base offset it should have.
+    pub expected: u64,
+    /// The base offset it has.
+    pub found: i64,
 }
 
 /// Facts about one batch being appended (computed by the log's validation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BatchInfo {
+pub(crate) struct BatchInfo {
     /// Its last offset.
-    pub last_offset: u64,
+    pub(crate) last_offset: u64,
     /// Its max timestamp.
-    pub max_timestamp: i64,
+    pub(crate) max_timestamp: i64,
     /// Its size in bytes.
-    pub size: u32,
+    pub(crate) size: u32,
 }
 
 /// The inputs of a roll decision (Kafka's `RollParams`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RollParams {
+pub(crate) struct RollParams {
     /// `segment.bytes`.
-    pub segment_bytes: u32,
+    pub(crate) segment_bytes: u32,
     /// `segment.ms`.
-    pub segment_ms: i64,
+    pub(crate) segment_ms: i64,
     /// `segment.jitter.ms`.
-    pub jitter_ms: i64,
+    pub(crate) jitter_ms: i64,
     /// Bytes about to be appended.
-    pub messages_size: u32,
+    pub(crate) messages_size: u32,
     /// Their max timestamp.
-    pub max_timestamp: i64,
+    pub(crate) max_timestamp: i64,
     /// Their last offset.
-    pub max_offset: u64,
+    pub(crate) max_offset: u64,
     /// The time now.
-    pub now_ms: i64,
+    pub(crate) now_ms: i64,
 }
 
 /// A log segment (Kafka's `LogSegment`): batches in `<base>.log`, an offset index in
-/// `<base>.index` and a time index in `<base>.timeindex`.
+/// `<base>.index`, a time index in `<base>.timeindex` and, once a transaction whose marker is
+/// in the segment was aborted, a transaction index in `<base>.txnindex`.
 #[derive(Debug)]
 pub struct LogSegment<F> {
     base_offset: u64,
@@ -99,6 +121,7 @@ pub struct LogSegment<F> {
     next_offset: u64,
     offset_index: OffsetIndex<F>,
     time_index: TimeIndex<F>,
+    txn_index: TransactionIndex<F>,
     index_interval_bytes: u32,
     max_index_size: u32,
     bytes_since_last_index_entry: u32,
@@ -115,7 +138,7 @@ fn as_u64(o: i64) -> u64 {
 
 impl<F: core::fmt::Debug> LogSegment<F> {
     /// Creates the three files of a new, empty segment (indexes preallocated).
-    pub fn create<S: Storage<File = F>>(
+    pub(crate) fn create<S: Storage<File = F>>(
         st: &mut S,
         dir: &str,
         base_offset: u64,
@@ -138,6 +161,10 @@ impl<F: core::fmt::Debug> LogSegment<F> {
             base_offset,
             max_index_size,
         )?;
+        let txn_index = TransactionIndex::new(
+            &segment_file(dir, base_offset, TXN_INDEX_SUFFIX),
+            base_offset,
+        );
         Ok(LogSegment {
             base_offset,
             log,
@@ -146,6 +173,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
             next_offset: base_offset,
             offset_index,
             time_index,
+            txn_index,
             index_interval_bytes,
             max_index_size,
             bytes_since_last_index_entry: 0,
@@ -161,7 +189,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     /// Opens an existing segment. Missing index files are created empty and `needs_recovery`
     /// is set in the result; the caller then runs [`recover`](Self::recover) or
     /// [`load`](Self::load).
-    pub fn open<S: Storage<File = F>>(
+    pub(crate) fn open<S: Storage<File = F>>(
         st: &mut S,
         dir: &str,
         base_offset: u64,
@@ -198,6 +226,11 @@ impl<F: core::fmt::Debug> LogSegment<F> {
             }
             Err(e) => return Err(e.into()),
         };
+        let txn_index = TransactionIndex::open(
+            st,
+            &segment_file(dir, base_offset, TXN_INDEX_SUFFIX),
+            base_offset,
+        )?;
         Ok((
             LogSegment {
                 base_offset,
@@ -207,6 +240,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
                 next_offset: base_offset,
                 offset_index,
                 time_index,
+                txn_index,
                 index_interval_bytes,
                 max_index_size,
                 bytes_since_last_index_entry: 0,
@@ -226,7 +260,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     /// offset index entry must point at a batch ending at that offset) and finds the next
     /// offset by walking the batch headers after the last index entry. An error means the
     /// segment must be recovered instead.
-    pub fn load<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), SegmentError> {
+    pub(crate) fn load<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), SegmentError> {
         self.offset_index.sanity_check(u64::from(self.size))?;
         let from = match self.offset_index.entries() {
             0 => OffsetPosition {
@@ -255,7 +289,6 @@ impl<F: core::fmt::Debug> LogSegment<F> {
         let mut next = self.base_offset;
         let mut first = true;
         let mut bad: Option<&'static str> = None;
-        let base = self.base_offset;
         let log_path = self.log_path.clone();
         let end = scan(
             st,
@@ -267,8 +300,8 @@ impl<F: core::fmt::Debug> LogSegment<F> {
                     bad = Some("the last offset index entry does not point at its batch");
                     return Ok::<bool, SegmentError>(false);
                 }
-                if as_u64(b.base_offset()) < base.max(next) && !(first && from.position > 0) {
-                    bad = Some("batch offsets go backwards");
+                if b.base_offset() != next as i64 && !(first && from.position > 0) {
+                    bad = Some("a batch's base offset does not follow the previous batch");
                     return Ok(false);
                 }
                 first = false;
@@ -293,6 +326,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
         }
         self.next_offset = next;
         self.time_index.sanity_check(next)?;
+        self.txn_index.check(next)?;
         if self.time_index.entries() > 0 {
             self.max_ts = self.time_index.last_entry();
         }
@@ -330,16 +364,22 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     }
 
     /// Re-validates every batch (CRC, header, offsets increasing and within the segment's
-    /// relative range), truncates the `.log` at the first invalid byte and rebuilds both
-    /// indexes as an append would have built them (Kafka's `LogSegment.recover`). `on_batch`
-    /// sees every valid batch (to rebuild producer state).
-    pub fn recover<S: Storage<File = F>>(
+    /// relative range, transaction markers), truncates the `.log` at the first invalid byte
+    /// and rebuilds the indexes as an append would have built them (Kafka's
+    /// `LogSegment.recover`). `producers` must hold the producer state at the segment's base
+    /// offset: every valid batch is replayed into it, and every transaction aborted by a marker
+    /// in the segment is written to the transaction index with the last stable offset it
+    /// gives.
+    pub(crate) fn recover<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
-        mut on_batch: impl FnMut(&BatchView<&[u8]>),
+        producers: &mut ProducerStateManager,
     ) -> Result<RecoverInfo, SegmentError> {
         self.offset_index.reset(st, self.max_index_size)?;
         self.time_index.reset(st, self.max_index_size)?;
+        self.txn_index.reset(st)?;
+        let mut aborted: Vec<AbortedTxn> = Vec::new();
+        let mut scratch = Vec::new();
         self.max_ts = TimestampOffset {
             timestamp: NO_TIMESTAMP,
             offset: self.base_offset,
@@ -349,6 +389,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
         let mut batches: Vec<(BatchInfo, u64)> = Vec::new();
         let mut next = self.base_offset;
         let mut reason = None;
+        let mut invalid_offset = None;
         let base = self.base_offset;
         let end = scan(st, &mut self.log, 0, self.size, |pos, b| {
             if let Err(e) = b.validate() {
@@ -356,20 +397,49 @@ impl<F: core::fmt::Debug> LogSegment<F> {
                 return Ok(false);
             }
             let last = b.last_offset();
-            if b.base_offset() < 0
-                || as_u64(b.base_offset()) < next
-                || crate::index::relative_offset(base, as_u64(last)).is_none()
-            {
+            if b.base_offset() != next as i64 {
+                // not covered by the CRC: a flipped base offset would move the log end
+                invalid_offset = Some(InvalidOffset {
+                    segment: base,
+                    position: pos,
+                    expected: next,
+                    found: b.base_offset(),
+                });
                 reason = Some(RecordError::Invalid {
                     offset: pos as usize,
                     field: "baseOffset",
-                    expected:
-                        "offsets increasing from the segment's base offset, within int32 of it",
+                    expected: "the offset after the previous batch (the segment's base offset for the first)",
                 });
                 return Ok(false);
             }
+            if crate::index::relative_offset(base, as_u64(last)).is_none() {
+                reason = Some(RecordError::Invalid {
+                    offset: pos as usize,
+                    field: "lastOffsetDelta",
+                    expected: "a last offset within int32 of the segment's base offset",
+                });
+                return Ok(false);
+            }
+            match producers.replay_batch(&b, &mut scratch) {
+                Ok(Some(txn)) => {
+                    if txn.is_aborted {
+                        let lso = producers.last_stable_offset(&txn);
+                        aborted.push(AbortedTxn::new(
+                            txn.producer_id,
+                            txn.first_offset as i64,
+                            txn.last_offset as i64,
+                            lso as i64,
+                        ));
+                    }
+                    producers.complete_txn(&txn);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    reason = Some(e);
+                    return Ok(false);
+                }
+            }
             next = as_u64(b.next_offset());
-            on_batch(&b);
             batches.push((
                 BatchInfo {
                     last_offset: as_u64(last),
@@ -402,12 +472,16 @@ impl<F: core::fmt::Debug> LogSegment<F> {
         self.time_index
             .maybe_append(st, self.max_ts.timestamp, self.max_ts.offset, true)?;
         self.time_index.trim_to_valid_size(st)?;
+        for txn in aborted {
+            self.txn_index.append(st, txn)?;
+        }
         if let Some((first, _)) = batches.first() {
             self.rolling_based_timestamp = Some(first.max_timestamp);
         }
         Ok(RecoverInfo {
             truncated_bytes: truncated,
             reason: if truncated > 0 { reason } else { None },
+            invalid_offset: invalid_offset.filter(|_| truncated > 0),
         })
     }
 
@@ -442,7 +516,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     /// maintains the indexes: one offset index entry `(last offset, position)` and one time
     /// index entry `(max timestamp so far, its offset)` at the first batch after more than
     /// `index.interval.bytes` since the previous entry.
-    pub fn append<S: Storage<File = F>>(
+    pub(crate) fn append<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         data: &[u8],
@@ -481,7 +555,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     }
 
     /// Whether the next append must go to a new segment (Kafka's `shouldRoll`).
-    pub fn should_roll(&self, p: &RollParams) -> bool {
+    pub(crate) fn should_roll(&self, p: &RollParams) -> bool {
         let reached_ms = self.time_waited_for_roll(p.now_ms, p.max_timestamp)
             > p.segment_ms.saturating_sub(p.jitter_ms);
         i64::from(self.size) > i64::from(p.segment_bytes) - i64::from(p.messages_size)
@@ -493,7 +567,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
 
     /// How long this segment has waited to roll: since its first batch's timestamp when it
     /// has one, else since it was created or loaded.
-    pub fn time_waited_for_roll(&self, now_ms: i64, message_timestamp: i64) -> i64 {
+    pub(crate) fn time_waited_for_roll(&self, now_ms: i64, message_timestamp: i64) -> i64 {
         match self.rolling_based_timestamp {
             Some(t) if t >= 0 => message_timestamp.saturating_sub(t),
             _ => now_ms.saturating_sub(self.created_ms),
@@ -502,27 +576,35 @@ impl<F: core::fmt::Debug> LogSegment<F> {
 
     /// Where the first batch with a last offset `>= offset` starts, and that batch's base
     /// offset; `None` when every batch ends before `offset`.
-    pub fn translate_offset<S: Storage<File = F>>(
+    pub(crate) fn translate_offset<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         offset: u64,
     ) -> Result<Option<(u32, u64)>, SegmentError> {
         let from = self.offset_index.lookup(offset).position;
         let mut found = None;
-        scan(st, &mut self.log, from, self.size, |pos, b| {
+        let end = scan(st, &mut self.log, from, self.size, |pos, b| {
             if as_u64(b.last_offset()) >= offset {
                 found = Some((pos, as_u64(b.base_offset())));
                 return Ok::<bool, SegmentError>(false);
             }
             Ok(true)
         })?;
+        if let (None, ScanEnd::Invalid(position, source)) = (found, end) {
+            // an unreadable batch may hold the offset: say so rather than skip past it
+            return Err(SegmentError::Corrupt {
+                path: self.log_path.clone(),
+                position,
+                source,
+            });
+        }
         Ok(found)
     }
 
     /// Reads whole batches from the first one holding `offset`, up to `max_bytes` (at least
     /// one batch, however large, as Kafka's `minOneMessage`). Empty when `offset` is past the
     /// last batch.
-    pub fn read<S: Storage<File = F>>(
+    pub(crate) fn read<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         offset: u64,
@@ -547,7 +629,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
 
     /// The first record with a timestamp `>= timestamp` and an offset `>= start_offset`
     /// (Kafka's `findOffsetByTimestamp`): time index, then offset index, then a scan.
-    pub fn find_offset_by_timestamp<S: Storage<File = F>>(
+    pub(crate) fn find_offset_by_timestamp<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         timestamp: i64,
@@ -592,7 +674,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     }
 
     /// The record holding the segment's max timestamp (ListOffsets `MAX_TIMESTAMP`).
-    pub fn offset_of_max_timestamp<S: Storage<File = F>>(
+    pub(crate) fn offset_of_max_timestamp<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
     ) -> Result<Option<TimestampOffset>, SegmentError> {
@@ -605,11 +687,13 @@ impl<F: core::fmt::Debug> LogSegment<F> {
 
     /// Removes every batch from the one holding `offset` on (Kafka's `truncateTo`); returns
     /// the bytes removed. The indexes are preallocated again: the segment becomes active.
-    pub fn truncate_to<S: Storage<File = F>>(
+    pub(crate) fn truncate_to<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         offset: u64,
     ) -> Result<u32, SegmentError> {
+        // aborted transactions whose marker is at or after `offset` go in any case
+        self.txn_index.truncate_to(st, offset)?;
         let pos = match self.translate_offset(st, offset)? {
             Some((pos, _)) => pos,
             None => return Ok(0),
@@ -659,7 +743,7 @@ impl<F: core::fmt::Debug> LogSegment<F> {
 
     /// The segment stops being the active one: the roll-time time index entry, then both
     /// indexes trimmed to their entries (Kafka's `onBecomeInactiveSegment`).
-    pub fn on_become_inactive<S: Storage<File = F>>(
+    pub(crate) fn on_become_inactive<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
     ) -> Result<(), SegmentError> {
@@ -671,22 +755,27 @@ impl<F: core::fmt::Debug> LogSegment<F> {
     }
 
     /// Preallocates the indexes again (the segment becomes the active one after a load).
-    pub fn resize_indexes<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), SegmentError> {
+    pub(crate) fn resize_indexes<S: Storage<File = F>>(
+        &mut self,
+        st: &mut S,
+    ) -> Result<(), SegmentError> {
         self.offset_index.resize(st, self.max_index_size)?;
         self.time_index.resize(st, self.max_index_size)?;
         Ok(())
     }
 
     /// Syncs the `.log` and both indexes.
-    pub fn flush<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), SegmentError> {
+    pub(crate) fn flush<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), SegmentError> {
         st.sync(&mut self.log)?;
         self.offset_index.sync(st)?;
         self.time_index.sync(st)?;
+        self.txn_index.sync(st)?;
         Ok(())
     }
 
-    /// Removes the three files.
-    pub fn delete<S: Storage<File = F>>(self, st: &mut S) -> Result<(), SegmentError> {
+    /// Removes the segment's files.
+    pub(crate) fn delete<S: Storage<File = F>>(self, st: &mut S) -> Result<(), SegmentError> {
+        self.txn_index.delete(st)?;
         for p in [
             &self.log_path,
             &String::from(self.offset_index.path()),
@@ -740,13 +829,27 @@ impl<F: core::fmt::Debug> LogSegment<F> {
         &self.time_index
     }
 
+    /// The transaction index.
+    pub fn txn_index(&self) -> &TransactionIndex<F> {
+        &self.txn_index
+    }
+
+    /// Records an aborted transaction whose marker was appended to this segment.
+    pub(crate) fn append_aborted_txn<S: Storage<File = F>>(
+        &mut self,
+        st: &mut S,
+        txn: AbortedTxn,
+    ) -> Result<(), SegmentError> {
+        Ok(self.txn_index.append(st, txn)?)
+    }
+
     /// The `.log` path.
     pub fn log_path(&self) -> &str {
         &self.log_path
     }
 
     /// Visits every batch in the segment from `from_offset` on (CRCs not checked).
-    pub fn for_each_batch<S: Storage<File = F>>(
+    pub(crate) fn for_each_batch<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         from_offset: u64,

@@ -56,6 +56,15 @@ pub enum DecodeError {
         /// Bytes left in the input after the length itself.
         remaining: usize,
     },
+    /// A string's length is over the 32,767 bytes Kafka reads (Kafka: "string field had
+    /// invalid length"); `at.field` names the field.
+    #[error("string at {at} has invalid length {len}: Kafka's strings are at most 32767 bytes")]
+    StringTooLong {
+        /// Where the length was read, and the field.
+        at: Location,
+        /// The length read from the wire.
+        len: u64,
+    },
     /// A value read from the wire is not allowed there.
     #[error("invalid value at {at}: expected {expected}")]
     Invalid {
@@ -122,6 +131,7 @@ impl DecodeError {
         match self {
             DecodeError::Truncated { at, .. }
             | DecodeError::LengthOutOfBounds { at, .. }
+            | DecodeError::StringTooLong { at, .. }
             | DecodeError::Invalid { at, .. }
             | DecodeError::TrailingBytes { at, .. } => Some(at),
             _ => None,
@@ -132,6 +142,7 @@ impl DecodeError {
         match self {
             DecodeError::Truncated { at, .. }
             | DecodeError::LengthOutOfBounds { at, .. }
+            | DecodeError::StringTooLong { at, .. }
             | DecodeError::Invalid { at, .. }
             | DecodeError::TrailingBytes { at, .. } => Some(at),
             _ => None,
@@ -166,6 +177,15 @@ pub enum EncodeError {
         /// `Struct.Field`.
         field: &'static str,
         /// The length.
+        len: usize,
+    },
+    /// A string is longer than the 32,767 UTF-8 bytes Kafka writes, in either the classic or
+    /// the compact form (Kafka: "'field' field is too long to be serialized").
+    #[error("field {field} is a string of {len} bytes, more than the 32767 Kafka allows")]
+    StringTooLong {
+        /// `Struct.Field`.
+        field: &'static str,
+        /// The string's length in UTF-8 bytes.
         len: usize,
     },
     /// The message has no such version.
@@ -203,6 +223,7 @@ pub(crate) enum ParseErrKind {
         remaining: usize,
     },
     Invalid(&'static str),
+    StringTooLong(u64),
 }
 
 impl ParseErr {
@@ -228,6 +249,14 @@ impl ParseErr {
                 claimed,
                 remaining,
             },
+        })
+    }
+
+    pub(crate) fn string_too_long(input: &[u8], len: u64) -> nom::Err<Self> {
+        nom::Err::Error(ParseErr {
+            addr: input.as_ptr() as usize,
+            field: "",
+            kind: ParseErrKind::StringTooLong(len),
         })
     }
 
@@ -265,6 +294,7 @@ impl ParseErr {
                 remaining,
             },
             ParseErrKind::Invalid(expected) => DecodeError::Invalid { at, expected },
+            ParseErrKind::StringTooLong(len) => DecodeError::StringTooLong { at, len },
         }
     }
 }

@@ -42,8 +42,30 @@ impl FrameDecoder {
     }
 
     /// Appends bytes read from the transport.
+    ///
+    /// The buffer grows with the bytes that arrive, never with the size a frame's prefix
+    /// claims: a peer that sends a prefix claiming 100 MiB and nothing else costs a few bytes.
+    /// While a frame is incomplete, the buffer at most doubles what it holds per growth and
+    /// never grows past the end of that frame.
     pub fn feed(&mut self, bytes: &[u8]) {
+        let held = self.buf.len();
+        if self.buf.capacity() - held < bytes.len() {
+            let needed = held + bytes.len();
+            // Room for the rest of the frame being read, but no more than the bytes held
+            // so far once more (amortized doubling, bounded by what actually arrived).
+            let frame_end = self.pending_frame_len().unwrap_or(needed);
+            let target = needed.max(frame_end.min(needed.saturating_mul(2)));
+            self.buf.reserve(target - held);
+        }
         self.buf.extend_from_slice(bytes);
+    }
+
+    /// The length (prefix included) of the frame at the front of the buffer, when its prefix
+    /// has arrived and is a valid size.
+    fn pending_frame_len(&self) -> Option<usize> {
+        let size = i32::from_be_bytes(*self.buf.first_chunk::<4>()?);
+        let size = usize::try_from(size).ok()?;
+        (size <= self.max_frame_size).then(|| size.saturating_add(4))
     }
 
     /// Bytes fed but not yet returned as frames.
@@ -76,8 +98,9 @@ impl FrameDecoder {
                 max: self.max_frame_size,
             });
         }
-        if self.buf.len() < 4 + size {
-            self.buf.reserve(4 + size - self.buf.len());
+        if self.buf.len() - 4 < size {
+            // Incomplete: wait for more bytes. Nothing is reserved here; `feed` grows the
+            // buffer with what arrives.
             return Ok(None);
         }
         self.buf.advance(4);

@@ -41,9 +41,11 @@ extern crate alloc;
 extern crate std;
 
 mod error;
+mod error_code;
 pub mod frame;
 pub mod messages;
 pub mod records;
+pub mod rng;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod types;
@@ -51,6 +53,7 @@ pub mod versions;
 mod wire;
 
 pub use error::{DecodeError, EncodeError, Location};
+pub use error_code::{ErrorCode, UnknownErrorCode};
 pub use messages::{ApiKey, Message, RequestBody, ResponseBody};
 pub use types::{KStr, RawTaggedField, Uuid};
 

@@ -167,11 +167,21 @@ fn p_len<'a>(
     }
 }
 
-/// Parses a nullable string (INT16 length or compact).
+/// The longest string Kafka reads or writes, in UTF-8 bytes, in both the classic (INT16
+/// length) and the compact form: Kafka's generated readers refuse a longer length ("string
+/// field had invalid length") and its writers refuse a longer value ("field is too long to be
+/// serialized"). Bytes, records and arrays have no such limit.
+pub(crate) const MAX_STRING_LEN: usize = 0x7fff;
+
+/// Parses a nullable string (INT16 length or compact). A length over [`MAX_STRING_LEN`] is
+/// refused before the bytes are looked at, as Kafka does.
 #[inline]
 pub(crate) fn p_nstr<'a>(cx: &Cx<'_>, i: &'a [u8], compact: bool) -> PResult<'a, Option<KStr>> {
     let (r, n) = p_len(i, compact, false, "string length")?;
     let Some(n) = n else { return Ok((r, None)) };
+    if n > MAX_STRING_LEN as u64 {
+        return Err(ParseErr::string_too_long(i, n));
+    }
     let (r, s) = take(i, r, n, "string length")?;
     if core::str::from_utf8(s).is_err() {
         return Err(ParseErr::invalid(s, "UTF-8 string"));
@@ -443,7 +453,8 @@ pub(crate) fn put_nstr<B: BufMut>(b: &mut B, s: Option<&str>, compact: bool) {
     }
 }
 
-/// Bytes a nullable string takes; errors when too long for its prefix.
+/// Bytes a nullable string takes; errors when longer than [`MAX_STRING_LEN`] in either form,
+/// as Kafka's writers do.
 #[inline]
 pub(crate) fn len_nstr(
     s: Option<&str>,
@@ -453,13 +464,8 @@ pub(crate) fn len_nstr(
     match s {
         None => Ok(len_len(None, compact, false)),
         Some(s) => {
-            let max = if compact {
-                u32::MAX as usize - 1
-            } else {
-                i16::MAX as usize
-            };
-            if s.len() > max {
-                return Err(crate::EncodeError::TooLong {
+            if s.len() > MAX_STRING_LEN {
+                return Err(crate::EncodeError::StringTooLong {
                     field,
                     len: s.len(),
                 });
@@ -650,6 +656,65 @@ mod tests {
         let base = Bytes::from_static(&[0x00, 0x03, b'a', b'b']);
         let cx = Cx::new(&base);
         assert!(p_str(&cx, &base, false).is_err());
+    }
+
+    /// A string length prefix and `n` bytes of `a`, classic or compact.
+    fn string_of(n: usize, compact: bool) -> Bytes {
+        let mut b = Vec::new();
+        if compact {
+            put_uvarint(&mut b, n as u32 + 1);
+        } else {
+            b.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        b.resize(b.len() + n, b'a');
+        b.into()
+    }
+
+    #[test]
+    fn strings_longer_than_kafka_allows_are_refused_both_ways() {
+        for compact in [false, true] {
+            let ok = string_of(MAX_STRING_LEN, compact);
+            let cx = Cx::new(&ok);
+            let (r, s) = p_str(&cx, &ok, compact).unwrap();
+            assert!(r.is_empty());
+            assert_eq!(s.len(), MAX_STRING_LEN);
+
+            let s = "é".repeat(MAX_STRING_LEN / 2); // 32766 bytes
+            assert!(len_nstr(Some(&s), compact, "F").is_ok());
+            let s = alloc::format!("{s}ab");
+            assert_eq!(
+                len_nstr(Some(&s), compact, "T.F"),
+                Err(crate::EncodeError::StringTooLong {
+                    field: "T.F",
+                    len: 32768
+                })
+            );
+            // Bytes have no such limit.
+            let big = [0u8; 40_000];
+            assert_eq!(
+                len_nbytes(Some(&big), compact, "F").unwrap(),
+                40_000 + if compact { 3 } else { 4 }
+            );
+        }
+
+        // An INT16 length cannot claim more: 0x8000 is negative, null as Kafka's readShort
+        // reads it.
+        let long = string_of(MAX_STRING_LEN + 1, false);
+        let cx = Cx::new(&long);
+        assert_eq!(p_nstr(&cx, &long, false).unwrap().1, None);
+
+        // A compact length can, and is refused before the bytes it claims are looked for.
+        let long = string_of(MAX_STRING_LEN + 1, true);
+        let cx = Cx::new(&long);
+        for e in [
+            p_str(&cx, &long, true).unwrap_err(),
+            p_nstr(&cx, &long, true).unwrap_err(),
+            p_str(&cx, &long[..3], true).unwrap_err(),
+        ] {
+            let nom::Err::Error(e) = e else { panic!() };
+            assert_eq!(e.kind, ParseErrKind::StringTooLong(32768));
+            assert_eq!(e.addr, long.as_ptr() as usize);
+        }
     }
 
     #[test]

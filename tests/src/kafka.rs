@@ -39,7 +39,7 @@ const TOOL_JVM: &[&str] = &[
 pub struct KafkaInstall {
     /// The runtime classpath's jars (`kafka_2.13`, `kafka-tools`, `kafka-clients`, log4j2, ...).
     pub libs: PathBuf,
-    /// The compiled `tests/java/kafka/KlogKafkaClient.java`.
+    /// The compiled `tests/java/kafka/*.java` (`KlogKafkaClient`, `KlogPlanProducer`).
     pub client: PathBuf,
 }
 
@@ -61,6 +61,7 @@ impl KafkaInstall {
                 .libs
                 .join(format!("kafka-clients-{KAFKA_VERSION}.jar")),
             install.client.join("KlogKafkaClient.class"),
+            install.client.join("KlogPlanProducer.class"),
         ];
         for f in &needed {
             assert!(
@@ -211,12 +212,17 @@ pub fn run_java(
             break st;
         }
         if Instant::now() > deadline {
+            let pid = child.id();
             let _ = child.kill();
             let _ = child.wait();
+            let stdout =
+                String::from_utf8_lossy(&out_reader.join().unwrap_or_default()).into_owned();
             let stderr =
                 String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
             panic!(
-                "{main_class} did not finish within {timeout:?}; killed. stderr:\n{}",
+                "java {main_class} did not finish within {timeout:?}; killed (pid {pid}).\n\
+                 --- stdout\n{}\n--- stderr\n{}",
+                tail(&stdout, 20),
                 tail(&stderr, 40)
             );
         }
@@ -487,5 +493,88 @@ impl Drop for Broker {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether a process whose command line mentions `needle` is running.
+    fn running_with(needle: &str) -> Vec<u32> {
+        let mut pids = Vec::new();
+        for e in fs::read_dir("/proc").expect("/proc").flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            let cmdline = fs::read(e.path().join("cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains(needle) {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
+    fn panic_text(e: Box<dyn std::any::Any + Send>) -> String {
+        e.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    }
+
+    /// A Java program that does not end: `run_java` kills it at the timeout and says so.
+    #[test]
+    fn run_java_kills_a_program_that_does_not_finish() {
+        let tmp = TempDir::new("kafka-harness-timeout");
+        let src = tmp.path().join("Forever.java");
+        fs::write(
+            &src,
+            "public class Forever { public static void main(String[] a) throws Exception {\n\
+             System.out.println(\"started\"); System.out.flush(); Thread.sleep(600_000); } }\n",
+        )
+        .expect("write Forever.java");
+        let start = Instant::now();
+        // java's source-file mode: the "main class" is the source file
+        let src_arg = src.to_str().expect("UTF-8 path").to_string();
+        let result = std::panic::catch_unwind(|| {
+            run_java(".", tmp.path(), &src_arg, &[], Duration::from_secs(8))
+        });
+        let elapsed = start.elapsed();
+        let msg = panic_text(result.expect_err("run_java returned for a program that sleeps"));
+        assert!(
+            msg.contains("did not finish within 8s; killed (pid ") && msg.contains("started"),
+            "{msg}"
+        );
+        assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
+        assert_eq!(
+            running_with(&src_arg),
+            Vec::<u32>::new(),
+            "the JVM still runs"
+        );
+    }
+
+    /// A broker that cannot be ready in time: `Broker::start` kills it and says so.
+    #[test]
+    fn broker_start_kills_a_broker_that_is_not_ready_in_time() {
+        let install = KafkaInstall::locate();
+        let tmp = TempDir::new("kafka-harness-slow");
+        let work = tmp.path().to_path_buf();
+        let start = Instant::now();
+        let result = std::panic::catch_unwind(|| {
+            Broker::start(&install, &work, &[], Duration::from_millis(300))
+        });
+        let msg = panic_text(result.expect_err("a broker was ready within 300 ms"));
+        assert!(msg.contains("broker not ready after 300ms"), "{msg}");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "took {:?}",
+            start.elapsed()
+        );
+        let config = work.join("server.properties");
+        assert_eq!(
+            running_with(config.to_str().expect("UTF-8 path")),
+            Vec::<u32>::new(),
+            "the broker JVM still runs"
+        );
     }
 }

@@ -3,7 +3,11 @@
 
 use std::path::PathBuf;
 
+pub mod dump_log;
 pub mod kafka;
+pub mod kafka_dirs;
+pub mod records;
+pub mod segments;
 
 /// The cache directory `.ci/install` installs into (`$KPP_CACHE`, default `~/.cache/kpp`).
 pub fn cache_dir() -> PathBuf {

@@ -8,122 +8,37 @@
 //! The Java side is `tests/java/records/RecordsPeer.java`, compiled by
 //! `.ci/install.d/32-java-records.sh`; one JVM per test function answers many cases through a
 //! line protocol on stdin/stdout (see the comment at the top of the Java file). Without `java`
-//! or the compiled class these tests fail.
+//! or the compiled class these tests fail; a peer that stops answering is killed after
+//! [`peer_timeout`] and the test fails saying so.
 
+use integration_tests::records::{
+    append_records, hex, peer_timeout, read_records, record_line, unhex, LinePeer, Rec, RecordGen,
+};
 use integration_tests::{cache_dir, repo_root};
 use kproto::records::{
     estimate_size_upper_bound, BatchBuilder, BatchConfig, Batches, Compression, TimestampType,
     DEFAULT_MAX_UNCOMPRESSED,
 };
-use kproto::testing::Rng;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use kproto::rng::Rng;
 use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 
-type Hdr = (String, Option<Vec<u8>>);
-
-#[derive(Debug, Clone, PartialEq)]
-struct Rec {
-    ts: i64,
-    key: Option<Vec<u8>>,
-    value: Option<Vec<u8>>,
-    headers: Vec<Hdr>,
-}
-
-/// Record payloads from kproto's test PRNG.
-trait Payloads {
-    fn payload(&mut self, max: u64) -> Vec<u8>;
-    fn maybe_payload(&mut self, max: u64, null_in: u64) -> Option<Vec<u8>>;
-}
-
-impl Payloads for Rng {
-    fn payload(&mut self, max: u64) -> Vec<u8> {
-        let n = self.below(max + 1) as usize;
-        if self.below(4) == 0 {
-            // Incompressible.
-            (0..n).map(|_| self.next_u64() as u8).collect()
-        } else {
-            // Compressible: a small alphabet with runs.
-            (0..n)
-                .map(|i| b"abcdefgh"[(self.below(8) as usize + i / 16) % 8])
-                .collect()
-        }
-    }
-    fn maybe_payload(&mut self, max: u64, null_in: u64) -> Option<Vec<u8>> {
-        if self.below(null_in) == 0 {
-            None
-        } else {
-            Some(self.payload(max))
-        }
-    }
-}
-
-const HEADER_KEYS: [&str; 5] = ["", "trace-id", "clé", "ключ-σ", "🦀"];
-
+/// The records Kafka's Java code gets: one payload in four incompressible, one batch in three
+/// with values up to 3 KB, odd timestamps (none, long ago, far ahead), non-ASCII header keys.
 fn random_records(rng: &mut Rng, n: usize) -> Vec<Rec> {
-    let base = 1_700_000_000_000i64;
-    let big = rng.below(3) == 0;
-    (0..n)
-        .map(|_| Rec {
-            ts: match rng.below(50) {
-                0 => -1, // RecordBatch.NO_TIMESTAMP
-                1 => base - 86_400_000 - rng.below(1 << 30) as i64,
-                2 => base + (1 << 40),
-                _ => base + rng.below(200_000) as i64 - 1000,
-            },
-            key: rng.maybe_payload(40, 5),
-            value: rng.maybe_payload(if big { 3000 } else { 400 }, 10),
-            headers: (0..rng.below(4))
-                .map(|i| {
-                    let k = if rng.below(3) == 0 {
-                        HEADER_KEYS[rng.below(5) as usize].to_string()
-                    } else {
-                        format!("h{i}-{}", rng.below(1000))
-                    };
-                    (k, rng.maybe_payload(30, 4))
-                })
-                .collect(),
-        })
-        .collect()
+    RecordGen {
+        big_in: 3,
+        incompressible_in: 4,
+        odd_timestamps: true,
+        unicode_header_keys: true,
+        ..RecordGen::default()
+    }
+    .records(rng, n)
 }
 
-fn hex(b: Option<&[u8]>) -> String {
-    match b {
-        None => "-".into(),
-        Some([]) => "=".into(),
-        Some(b) => {
-            const DIGITS: &[u8; 16] = b"0123456789abcdef";
-            let mut s = String::with_capacity(2 * b.len());
-            for x in b {
-                s.push(DIGITS[usize::from(x >> 4)] as char);
-                s.push(DIGITS[usize::from(x & 15)] as char);
-            }
-            s
-        }
-    }
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s == "-" {
-        return None;
-    }
-    if s == "=" {
-        return Some(Vec::new());
-    }
-    Some(
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect(),
-    )
-}
-
-/// One `RecordsPeer` JVM.
-struct Peer {
-    child: Child,
-    stdin: Option<BufWriter<ChildStdin>>,
-    stdout: BufReader<ChildStdout>,
-}
+/// One `RecordsPeer` JVM, killed (failing the test) when an answer takes longer than
+/// [`peer_timeout`].
+struct Peer(LinePeer);
 
 impl Peer {
     fn start() -> Peer {
@@ -146,57 +61,42 @@ impl Peer {
             class.display(),
             src.display()
         );
-        let mut child = Command::new("java")
-            .arg("-cp")
+        let mut cmd = Command::new("java");
+        cmd.arg("-cp")
             .arg(format!(
                 "{}:{}/*",
                 class.parent().unwrap().display(),
                 libs.display()
             ))
             .arg("RecordsPeer")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start java (a JDK 17+ must be on PATH): {e}"));
-        let stdin = Some(BufWriter::new(child.stdin.take().unwrap()));
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Peer {
-            child,
-            stdin,
-            stdout,
-        }
+            .stderr(Stdio::inherit());
+        Peer(LinePeer::spawn(
+            "RecordsPeer (java; a JDK 17+ must be on PATH)",
+            cmd,
+            peer_timeout(),
+        ))
     }
 
     /// Sends one command (with its trailing lines) and returns the answer's lines before `OK`.
     fn ask(&mut self, cmd: &str) -> Vec<String> {
-        let w = self.stdin.as_mut().unwrap();
-        w.write_all(cmd.as_bytes()).unwrap();
+        self.0.send(cmd);
         if !cmd.ends_with('\n') {
-            w.write_all(b"\n").unwrap();
+            self.0.send("\n");
         }
-        w.flush().unwrap();
         let mut lines = Vec::new();
         loop {
-            let mut line = String::new();
-            let n = self.stdout.read_line(&mut line).unwrap();
-            assert!(n > 0, "RecordsPeer exited (see its stderr above)");
-            let line = line.trim_end_matches('\n');
+            let line = self
+                .0
+                .read_line()
+                .expect("RecordsPeer exited (see its stderr above)");
             if line == "OK" {
                 return lines;
             }
             if let Some(e) = line.strip_prefix("ERR ") {
                 panic!("RecordsPeer: {e}\ncommand: {:.300}", cmd);
             }
-            lines.push(line.to_string());
+            lines.push(line);
         }
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let _ = self.child.wait();
     }
 }
 
@@ -270,24 +170,6 @@ fn random_case(rng: &mut Rng, codec: Compression, batch_size: usize, ratio: f32)
     }
 }
 
-fn record_line(r: &Rec, offset: Option<i64>) -> String {
-    let mut s = String::from("R ");
-    if let Some(o) = offset {
-        s += &format!("{o} ");
-    }
-    s += &format!(
-        "{} {} {} {}",
-        r.ts,
-        hex(r.key.as_deref()),
-        hex(r.value.as_deref()),
-        r.headers.len()
-    );
-    for (k, v) in &r.headers {
-        s += &format!(" {} {}", hex(Some(k.as_bytes())), hex(v.as_deref()));
-    }
-    s
-}
-
 /// Kafka builds; returns (records accepted, write limit, batch bytes).
 fn java_build(peer: &mut Peer, c: &Case) -> (usize, usize, Vec<u8>) {
     let mut cmd = format!(
@@ -321,13 +203,12 @@ fn java_build(peer: &mut Peer, c: &Case) -> (usize, usize, Vec<u8>) {
 /// the first record's upper bound; the producer state is set last.
 fn our_build(c: &Case) -> (usize, usize, Vec<u8>) {
     let first = &c.recs[0];
-    let h: Vec<(&str, Option<&[u8]>)> = first
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_deref()))
-        .collect();
-    let upper =
-        estimate_size_upper_bound(first.key.as_deref(), first.value.as_deref(), &h).unwrap();
+    let upper = estimate_size_upper_bound(
+        first.key.as_deref(),
+        first.value.as_deref(),
+        &first.header_refs(),
+    )
+    .unwrap();
     let limit = c.batch_size.max(upper);
     let mut b = BatchBuilder::new(BatchConfig {
         base_offset: c.base_offset,
@@ -343,20 +224,7 @@ fn our_build(c: &Case) -> (usize, usize, Vec<u8>) {
         ..BatchConfig::default()
     });
     b.set_estimated_compression_ratio(c.ratio);
-    let mut n = 0;
-    for r in &c.recs {
-        let h: Vec<(&str, Option<&[u8]>)> = r
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_deref()))
-            .collect();
-        if b.try_append(r.ts, r.key.as_deref(), r.value.as_deref(), &h)
-            .is_err()
-        {
-            break;
-        }
-        n += 1;
-    }
+    let n = append_records(&mut b, &c.recs);
     b.set_producer_state(
         c.producer_id,
         c.producer_epoch,
@@ -407,7 +275,6 @@ fn expected_lines(c: &Case, accepted: usize, bytes: &[u8]) -> Vec<String> {
 fn kproto_lines(bytes: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
     let mut batches = Batches::new(bytes);
-    let mut scratch = Vec::new();
     for b in batches.by_ref() {
         let b = b.unwrap();
         b.validate().unwrap();
@@ -432,24 +299,8 @@ fn kproto_lines(bytes: &[u8]) -> Vec<String> {
             b.base_sequence(),
             b.record_count()
         ));
-        for r in b.records(&mut scratch, DEFAULT_MAX_UNCOMPRESSED).unwrap() {
-            let r = r.unwrap();
-            let rec = Rec {
-                ts: r.timestamp,
-                key: r.key.map(<[u8]>::to_vec),
-                value: r.value.map(<[u8]>::to_vec),
-                headers: r
-                    .headers
-                    .iter()
-                    .map(|h| {
-                        (
-                            h.key_str().unwrap().to_string(),
-                            h.value.map(<[u8]>::to_vec),
-                        )
-                    })
-                    .collect(),
-            };
-            out.push(record_line(&rec, Some(r.offset)));
+        for (offset, rec) in read_records(&b, DEFAULT_MAX_UNCOMPRESSED).unwrap() {
+            out.push(record_line(&rec, Some(offset)));
         }
     }
     out.push(format!("END {}", bytes.len() - batches.remainder().len()));
@@ -635,5 +486,63 @@ fn compressed_size_limits_are_javas() {
         }
         eprintln!("{codec}: 120 cases accepted the same records, {limited} stopped by the limit");
         assert!(limited > 30, "{codec}: only {limited} cases hit the limit");
+    }
+}
+
+/// Megabyte batches: 300 records of up to 8 KB (two-byte length varints everywhere) under a
+/// 2 MiB `batch.size`, with every codec. Java and kproto accept the same records, build the
+/// same bytes when uncompressed, and each reads the other's batch.
+#[test]
+fn megabyte_batches_are_javas_and_read_both_ways() {
+    let mut peer = Peer::start();
+    let mut rng = Rng::new(0x5eed_1004);
+    let gen = RecordGen {
+        max_key: 300,
+        max_value: 8000,
+        incompressible_in: 4,
+        null_in: 40,
+        odd_timestamps: true,
+        unicode_header_keys: true,
+        ..RecordGen::default()
+    };
+    for codec in Compression::ALL {
+        let mut c = random_case(&mut rng, codec, 2 << 20, 1.0);
+        c.recs = gen.records(&mut rng, 300);
+        let (n_java, limit_java, java) = java_build(&mut peer, &c);
+        let (n_us, limit_us, us) = our_build(&c);
+        assert_eq!(
+            (n_us, limit_us),
+            (n_java, limit_java),
+            "{codec}: records accepted, write limit; {}",
+            c.summary()
+        );
+        assert_eq!(n_us, 300, "{codec}: 2 MiB holds them all");
+        if codec == Compression::None {
+            assert!(java.len() > 1 << 20, "only {} bytes", java.len());
+            assert!(us == java, "{codec}: bytes differ; {}", c.summary());
+        }
+        assert_lines(
+            &format!("{codec}: kproto reading Kafka's megabyte batch"),
+            &kproto_lines(&java),
+            &[
+                expected_lines(&c, n_java, &java),
+                vec![format!("END {}", java.len())],
+            ]
+            .concat(),
+        );
+        assert_lines(
+            &format!("{codec}: Kafka reading kproto's megabyte batch"),
+            &java_lines(&mut peer, &us),
+            &[
+                expected_lines(&c, n_us, &us),
+                vec![format!("END {}", us.len())],
+            ]
+            .concat(),
+        );
+        eprintln!(
+            "{codec}: 300 records, {} bytes from Kafka, {} from kproto",
+            java.len(),
+            us.len()
+        );
     }
 }

@@ -1,92 +1,28 @@
 //! Record batches across implementations: kafka-python (its `DefaultRecordBatchBuilder`,
 //! `LegacyRecordBatchBuilder` and `MemoryRecords`) builds batches we read, reads batches we
 //! build, and builds the same bytes as we do for uncompressed batches. Needs the venv that
-//! `.ci/install` makes; without it these tests fail.
+//! `.ci/install` makes; without it these tests fail. A peer that hangs is killed after
+//! [`peer_timeout`] and the test fails saying so.
 
+use integration_tests::records::{
+    build, hex, parse_record_line, peer_timeout, read_records, record_line, run_peer, unhex, Rec,
+    RecordGen,
+};
 use integration_tests::{cache_dir, repo_root};
 use kproto::records::legacy::{Entries, Entry};
 use kproto::records::{
-    control, BatchBuilder, BatchConfig, Batches, Compression, DEFAULT_MAX_UNCOMPRESSED,
+    codec, control, BatchConfig, Batches, Compression, DEFAULT_MAX_UNCOMPRESSED,
 };
-use kproto::testing::Rng;
-use std::io::Write;
-use std::process::{Command, Stdio};
+use kproto::rng::Rng;
+use std::process::Command;
 
-type Hdr = (String, Option<Vec<u8>>);
-
-#[derive(Debug, Clone, PartialEq)]
-struct Rec {
-    ts: i64,
-    key: Option<Vec<u8>>,
-    value: Option<Vec<u8>>,
-    headers: Vec<Hdr>,
-}
-
-/// Record payloads from kproto's test PRNG.
-trait Payloads {
-    fn payload(&mut self, max: u64) -> Vec<u8>;
-    fn maybe_payload(&mut self, max: u64, null_in: u64) -> Option<Vec<u8>>;
-}
-
-impl Payloads for Rng {
-    fn payload(&mut self, max: u64) -> Vec<u8> {
-        let n = self.below(max + 1) as usize;
-        // Compressible: a small alphabet with runs.
-        (0..n)
-            .map(|i| b"abcdefgh"[(self.below(8) as usize + i / 16) % 8])
-            .collect()
-    }
-    fn maybe_payload(&mut self, max: u64, null_in: u64) -> Option<Vec<u8>> {
-        if self.below(null_in) == 0 {
-            None
-        } else {
-            Some(self.payload(max))
-        }
-    }
-}
-
+/// kafka-python's records: compressible payloads, plain timestamps and header keys.
 fn random_records(rng: &mut Rng, n: usize) -> Vec<Rec> {
-    let base = 1_700_000_000_000i64;
-    (0..n)
-        .map(|_| Rec {
-            ts: base + rng.below(200_000) as i64 - 1000,
-            key: rng.maybe_payload(40, 5),
-            value: rng.maybe_payload(400, 10),
-            headers: (0..rng.below(4))
-                .map(|i| {
-                    (
-                        format!("h{i}-{}", rng.below(1000)),
-                        rng.maybe_payload(30, 4),
-                    )
-                })
-                .collect(),
-        })
-        .collect()
+    RecordGen::default().records(rng, n)
 }
 
-fn hex(b: Option<&[u8]>) -> String {
-    match b {
-        None => "-".into(),
-        Some([]) => "=".into(),
-        Some(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
-    }
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s == "-" {
-        return None;
-    }
-    if s == "=" {
-        return Some(Vec::new());
-    }
-    Some(
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect(),
-    )
-}
-
+/// Runs `tests/python/kp_records.py` in the venv on `input`; kills it and fails after
+/// [`peer_timeout`].
 fn python(input: &str) -> String {
     let py = cache_dir().join("venv").join("bin").join("python");
     assert!(
@@ -98,20 +34,9 @@ fn python(input: &str) -> String {
         .join("tests")
         .join("python")
         .join("kp_records.py");
-    let mut child = Command::new(&py)
-        .arg(&script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start python");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = Command::new(&py);
+    cmd.arg(&script);
+    let out = run_peer("kafka-python (kp_records.py)", cmd, input, peer_timeout());
     assert!(
         out.status.success(),
         "kafka-python failed: {}",
@@ -121,21 +46,7 @@ fn python(input: &str) -> String {
 }
 
 fn record_lines(recs: &[Rec]) -> String {
-    let mut s = String::new();
-    for r in recs {
-        s += &format!(
-            "R {} {} {} {}",
-            r.ts,
-            hex(r.key.as_deref()),
-            hex(r.value.as_deref()),
-            r.headers.len()
-        );
-        for (k, v) in &r.headers {
-            s += &format!(" {} {}", hex(Some(k.as_bytes())), hex(v.as_deref()));
-        }
-        s += "\n";
-    }
-    s
+    recs.iter().map(|r| record_line(r, None) + "\n").collect()
 }
 
 /// kafka-python builds; returns (records accepted, batch bytes).
@@ -153,79 +64,63 @@ fn python_build(cmd: &str, recs: &[Rec]) -> (usize, Vec<u8>) {
     (accepted, batch)
 }
 
-/// Parses a Python `R` line into (offset, record).
-fn parse_r(line: &str) -> (i64, Rec) {
-    let f: Vec<&str> = line.split(' ').collect();
-    assert_eq!(f[0], "R", "{line}");
-    let nh: usize = f[5].parse().unwrap();
-    let headers = (0..nh)
-        .map(|i| {
-            let k = String::from_utf8(unhex(f[6 + 2 * i]).unwrap()).unwrap();
-            (k, unhex(f[7 + 2 * i]))
-        })
-        .collect();
-    (
-        f[1].parse().unwrap(),
-        Rec {
-            ts: f[2].parse().unwrap(),
-            key: unhex(f[3]),
-            value: unhex(f[4]),
-            headers,
-        },
-    )
-}
-
 /// Reads one v2 batch with kproto: header fields and records.
 fn kproto_read(bytes: &[u8]) -> (kproto::records::BatchHeader, Vec<Rec>) {
-    let mut batches = Batches::new(bytes);
+    let mut batches = Batches::complete(bytes);
     let b = batches.next().unwrap().unwrap();
-    assert!(batches.next().is_none() && batches.remainder().is_empty());
+    assert!(batches.next().is_none());
     b.validate().unwrap();
-    let mut scratch = Vec::new();
     let mut recs = Vec::new();
-    for (i, r) in b
-        .records(&mut scratch, DEFAULT_MAX_UNCOMPRESSED)
+    for (i, (offset, r)) in read_records(&b, DEFAULT_MAX_UNCOMPRESSED)
         .unwrap()
+        .into_iter()
         .enumerate()
     {
-        let r = r.unwrap();
-        assert_eq!(r.offset, b.base_offset() + i as i64);
-        recs.push(Rec {
-            ts: r.timestamp,
-            key: r.key.map(<[u8]>::to_vec),
-            value: r.value.map(<[u8]>::to_vec),
-            headers: r
-                .headers
-                .iter()
-                .map(|h| {
-                    (
-                        h.key_str().unwrap().to_string(),
-                        h.value.map(<[u8]>::to_vec),
-                    )
-                })
-                .collect(),
-        });
+        assert_eq!(offset, b.base_offset() + i as i64);
+        recs.push(r);
     }
     (kproto::records::BatchHeader::of(&b), recs)
 }
 
-fn our_build(cfg: BatchConfig, recs: &[Rec]) -> (usize, Vec<u8>) {
-    let mut b = BatchBuilder::new(cfg);
-    let mut n = 0;
-    for r in recs {
-        let h: Vec<(&str, Option<&[u8]>)> = r
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_deref()))
-            .collect();
-        if b.try_append(r.ts, r.key.as_deref(), r.value.as_deref(), &h)
-            .is_err()
-        {
-            break;
-        }
-        n += 1;
+/// The first bytes of each codec's output as kafka-python writes it: gzip's member header,
+/// snappy-java's xerial framing, the LZ4 frame magic, the zstd frame magic.
+fn codec_signature(codec: Compression) -> &'static [u8] {
+    match codec {
+        Compression::None => &[],
+        Compression::Gzip => &[0x1f, 0x8b, 0x08],
+        Compression::Snappy => &[0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0],
+        Compression::Lz4 => &[0x04, 0x22, 0x4d, 0x18],
+        Compression::Zstd => &[0x28, 0xb5, 0x2f, 0xfd],
     }
-    (n, b.finish().unwrap())
+}
+
+/// Asserts that `payload` is `codec`'s output (it starts as that codec's frames do, no other
+/// codec's, and decompresses with that codec) and returns what it decompresses to.
+fn assert_compressed_with(codec: Compression, payload: &[u8], legacy_lz4: bool) -> Vec<u8> {
+    assert_ne!(codec, Compression::None);
+    assert!(
+        payload.starts_with(codec_signature(codec)),
+        "{codec} payload starts {:02x?}",
+        &payload[..payload.len().min(8)]
+    );
+    for other in CODECS {
+        if other != codec && other != Compression::None {
+            assert!(
+                !payload.starts_with(codec_signature(other)),
+                "{codec} payload looks like {other}"
+            );
+        }
+    }
+    let mut out = Vec::new();
+    codec::decompress(
+        codec,
+        payload,
+        &mut out,
+        DEFAULT_MAX_UNCOMPRESSED,
+        legacy_lz4,
+    )
+    .unwrap_or_else(|e| panic!("the {codec} payload does not decompress with {codec}: {e}"));
+    out
 }
 
 const CODECS: [Compression; 5] = [
@@ -241,10 +136,13 @@ fn kafka_python_builds_kproto_reads() {
     let mut rng = Rng::new(0x5eed_0001);
     for codec in CODECS {
         for round in 0..3 {
-            let recs = {
+            let mut recs = {
                 let n = 1 + rng.below(60) as usize;
                 random_records(&mut rng, n)
             };
+            // kafka-python sends a batch uncompressed when compressing does not make it
+            // smaller (one record of one byte, say); 2 KB of repetition makes it always pay.
+            recs[0].value = Some(b"kafka-python ".repeat(160));
             let (pid, epoch, seq) = if round == 1 {
                 (4242, 3, 17)
             } else {
@@ -269,9 +167,29 @@ fn kafka_python_builds_kproto_reads() {
             assert_eq!(h.last_offset_delta as usize, recs.len() - 1);
             assert_eq!(h.base_timestamp, recs[0].ts);
             assert_eq!(h.max_timestamp, recs.iter().map(|r| r.ts).max().unwrap());
-            // kafka-python sends uncompressed when compression does not pay.
+            // kafka-python sends uncompressed when compression does not pay; these records
+            // are big and repetitive enough that it always pays, so the batch must really be
+            // compressed with the codec asked for: attribute bits, frame and contents.
             let c = h.attributes.compression().unwrap();
-            assert!(c == codec || c == Compression::None, "{c} for {codec}");
+            assert_eq!(
+                c, codec,
+                "round {round}: attributes say {c}, {codec} was asked"
+            );
+            if codec != Compression::None {
+                let view = Batches::new(&bytes).next().unwrap().unwrap();
+                let (_, ours) = build(
+                    BatchConfig {
+                        write_limit: 1 << 20,
+                        ..BatchConfig::default()
+                    },
+                    &recs,
+                );
+                let records = assert_compressed_with(codec, view.records_bytes(), false);
+                assert!(
+                    records == ours[61..],
+                    "{codec} round {round}: the payload does not decompress to the records"
+                );
+            }
         }
     }
 }
@@ -295,7 +213,7 @@ fn kproto_builds_kafka_python_reads() {
                 write_limit: 1 << 20,
                 ..BatchConfig::default()
             };
-            let (n, bytes) = our_build(cfg.clone(), &recs);
+            let (n, bytes) = build(cfg.clone(), &recs);
             assert_eq!(n, recs.len());
             let out = python(&format!("read {}\n", hex(Some(&bytes))));
             let mut lines = out.lines();
@@ -317,7 +235,7 @@ fn kproto_builds_kafka_python_reads() {
             assert_eq!(b[8], recs.iter().map(|r| r.ts).max().unwrap());
             assert_eq!(&b[9..], &[7, 2, 40, recs.len() as i64]);
             for (i, r) in recs.iter().enumerate() {
-                let (off, got) = parse_r(lines.next().unwrap());
+                let (off, got) = parse_record_line(lines.next().unwrap());
                 assert_eq!(off, cfg.base_offset + i as i64);
                 assert!(&got == r, "codec {codec} record {i} differs");
             }
@@ -352,7 +270,7 @@ fn uncompressed_bytes_are_identical_and_size_limits_agree() {
             write_limit: limit,
             ..BatchConfig::default()
         };
-        let (n_us, us) = our_build(cfg, &recs);
+        let (n_us, us) = build(cfg, &recs);
         assert_eq!(
             n_us, n_py,
             "round {round}: records accepted under batch.size {limit}"
@@ -395,6 +313,18 @@ fn legacy_message_sets_from_kafka_python() {
                 m.validate().unwrap();
                 assert_eq!(m.magic, magic);
                 assert_eq!(m.compression().unwrap(), *codec);
+                if *codec != Compression::None {
+                    // The wrapper's value is the codec's output (magic 0 LZ4 with the broken
+                    // header checksum kafka-python writes for it, as Kafka did).
+                    let inner = assert_compressed_with(*codec, m.value.unwrap(), magic == 0);
+                    let inner_offsets = Entries::new(&inner)
+                        .map(|e| match e.unwrap() {
+                            Entry::Legacy(i) => i.offset,
+                            Entry::V2(_) => panic!("v2 batch inside a magic {magic} wrapper"),
+                        })
+                        .count();
+                    assert_eq!(inner_offsets, recs.len(), "magic {magic} {codec}");
+                }
                 for r in m.records(&mut scratch, DEFAULT_MAX_UNCOMPRESSED).unwrap() {
                     got.push((
                         r.offset,
@@ -452,4 +382,55 @@ fn partial_trailing_batch_and_control_batches() {
     assert_eq!(first[0], 500);
     assert_eq!(first[5] & 0x30, 0x30, "transactional and control");
     assert_eq!(&first[9..], &[77, 1, -1, 1]);
+}
+
+/// Megabyte batches both ways with every codec: 300 records of up to 8 KB (two-byte length
+/// varints everywhere), kafka-python builds and kproto reads, kproto builds and kafka-python
+/// reads; uncompressed, the bytes are the same.
+#[test]
+fn megabyte_batches_both_ways() {
+    let mut rng = Rng::new(0x5eed_0006);
+    let gen = RecordGen {
+        max_key: 300,
+        max_value: 8000,
+        null_in: 40,
+        ..RecordGen::default()
+    };
+    for codec in CODECS {
+        let recs = gen.records(&mut rng, 300);
+        let cmd = format!("build_v2 {} 5 1 0 0 4194304", codec.id());
+        let (n, py) = python_build(&cmd, &recs);
+        assert_eq!(n, recs.len(), "{codec}");
+        let (h, got) = kproto_read(&py);
+        assert_eq!(h.attributes.compression().unwrap(), codec);
+        assert!(got == recs, "{codec}: kproto reading kafka-python's batch");
+        let (n, ours) = build(
+            BatchConfig {
+                compression: codec,
+                partition_leader_epoch: 0,
+                producer_id: 5,
+                producer_epoch: 1,
+                base_sequence: 0,
+                write_limit: 4 << 20,
+                ..BatchConfig::default()
+            },
+            &recs,
+        );
+        assert_eq!(n, recs.len());
+        if codec == Compression::None {
+            assert!(ours.len() > 1 << 20, "only {} bytes", ours.len());
+            assert!(ours == py, "uncompressed megabyte batches differ");
+        }
+        let out = python(&format!("read {}\n", hex(Some(&ours))));
+        let mut lines = out.lines().skip(1);
+        for (i, r) in recs.iter().enumerate() {
+            let (off, got) = parse_record_line(lines.next().unwrap());
+            assert_eq!(off, i as i64);
+            assert!(
+                &got == r,
+                "{codec}: kafka-python reading kproto's record {i}"
+            );
+        }
+        assert_eq!(lines.next().unwrap(), format!("END {}", ours.len()));
+    }
 }

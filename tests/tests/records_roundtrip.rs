@@ -3,63 +3,29 @@
 //! makes the reader panic.
 
 use bytes::Bytes;
+use integration_tests::records::{build, read_records, Rec, RecordGen};
 use kproto::records::{
     field, BatchBuilder, BatchConfig, Batches, BuildError, Compression, RecordBatch, RecordError,
     TimestampType, DEFAULT_MAX_UNCOMPRESSED,
 };
-use kproto::testing::Rng;
+use kproto::rng::Rng;
 
-/// Record payloads from kproto's test PRNG.
-trait Payloads {
-    fn maybe_payload(&mut self, max: u64) -> Option<Vec<u8>>;
-}
-
-impl Payloads for Rng {
-    fn maybe_payload(&mut self, max: u64) -> Option<Vec<u8>> {
-        if self.below(8) == 0 {
-            return None;
-        }
-        let n = self.below(max + 1) as usize;
-        Some(
-            (0..n)
-                .map(|i| (self.below(4) as u8) + b'a' + (i % 7) as u8)
-                .collect(),
-        )
-    }
-}
-
-type In = (
-    i64,
-    Option<Vec<u8>>,
-    Option<Vec<u8>>,
-    Vec<(String, Option<Vec<u8>>)>,
-);
-
-fn random_input(rng: &mut Rng) -> Vec<In> {
+fn random_input(rng: &mut Rng) -> Vec<Rec> {
     let n = 1 + rng.below(50) as usize;
-    (0..n)
-        .map(|_| {
-            let ts = if rng.below(20) == 0 {
-                -1
-            } else {
-                1_600_000_000_000 + rng.below(1 << 30) as i64
-            };
-            let headers = (0..rng.below(3))
-                .map(|i| (format!("hdr{i}"), rng.maybe_payload(20)))
-                .collect();
-            (ts, rng.maybe_payload(30), rng.maybe_payload(700), headers)
-        })
-        .collect()
+    RecordGen {
+        max_key: 30,
+        max_value: 700,
+        odd_timestamps: true,
+        ..RecordGen::default()
+    }
+    .records(rng, n)
 }
 
-fn build(cfg: BatchConfig, input: &[In]) -> Vec<u8> {
-    let mut b = BatchBuilder::new(cfg);
-    for (ts, k, v, h) in input {
-        let h: Vec<(&str, Option<&[u8]>)> =
-            h.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
-        b.try_append(*ts, k.as_deref(), v.as_deref(), &h).unwrap();
-    }
-    b.finish().unwrap()
+/// Builds one batch holding every record of `input`.
+fn build_all(cfg: BatchConfig, input: &[Rec]) -> Vec<u8> {
+    let (n, bytes) = build(cfg, input);
+    assert_eq!(n, input.len(), "the write limit cut the batch short");
+    bytes
 }
 
 #[test]
@@ -79,7 +45,7 @@ fn random_batches_round_trip_with_every_codec() {
                 write_limit: 1 << 22,
                 ..BatchConfig::default()
             };
-            let bytes = build(cfg.clone(), &input);
+            let bytes = build_all(cfg.clone(), &input);
             let mut batches = Batches::new(&bytes);
             let v = batches.next().unwrap().unwrap();
             assert!(batches.next().is_none());
@@ -95,30 +61,12 @@ fn random_batches_round_trip_with_every_codec() {
                 want,
                 "seed {seed:#x} round {round}"
             );
-            assert_eq!(v.max_timestamp(), input.iter().map(|r| r.0).max().unwrap());
-            let mut scratch = Vec::new();
-            let recs: Vec<_> = v
-                .records(&mut scratch, DEFAULT_MAX_UNCOMPRESSED)
-                .unwrap()
-                .map(Result::unwrap)
-                .collect();
+            assert_eq!(v.max_timestamp(), input.iter().map(|r| r.ts).max().unwrap());
+            let recs = read_records(&v, DEFAULT_MAX_UNCOMPRESSED).unwrap();
             assert_eq!(recs.len(), input.len());
-            for (i, (r, (ts, k, val, h))) in recs.iter().zip(&input).enumerate() {
-                assert_eq!(r.offset, cfg.base_offset + i as i64);
-                assert_eq!(r.timestamp, *ts);
-                assert_eq!(r.key, k.as_deref());
-                assert_eq!(r.value, val.as_deref());
-                let got: Vec<_> = r
-                    .headers
-                    .iter()
-                    .map(|h| {
-                        (
-                            h.key_str().unwrap().to_string(),
-                            h.value.map(<[u8]>::to_vec),
-                        )
-                    })
-                    .collect();
-                assert_eq!(&got, h);
+            for (i, ((offset, r), want)) in recs.iter().zip(&input).enumerate() {
+                assert_eq!(*offset, cfg.base_offset + i as i64);
+                assert_eq!(r, want, "seed {seed:#x} round {round} record {i}");
             }
             // Owned form: parse then emit gives the same batch (the same bytes when uncompressed).
             let owned =
@@ -173,8 +121,8 @@ fn read_all(buf: &[u8]) -> Result<usize, RecordError> {
 fn every_bit_flip_under_the_crc_or_a_size_is_detected() {
     let mut rng = Rng::new(0x0b17_f11b);
     for codec in Compression::ALL {
-        let input: Vec<In> = random_input(&mut rng).into_iter().take(6).collect();
-        let bytes = build(
+        let input: Vec<Rec> = random_input(&mut rng).into_iter().take(6).collect();
+        let bytes = build_all(
             BatchConfig {
                 compression: codec,
                 write_limit: 1 << 20,
@@ -205,7 +153,7 @@ fn every_bit_flip_under_the_crc_or_a_size_is_detected() {
 #[test]
 fn truncations_and_noise_never_panic() {
     let mut rng = Rng::new(0x00de_ad00);
-    let bytes = build(
+    let bytes = build_all(
         BatchConfig {
             compression: Compression::Lz4,
             timestamp_type: TimestampType::CreateTime,

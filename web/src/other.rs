@@ -62,9 +62,11 @@ pub fn read_other(file: &str, data: &[u8]) -> Option<Table> {
                         last.map_or(-1, |b| b.last_seq).to_string(),
                         last.map_or(-1, |b| b.last_offset as i64).to_string(),
                         last.map_or(0, |b| b.offset_delta).to_string(),
-                        last.map_or(-1, |b| b.timestamp).to_string(),
+                        e.last_timestamp().to_string(),
                         e.coordinator_epoch.to_string(),
-                        e.current_txn_first_offset.to_string(),
+                        e.current_txn_first_offset
+                            .map_or(-1, |o| o as i64)
+                            .to_string(),
                     ]);
                 }
             }

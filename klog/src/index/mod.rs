@@ -4,6 +4,8 @@
 //!   segment's base offset) then physical position in the `.log` (int32), big-endian.
 //! * `.timeindex` ([`TimeIndex`]): 12-byte entries, timestamp (int64) then relative offset
 //!   (int32), big-endian.
+//! * `.txnindex` ([`txn`]): 34-byte [`AbortedTxn`] entries, one per ABORT marker in the
+//!   segment; not preallocated.
 //!
 //! As in Kafka, an index file is preallocated (zero-filled) to `segment.index.bytes` rounded
 //! down to a whole entry while its segment is active, and trimmed to its entries when the
@@ -16,9 +18,11 @@
 
 mod offset;
 mod time;
+pub mod txn;
 
 pub use offset::{OffsetIndex, OffsetPosition, OFFSET_ENTRY_SIZE};
 pub use time::{TimeIndex, TimestampOffset, NO_TIMESTAMP, TIME_ENTRY_SIZE};
+pub use txn::{AbortedTxn, TransactionIndex, ABORTED_TXN_SIZE};
 
 use crate::error::{IndexError, StorageError};
 use crate::storage::Storage;

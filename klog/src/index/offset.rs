@@ -231,8 +231,9 @@ impl<F: core::fmt::Debug> OffsetIndex<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::{MemStorage, Rng};
+    use crate::storage::MemStorage;
     use alloc::vec::Vec;
+    use kproto::rng::Rng;
 
     fn idx(st: &mut MemStorage, max: u32) -> OffsetIndex<crate::storage::MemFile> {
         OffsetIndex::create(st, "t-0/00000000000000000045.index", 45, max).unwrap()

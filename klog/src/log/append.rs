@@ -3,11 +3,14 @@
 
 use super::{Log, LogError};
 use crate::config::TimestampType as TsType;
-use crate::producer_state::{BatchMetadata, ProducerStateError, SequenceCheck};
+use crate::index::AbortedTxn;
+use crate::producer_state::{AppendOrigin, BatchMetadata, ProducerAppendInfo, ProducerStateError};
 use crate::segment::{BatchInfo, RollParams, SegmentError};
 use crate::storage::Storage;
 use alloc::vec::Vec;
+use kproto::records::control::end_transaction_marker_batch;
 use kproto::records::{BatchView, Batches, RecordError, TimestampType, DEFAULT_MAX_UNCOMPRESSED};
+use kproto::ErrorCode;
 
 /// What an append did (Kafka's `LogAppendInfo`, the parts a produce response needs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,12 +86,12 @@ pub enum AppendError {
 
 impl AppendError {
     /// Kafka's error code for it.
-    pub fn error_code(&self) -> i16 {
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            AppendError::Corrupt { .. } => 2,
-            AppendError::TooLarge { .. } => 10,
-            AppendError::InvalidRecord { .. } => 87,
-            AppendError::InvalidTimestamp { .. } => 32,
+            AppendError::Corrupt { .. } => ErrorCode::CorruptMessage,
+            AppendError::TooLarge { .. } => ErrorCode::MessageTooLarge,
+            AppendError::InvalidRecord { .. } => ErrorCode::InvalidRecord,
+            AppendError::InvalidTimestamp { .. } => ErrorCode::InvalidTimestamp,
             AppendError::Producer(e) => e.error_code(),
             AppendError::Log(e) => e.error_code(),
         }
@@ -101,6 +104,9 @@ impl From<SegmentError> for AppendError {
     }
 }
 
+/// The validated batches and the producer state updates they make.
+type Validated = (Vec<Checked>, Vec<ProducerAppendInfo>);
+
 /// One validated batch of the request.
 struct Checked {
     position: usize,
@@ -109,7 +115,6 @@ struct Checked {
     max_timestamp: i64,
     /// The max timestamp field must be rewritten (CreateTime, producer's value wrong).
     fix_max_timestamp: bool,
-    producer: Option<(i64, i16, i32, i32)>,
 }
 
 impl<S: Storage> Log<S> {
@@ -121,7 +126,7 @@ impl<S: Storage> Log<S> {
     /// offsets and not written. `now_ms` is the append time.
     pub fn append(&mut self, records: &mut [u8], now_ms: i64) -> Result<AppendInfo, AppendError> {
         self.check_failed()?;
-        let checked = match self.validate(records, now_ms)? {
+        let (checked, producers) = match self.validate(records, now_ms)? {
             Ok(c) => c,
             Err(dup) => {
                 return Ok(AppendInfo {
@@ -176,17 +181,8 @@ impl<S: Storage> Log<S> {
             self.fail(&e);
             return Err(e.into());
         }
-        for (c, info) in checked.iter().zip(&infos) {
-            if let Some((pid, epoch, _first, last_seq)) = c.producer {
-                self.producers.update(
-                    pid,
-                    epoch,
-                    last_seq,
-                    info.last_offset,
-                    (c.records - 1) as i32,
-                    info.max_timestamp,
-                );
-            }
+        for p in producers {
+            self.producers.update(p);
         }
         self.producers.set_map_end_offset(next);
         let unflushed = self.log_end_offset - self.recovery_point;
@@ -242,8 +238,10 @@ impl<S: Storage> Log<S> {
         &self,
         records: &[u8],
         now_ms: i64,
-    ) -> Result<Result<Vec<Checked>, BatchMetadata>, AppendError> {
+    ) -> Result<Result<Validated, BatchMetadata>, AppendError> {
         let mut out = Vec::new();
+        let mut producers: Vec<ProducerAppendInfo> = Vec::new();
+        let mut next_offset = self.log_end_offset;
         let mut walk = Batches::new(records);
         let mut scratch = Vec::new();
         let min_ts = now_ms.saturating_sub(self.cfg.message_timestamp_before_max_ms);
@@ -315,7 +313,9 @@ impl<S: Storage> Log<S> {
                     });
                 }
             }
-            let producer = if b.producer_id() >= 0 {
+            let first_offset = next_offset;
+            next_offset += u64::from(b.record_count() as u32);
+            if b.producer_id() >= 0 {
                 if b.base_sequence() < 0 {
                     return invalid("idempotent batch without a base sequence");
                 }
@@ -325,41 +325,44 @@ impl<S: Storage> Log<S> {
                     b.base_sequence(),
                     b.last_sequence(),
                 );
-                // earlier batches of the same producer in this request come first
-                let prev = out
-                    .iter()
-                    .rev()
-                    .find_map(|c: &Checked| c.producer.filter(|p| p.0 == pid));
-                match prev {
-                    Some((_, pe, _, plast)) => {
-                        let next_ok =
-                            first == plast.wrapping_add(1) || (plast == i32::MAX && first == 0);
-                        if pe != epoch || !next_ok {
-                            return Err(ProducerStateError::OutOfOrderSequence {
-                                producer_id: pid,
-                                epoch,
-                                first_seq: first,
-                                last_seq: plast,
-                            }
-                            .into());
-                        }
-                    }
-                    None => match self.producers.check(pid, epoch, first, last)? {
-                        SequenceCheck::Duplicate(d) => return Ok(Err(d)),
-                        SequenceCheck::Append => {}
-                    },
+                // a retry of one of the producer's last batches is answered, not appended
+                if let Some(dup) = self
+                    .producers
+                    .producers()
+                    .get(&pid)
+                    .and_then(|e| e.find_duplicate(epoch, first, last))
+                {
+                    return Ok(Err(dup));
                 }
-                Some((pid, epoch, first, last))
-            } else {
-                None
-            };
+                let at = match producers.iter().position(|p| p.producer_id() == pid) {
+                    Some(at) => at,
+                    None => {
+                        producers.push(self.producers.prepare_update(pid, AppendOrigin::Client));
+                        producers.len() - 1
+                    }
+                };
+                // the max timestamp as stored (the append time for LogAppendTime topics)
+                let stored_ts = if self.cfg.message_timestamp_type == TsType::LogAppendTime {
+                    now_ms
+                } else {
+                    true_max
+                };
+                producers[at].append_data_batch(
+                    epoch,
+                    first,
+                    last,
+                    stored_ts,
+                    first_offset,
+                    next_offset - 1,
+                    b.is_transactional(),
+                )?;
+            }
             out.push(Checked {
                 position,
                 size: b.size(),
                 records: u64::from(b.record_count() as u32),
                 max_timestamp: true_max,
                 fix_max_timestamp: check_ts && true_max != b.max_timestamp(),
-                producer,
             });
         }
         if !walk.remainder().is_empty() {
@@ -377,7 +380,7 @@ impl<S: Storage> Log<S> {
                 what: "no batches to append",
             });
         }
-        Ok(Ok(out))
+        Ok(Ok((out, producers)))
     }
 }
 
@@ -389,5 +392,110 @@ fn source_position(e: &RecordError) -> usize {
         | RecordError::CrcMismatch { offset, .. }
         | RecordError::Invalid { offset, .. } => *offset,
         _ => 0,
+    }
+}
+
+impl<S: Storage> Log<S> {
+    /// Appends a transaction marker for `producer_id` as the transaction coordinator's
+    /// WriteTxnMarkers does (Kafka's `appendAsLeader` with origin COORDINATOR): a control
+    /// batch with one COMMIT or ABORT record stamped `now_ms`. The producer's epoch may not go
+    /// back and the coordinator epoch may not be older than the last marker's
+    /// (TRANSACTION_COORDINATOR_FENCED). The transaction in progress, if any, ends; an aborted
+    /// one is recorded in the active segment's transaction index with the last stable offset
+    /// it leaves.
+    pub fn append_txn_marker(
+        &mut self,
+        producer_id: i64,
+        producer_epoch: i16,
+        commit: bool,
+        coordinator_epoch: i32,
+        now_ms: i64,
+    ) -> Result<AppendInfo, AppendError> {
+        self.check_failed()?;
+        if producer_id < 0 {
+            return Err(AppendError::InvalidRecord {
+                position: 0,
+                what: "a transaction marker needs a producer id",
+            });
+        }
+        let offset = self.log_end_offset;
+        let mut info = self
+            .producers
+            .prepare_update(producer_id, AppendOrigin::Coordinator);
+        let completed =
+            info.append_end_txn_marker(commit, coordinator_epoch, producer_epoch, offset, now_ms)?;
+        let mut batch = end_transaction_marker_batch(
+            commit,
+            coordinator_epoch,
+            producer_id,
+            producer_epoch,
+            offset as i64,
+            self.leader_epoch,
+            now_ms,
+        )
+        .map_err(|_| AppendError::InvalidRecord {
+            position: 0,
+            what: "the transaction marker batch could not be built",
+        })?;
+        if self.cfg.message_timestamp_type == TsType::LogAppendTime {
+            let mut view =
+                BatchView::new_checked(&mut batch[..]).map_err(|source| AppendError::Corrupt {
+                    position: 0,
+                    source,
+                })?;
+            view.set_log_append_time(now_ms);
+        }
+        let infos = [BatchInfo {
+            last_offset: offset,
+            max_timestamp: now_ms,
+            size: batch.len() as u32,
+        }];
+        let r = self
+            .write_batches(&batch, &infos, now_ms, offset, now_ms)
+            .and_then(|()| {
+                self.producers.update(info);
+                self.producers.set_map_end_offset(offset + 1);
+                if let Some(txn) = completed {
+                    if txn.is_aborted {
+                        let lso = self.producers.last_stable_offset(&txn);
+                        let st = &mut self.st;
+                        self.segments
+                            .values_mut()
+                            .next_back()
+                            .expect("a log always has a segment")
+                            .append_aborted_txn(
+                                st,
+                                AbortedTxn::new(
+                                    txn.producer_id,
+                                    txn.first_offset as i64,
+                                    txn.last_offset as i64,
+                                    lso as i64,
+                                ),
+                            )?;
+                    }
+                    self.producers.complete_txn(&txn);
+                }
+                Ok(())
+            });
+        if let Err(e) = r {
+            self.fail(&e);
+            return Err(e.into());
+        }
+        if self.log_end_offset - self.recovery_point >= self.cfg.flush_messages as u64 {
+            self.flush(now_ms)?;
+        }
+        Ok(AppendInfo {
+            first_offset: offset,
+            last_offset: offset,
+            log_append_time: if self.cfg.message_timestamp_type == TsType::LogAppendTime {
+                now_ms
+            } else {
+                -1
+            },
+            log_start_offset: self.log_start_offset,
+            max_timestamp: now_ms,
+            record_count: 1,
+            duplicate: false,
+        })
     }
 }

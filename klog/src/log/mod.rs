@@ -4,14 +4,18 @@
 mod append;
 #[cfg(test)]
 mod crash_tests;
-mod open;
 mod read;
+mod recovery;
+#[cfg(test)]
+mod recovery_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod txn_tests;
 
 pub use append::{AppendError, AppendInfo};
-pub use open::RecoveryReport;
 pub use read::ListOffsetsTimestamp;
+pub use recovery::RecoveryReport;
 
 use crate::checkpoint;
 use crate::config::LogConfig;
@@ -22,6 +26,7 @@ use crate::segment::{LogSegment, SegmentError};
 use crate::storage::Storage;
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
+use kproto::ErrorCode;
 
 /// A log operation other than an append failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,10 +66,10 @@ pub enum LogError {
 
 impl LogError {
     /// Kafka's error code for it.
-    pub fn error_code(&self) -> i16 {
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            LogError::OffsetOutOfRange { .. } => 1,
-            _ => 56, // KAFKA_STORAGE_ERROR
+            LogError::OffsetOutOfRange { .. } => ErrorCode::OffsetOutOfRange,
+            _ => ErrorCode::KafkaStorageError,
         }
     }
 }
@@ -86,6 +91,11 @@ pub struct Log<S: Storage> {
     last_flush_ms: i64,
     leader_epoch: i32,
     producers: ProducerStateManager,
+    /// The offset of the newest producer snapshot taken or loaded (Kafka's `lastSnapOffset`).
+    last_snap_offset: u64,
+    /// Offsets below it are replicated (klog has no replication: the owner sets it; opening
+    /// sets it to the log end offset).
+    high_watermark: u64,
     /// Files were created or removed since the directory was last synced.
     dir_dirty: bool,
     failed: Option<String>,
@@ -135,6 +145,14 @@ impl<S: Storage> Log<S> {
     /// The producer state.
     pub fn producer_state(&self) -> &ProducerStateManager {
         &self.producers
+    }
+
+    /// Forgets the producers idle for `producer.id.expiration.ms` at `now_ms` with no
+    /// transaction in progress (Kafka's periodic `removeExpiredProducers`); a later batch of
+    /// theirs may start at any sequence.
+    pub fn remove_expired_producers(&mut self, now_ms: i64) {
+        self.producers
+            .remove_expired(now_ms, self.cfg.producer_id_expiration_ms);
     }
 
     /// The partition leader epoch stamped on appended batches.
@@ -283,15 +301,20 @@ impl<S: Storage> Log<S> {
         )?;
         self.segments.insert(new_base, seg);
         self.dir_dirty = true;
+        self.producers.set_map_end_offset(new_base);
         self.take_producer_snapshot()?;
         self.flush_inner(new_base, now_ms)?;
         Ok(())
     }
 
-    /// Writes the producer state as `<log end offset>.snapshot` (tmp, sync, rename) and
-    /// removes all but the two newest snapshots.
+    /// Writes the producer state as `<map end offset>.snapshot` (tmp, sync, rename) unless a
+    /// snapshot at or past that offset was taken or loaded already (Kafka's `takeSnapshot`:
+    /// a Kafka-written snapshot is never rewritten).
     fn take_producer_snapshot(&mut self) -> Result<(), LogError> {
-        let offset = self.log_end_offset;
+        let offset = self.producers.map_end_offset();
+        if offset <= self.last_snap_offset {
+            return Ok(());
+        }
         let path = names::segment_file(&self.dir, offset, names::SNAPSHOT_SUFFIX);
         let tmp = alloc::format!("{path}{}", names::TMP_SUFFIX);
         let bytes = self.producers.encode_snapshot();
@@ -301,22 +324,17 @@ impl<S: Storage> Log<S> {
         self.st.sync(&mut f)?;
         self.st.rename(&tmp, &path)?;
         self.dir_dirty = true;
-        let mut snaps: alloc::vec::Vec<u64> = self
-            .st
-            .list(&self.dir)?
-            .iter()
-            .filter_map(|n| match names::parse_file_name(n) {
-                Some((o, names::FileKind::Snapshot)) => Some(o),
-                _ => None,
-            })
-            .collect();
-        snaps.sort_unstable();
-        let keep_from = snaps.len().saturating_sub(2);
-        for o in &snaps[..keep_from] {
-            self.st
-                .remove(&names::segment_file(&self.dir, *o, names::SNAPSHOT_SUFFIX))?;
-        }
+        self.last_snap_offset = offset;
         Ok(())
+    }
+
+    /// Removes the snapshot at `offset` (its segment is deleted), if there is one.
+    fn remove_snapshot(&mut self, offset: u64) -> Result<(), LogError> {
+        let path = names::segment_file(&self.dir, offset, names::SNAPSHOT_SUFFIX);
+        match self.st.remove(&path) {
+            Ok(()) | Err(StorageError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A clean close: the active segment's roll-time time index entry and trimmed indexes,
@@ -341,6 +359,81 @@ impl<S: Storage> Log<S> {
     /// Gives the storage back without flushing (what a crash leaves is up to the storage).
     pub fn into_storage(self) -> S {
         self.st
+    }
+
+    /// Removes every offset from `offset` on (Kafka's `truncateTo`, what a follower does
+    /// to a diverging log): later segments are deleted with their transaction indexes and
+    /// snapshots, the segment holding `offset` is cut (its offset, time and transaction
+    /// indexes with it), and the producer state is reloaded from the newest snapshot at or
+    /// below `offset` plus the batches after it. A batch holding `offset` is removed whole
+    /// (the log then ends at its base offset). Returns whether anything was removed;
+    /// `offset` below the log start offset is OFFSET_OUT_OF_RANGE.
+    pub fn truncate_to(&mut self, offset: u64) -> Result<bool, LogError> {
+        self.check_failed()?;
+        if offset >= self.log_end_offset {
+            return Ok(false);
+        }
+        if offset < self.log_start_offset {
+            return Err(LogError::OffsetOutOfRange {
+                offset,
+                log_start_offset: self.log_start_offset,
+                log_end_offset: self.log_end_offset,
+            });
+        }
+        let r = self.truncate_inner(offset);
+        if let Err(e) = &r {
+            self.fail(e);
+        }
+        r.map(|()| true)
+    }
+
+    fn truncate_inner(&mut self, offset: u64) -> Result<(), LogError> {
+        let doomed: alloc::vec::Vec<u64> =
+            self.segments.range(offset + 1..).map(|(b, _)| *b).collect();
+        for b in doomed {
+            let seg = self.segments.remove(&b).expect("listed segment");
+            seg.delete(&mut self.st)?;
+        }
+        let st = &mut self.st;
+        let last = self
+            .segments
+            .values_mut()
+            .next_back()
+            .expect("a log always has a segment");
+        last.truncate_to(st, offset)?;
+        // a batch holding `offset` goes whole: the log ends where the batches left end
+        let offset = last.next_offset().max(last.base_offset()).min(offset);
+        self.dir_dirty = true;
+        self.log_end_offset = offset;
+        self.recovery_point = self.recovery_point.min(offset);
+        self.high_watermark = self.high_watermark.min(offset);
+        // the producer state at `offset`: snapshots past it go, the newest one left is loaded
+        let mut snapshots: alloc::collections::BTreeSet<u64> = self
+            .st
+            .list(&self.dir)?
+            .iter()
+            .filter_map(|n| match names::parse_file_name(n) {
+                Some((o, names::FileKind::Snapshot)) => Some(o),
+                _ => None,
+            })
+            .collect();
+        for o in snapshots.clone().range(offset + 1..) {
+            self.remove_snapshot(*o)?;
+            snapshots.remove(o);
+        }
+        let mut ignored = RecoveryReport::default();
+        let start = self.log_start_offset;
+        let (from, mut state) =
+            match self.newest_snapshot_at_or_below(offset, &mut snapshots, &mut ignored)? {
+                Some((o, s)) if o >= start => (o, s),
+                _ => (start, ProducerStateManager::starting_at(start)),
+            };
+        self.last_snap_offset = snapshots.last().copied().unwrap_or(start).min(offset);
+        self.replay_from(from, &mut state)?;
+        state.set_map_end_offset(offset);
+        state.on_high_watermark_updated(self.high_watermark);
+        self.producers = state;
+        Ok(())
     }
 
     /// Deletes whole segments beyond `retention.ms` (newest timestamp older than
@@ -390,36 +483,13 @@ impl<S: Storage> Log<S> {
         for b in &bases[..doomed] {
             let seg = self.segments.remove(b).expect("listed segment");
             seg.delete(&mut self.st)?;
+            self.remove_snapshot(*b)?;
         }
         self.dir_dirty = true;
         self.log_start_offset = *self.segments.keys().next().expect("a segment is left");
         let start = self.log_start_offset;
-        let pids: alloc::vec::Vec<i64> = self
-            .producers
-            .producers()
-            .iter()
-            .filter(|(_, e)| e.batches.back().is_none_or(|b| b.last_offset < start))
-            .map(|(p, _)| *p)
-            .collect();
-        if !pids.is_empty() {
-            let mut kept = ProducerStateManager::new();
-            for (pid, e) in self.producers.producers() {
-                if !pids.contains(pid) {
-                    for b in &e.batches {
-                        kept.update(
-                            *pid,
-                            e.epoch,
-                            b.last_seq,
-                            b.last_offset,
-                            b.offset_delta,
-                            b.timestamp,
-                        );
-                    }
-                }
-            }
-            kept.set_map_end_offset(self.producers.map_end_offset());
-            self.producers = kept;
-        }
+        self.producers.on_log_start_offset_incremented(start);
+        self.high_watermark = self.high_watermark.max(start);
         self.st.sync_dir(&self.dir)?;
         self.dir_dirty = false;
         Ok(doomed)

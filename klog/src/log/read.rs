@@ -1,7 +1,7 @@
 //! Reads and timestamp lookups.
 
 use super::{Log, LogError};
-use crate::index::{TimestampOffset, NO_TIMESTAMP};
+use crate::index::{AbortedTxn, TimestampOffset, NO_TIMESTAMP};
 use crate::storage::Storage;
 use alloc::vec::Vec;
 
@@ -35,6 +35,67 @@ impl ListOffsetsTimestamp {
 }
 
 impl<S: Storage> Log<S> {
+    /// The aborted transactions overlapping `fetch_offset..upper_bound_offset` (Kafka's
+    /// `collectAbortedTransactions`, what a READ_COMMITTED Fetch returns with the data): the
+    /// transaction indexes from the segment holding `fetch_offset` on, until an entry's last
+    /// stable offset reaches the upper bound.
+    pub fn aborted_transactions(
+        &self,
+        fetch_offset: u64,
+        upper_bound_offset: u64,
+    ) -> Vec<AbortedTxn> {
+        let floor = self
+            .segments
+            .range(..=fetch_offset)
+            .next_back()
+            .map_or(0, |(b, _)| *b);
+        let mut out = Vec::new();
+        for seg in self.segments.range(floor..).map(|(_, s)| s) {
+            let (found, complete) = seg
+                .txn_index()
+                .collect_aborted_txns(fetch_offset, upper_bound_offset);
+            out.extend(found);
+            if complete {
+                break;
+            }
+        }
+        out
+    }
+
+    /// The high watermark: offsets below it are replicated. klog does no replication: it is
+    /// the log end offset after opening and moves when [`set_high_watermark`] is called.
+    ///
+    /// [`set_high_watermark`]: Self::set_high_watermark
+    pub fn high_watermark(&self) -> u64 {
+        self.high_watermark
+    }
+
+    /// Moves the high watermark (kept within the log start and end offsets); completed
+    /// transactions whose markers fall below it become stable.
+    pub fn set_high_watermark(&mut self, offset: u64) {
+        let hw = offset.clamp(self.log_start_offset, self.log_end_offset);
+        self.high_watermark = hw;
+        self.producers.on_high_watermark_updated(hw);
+    }
+
+    /// The first offset of the earliest transaction not yet decided, or decided by a marker
+    /// not yet below the high watermark (at least the log start offset).
+    pub fn first_unstable_offset(&self) -> Option<u64> {
+        self.producers
+            .first_unstable_offset()
+            .map(|o| o.max(self.log_start_offset))
+    }
+
+    /// The last stable offset (Kafka's `lastStableOffset`): the first unstable offset when it
+    /// is below the high watermark, else the high watermark. READ_COMMITTED consumers read
+    /// up to it.
+    pub fn last_stable_offset(&self) -> u64 {
+        match self.first_unstable_offset() {
+            Some(o) if o < self.high_watermark => o,
+            _ => self.high_watermark,
+        }
+    }
+
     /// Reads whole batches from the one holding `offset`, up to `max_bytes` (at least one
     /// batch). Empty at the log end offset; outside `log start..=log end` is
     /// OFFSET_OUT_OF_RANGE.

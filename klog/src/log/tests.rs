@@ -281,17 +281,26 @@ fn invalid_batches_are_refused_with_kafkas_error_codes() {
     let n = bad.len();
     bad[n - 1] ^= 1;
     let e = log.append(&mut bad, 0).unwrap_err();
-    assert_eq!(e.error_code(), 2, "{e}");
+    assert_eq!(e.error_code(), kproto::ErrorCode::CorruptMessage, "{e}");
     let mut big = batch(1, 0, 2_000_000, 0);
-    assert_eq!(log.append(&mut big, 0).unwrap_err().error_code(), 10);
+    assert_eq!(
+        log.append(&mut big, 0).unwrap_err().error_code(),
+        kproto::ErrorCode::MessageTooLarge
+    );
     let mut future = batch(1, 10_000_000, 10, 0);
     let e = log.append(&mut future, 0).unwrap_err();
     assert!(matches!(e, AppendError::InvalidTimestamp { .. }), "{e}");
-    assert_eq!(e.error_code(), 32);
+    assert_eq!(e.error_code(), kproto::ErrorCode::InvalidTimestamp);
     let mut partial = batch(1, 0, 10, 0);
     partial.extend_from_slice(&batch(1, 0, 10, 0)[..30]);
-    assert_eq!(log.append(&mut partial, 0).unwrap_err().error_code(), 2);
-    assert_eq!(log.append(&mut [], 0).unwrap_err().error_code(), 87);
+    assert_eq!(
+        log.append(&mut partial, 0).unwrap_err().error_code(),
+        kproto::ErrorCode::CorruptMessage
+    );
+    assert_eq!(
+        log.append(&mut [], 0).unwrap_err().error_code(),
+        kproto::ErrorCode::InvalidRecord
+    );
     assert_eq!(log.log_end_offset(), 0, "nothing was written");
 }
 
@@ -310,14 +319,18 @@ fn idempotent_producer_duplicates_gaps_and_restart() {
     let gap = batch_with(1, 0, 10, 2, Some((7, 0, 9)));
     assert_eq!(
         log.append(&mut gap.clone(), 0).unwrap_err().error_code(),
-        45
+        kproto::ErrorCode::OutOfOrderSequenceNumber
     );
     let fenced = batch_with(1, 0, 10, 2, Some((7, -1, 5)));
     assert!(log.append(&mut fenced.clone(), 0).is_err());
-    // two batches of one producer in one request must be in sequence
-    let mut two = batch_with(1, 0, 10, 3, Some((8, 0, 0)));
-    two.extend_from_slice(&batch_with(1, 0, 10, 4, Some((8, 0, 2))));
-    assert_eq!(log.append(&mut two, 0).unwrap_err().error_code(), 45);
+    // two batches of one known producer in one request must be in sequence (Kafka accepts
+    // any sequences from a producer it knows nothing about)
+    let mut two = batch_with(1, 0, 10, 3, Some((7, 0, 5)));
+    two.extend_from_slice(&batch_with(1, 0, 10, 4, Some((7, 0, 7))));
+    assert_eq!(
+        log.append(&mut two, 0).unwrap_err().error_code(),
+        kproto::ErrorCode::OutOfOrderSequenceNumber
+    );
     // the state survives a clean restart, and an unclean one (rebuilt from the log)
     let st2 = log.close(0).unwrap();
     let mut log = open(&st2, cfg());
@@ -334,7 +347,7 @@ fn idempotent_producer_duplicates_gaps_and_restart() {
     );
     assert_eq!(
         log.append(&mut gap.clone(), 0).unwrap_err().error_code(),
-        45
+        kproto::ErrorCode::OutOfOrderSequenceNumber
     );
 }
 
@@ -520,4 +533,111 @@ fn missing_and_corrupt_indexes_are_rebuilt() {
     assert_eq!(st.contents(&tidx0).unwrap(), good_t);
     assert_eq!(contents(&mut log).len(), 20);
     assert!(!before.is_empty());
+}
+
+/// A CRC-valid snapshot whose entry claims an offset delta larger than its last offset
+/// (`(pid, epoch, last seq, last offset, offset delta, timestamp)`).
+fn crafted_snapshot(pid: i64, last_seq: i32, last_offset: i64, delta: i32) -> Vec<u8> {
+    let mut out = alloc::vec![0, 1, 0, 0, 0, 0, 0, 0, 0, 1];
+    out.extend_from_slice(&pid.to_be_bytes());
+    out.extend_from_slice(&0i16.to_be_bytes());
+    out.extend_from_slice(&last_seq.to_be_bytes());
+    out.extend_from_slice(&last_offset.to_be_bytes());
+    out.extend_from_slice(&delta.to_be_bytes());
+    out.extend_from_slice(&0i64.to_be_bytes());
+    out.extend_from_slice(&(-1i32).to_be_bytes());
+    out.extend_from_slice(&(-1i64).to_be_bytes());
+    let crc = kproto::records::crc::crc32c(&out[6..]);
+    out[2..6].copy_from_slice(&crc.to_be_bytes());
+    out
+}
+
+#[test]
+fn a_crafted_snapshot_is_deleted_and_the_state_rebuilt_from_the_log() {
+    let st = MemStorage::new();
+    let mut log = open(&st, cfg());
+    log.append(&mut batch_with(3, 0, 10, 0, Some((7, 0, 0))), 0)
+        .unwrap();
+    log.append(&mut batch_with(2, 0, 10, 1, Some((7, 0, 3))), 0)
+        .unwrap();
+    let mut st = log.close(0).unwrap();
+    // the snapshot at the log end claims producer 7's last batch is 10 records ending at
+    // offset 3 with last sequence 5: its first sequence wraps to i32::MAX - 3
+    let path = names::segment_file("t-0", 5, names::SNAPSHOT_SUFFIX);
+    let mut f = st.open(&path, false).unwrap();
+    st.set_len(&mut f, 0).unwrap();
+    st.write_at(&mut f, 0, &crafted_snapshot(7, 5, 3, 9))
+        .unwrap();
+    st.sync(&mut f).unwrap();
+    let (mut log, report) = Log::open(st.clone(), "t", 0, cfg(), 0).unwrap();
+    // a batch matching the crafted entry's sequences: before the fix, the duplicate check
+    // computed its first offset as 3 - 9 and panicked
+    let mut b = batch_with(10, 0, 10, 2, Some((7, 0, i32::MAX - 3)));
+    let e = log.append(&mut b, 0).unwrap_err();
+    assert_eq!(
+        e.error_code(),
+        kproto::ErrorCode::OutOfOrderSequenceNumber,
+        "{e}"
+    );
+    // the corrupt snapshot was deleted, reported, and the state rebuilt from the log
+    assert_eq!(report.snapshot_offset, None);
+    assert_eq!(report.corrupt_snapshots.len(), 1, "{report:?}");
+    assert_eq!(report.corrupt_snapshots[0].0, 5);
+    assert!(
+        alloc::format!("{}", report.corrupt_snapshots[0].1).contains("offset delta"),
+        "{report:?}"
+    );
+    // (and a snapshot of the rebuilt state taken at the log end, as Kafka does on load)
+    let rewritten = st.contents(&path).unwrap();
+    assert_ne!(rewritten, crafted_snapshot(7, 5, 3, 9));
+    let rebuilt =
+        crate::producer_state::ProducerStateManager::decode_snapshot(&path, 5, &rewritten);
+    let rebuilt = rebuilt.unwrap().producers()[&7].clone();
+    assert_eq!((rebuilt.last_seq(), rebuilt.last_data_offset()), (4, 4));
+    let e = &log.producer_state().producers()[&7];
+    assert_eq!((e.last_seq(), e.last_data_offset()), (4, 4));
+    assert!(
+        log.append(&mut batch_with(2, 0, 10, 1, Some((7, 0, 3))), 0)
+            .unwrap()
+            .duplicate
+    );
+}
+
+#[test]
+fn log_append_time_is_the_producers_last_timestamp() {
+    let st = MemStorage::new();
+    let cfg = LogConfig {
+        message_timestamp_type: TimestampType::LogAppendTime,
+        ..cfg()
+    };
+    let mut log = open(&st, cfg);
+    log.append(&mut batch_with(3, 1000, 10, 0, Some((7, 0, 0))), 5000)
+        .unwrap();
+    let e = &log.producer_state().producers()[&7];
+    assert_eq!(e.last_timestamp(), 5000);
+    assert_eq!(e.batches.back().unwrap().timestamp, 5000);
+}
+
+#[test]
+fn retention_keeps_producers_whose_batches_it_deleted_as_kafka_does() {
+    let st = MemStorage::new();
+    let cfg = LogConfig {
+        segment_ms: 1,
+        retention_ms: 1000,
+        ..cfg()
+    };
+    let mut log = open(&st, cfg);
+    log.append(&mut batch_with(2, 1000, 10, 0, Some((7, 0, 0))), 1000)
+        .unwrap();
+    log.append(&mut batch(2, 50_000, 10, 1), 50_000).unwrap();
+    assert!(log.delete_old_segments(50_000).unwrap() >= 1);
+    assert_eq!(log.log_start_offset(), 2);
+    // producer 7 is still known: its sequence must go on from 1
+    assert_eq!(log.producer_state().producers()[&7].last_seq(), 1);
+    let e = log
+        .append(&mut batch_with(1, 50_001, 10, 2, Some((7, 0, 5))), 50_001)
+        .unwrap_err();
+    assert_eq!(e.error_code(), kproto::ErrorCode::OutOfOrderSequenceNumber);
+    log.append(&mut batch_with(1, 50_001, 10, 2, Some((7, 0, 2))), 50_001)
+        .unwrap();
 }

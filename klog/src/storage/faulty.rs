@@ -1,10 +1,11 @@
 //! A seeded fault-injecting wrapper around any [`Storage`].
 
-use super::{Rng, Storage};
+use super::Storage;
 use crate::error::StorageError;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use kproto::rng::Rng;
 
 /// Which faults [`FaultyStorage`] injects, and the seed that decides where.
 #[derive(Debug, Clone, Default)]
@@ -127,12 +128,12 @@ impl<S: Storage> Storage for FaultyStorage<S> {
 
     fn write_at(&mut self, file: &mut S::File, pos: u64, data: &[u8]) -> Result<(), StorageError> {
         self.tick("write_at", file)?;
-        if !data.is_empty() && self.rng.chance(self.cfg.torn_write_ppm) {
+        if !data.is_empty() && self.rng.chance_per_million(self.cfg.torn_write_ppm) {
             let keep = self.rng.below(data.len() as u64) as usize;
             self.inner.write_at(file, pos, &data[..keep])?;
             return Err(self.fault("write_at", file, "torn write"));
         }
-        if !data.is_empty() && self.rng.chance(self.cfg.bit_flip_ppm) {
+        if !data.is_empty() && self.rng.chance_per_million(self.cfg.bit_flip_ppm) {
             let mut copy = data.to_vec();
             let bit = self.rng.below(copy.len() as u64 * 8);
             copy[(bit / 8) as usize] ^= 1 << (bit % 8);
@@ -149,7 +150,7 @@ impl<S: Storage> Storage for FaultyStorage<S> {
 
     fn sync(&mut self, file: &mut S::File) -> Result<(), StorageError> {
         self.tick("sync", file)?;
-        if self.rng.chance(self.cfg.sync_fail_ppm) {
+        if self.rng.chance_per_million(self.cfg.sync_fail_ppm) {
             return Err(self.fault("sync", file, "failed sync"));
         }
         self.inner.sync(file)
@@ -177,7 +178,7 @@ impl<S: Storage> Storage for FaultyStorage<S> {
 
     fn sync_dir(&mut self, dir: &str) -> Result<(), StorageError> {
         self.tick("sync_dir", &dir)?;
-        if self.rng.chance(self.cfg.sync_fail_ppm) {
+        if self.rng.chance_per_million(self.cfg.sync_fail_ppm) {
             return Err(self.fault("sync_dir", &dir, "failed sync"));
         }
         self.inner.sync_dir(dir)

@@ -1,6 +1,5 @@
 //! In-memory storage with a live image and a durable image.
 
-use super::Rng;
 use super::Storage;
 use crate::error::StorageError;
 use alloc::collections::BTreeMap;
@@ -8,6 +7,7 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
+use kproto::rng::Rng;
 
 #[derive(Debug, Clone, Default)]
 struct Inode {

@@ -469,25 +469,73 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> BatchView<T> {
 /// Walks a buffer of v2 batches (a produce request's or fetch response's records, a log
 /// segment), yielding a checked [`BatchView`] for each whole batch.
 ///
-/// It stops without an error at a partial trailing batch (fetch responses end with one);
-/// [`Batches::remainder`] gives its bytes. A header that cannot be right (a size below the
-/// minimum, a magic other than 2) is an error, after which the walk ends. CRCs are not checked
-/// here: call [`BatchView::validate`].
+/// [`Batches::new`] stops without an error at a partial trailing batch (fetch responses end
+/// with one, and so may a segment after a crash); [`Batches::remainder`] gives its bytes.
+/// [`Batches::complete`] is for buffers that must hold whole batches only, a Produce request's
+/// records above all: there a partial trailing batch is [`RecordError::Incomplete`], naming
+/// its offset. A header that cannot be right (a size below the minimum, a magic other than 2)
+/// is an error, after which the walk ends. CRCs are not checked here: call
+/// [`BatchView::validate`].
+///
+/// ```
+/// use kproto::records::{BatchBuilder, BatchConfig, Batches, RecordError};
+///
+/// let mut b = BatchBuilder::new(BatchConfig::default());
+/// b.try_append(1_700_000_000_000, None, Some(b"v"), &[]).unwrap();
+/// let batch = b.finish().unwrap();
+/// let mut two = batch.clone();
+/// two.extend_from_slice(&batch[..batch.len() - 1]); // the second batch lost its last byte
+///
+/// // A fetch response may end with a partial batch: the lenient walk yields the first one.
+/// assert_eq!(Batches::new(&two).count(), 1);
+/// // A Produce request may not.
+/// let err = Batches::complete(&two).find_map(Result::err).unwrap();
+/// assert_eq!(
+///     err,
+///     RecordError::Incomplete { offset: batch.len(), needed: batch.len(), available: batch.len() - 1 }
+/// );
+/// ```
+///
+/// Kafka 4.4.0 itself is lenient on produce: `UnifiedLog.analyzeAndValidateRecords` counts the
+/// bytes of the whole batches and `trimInvalidBytes` silently drops a partial tail (only a
+/// request with no whole batch at all is refused, `INVALID_RECORD`). A broker that wants to
+/// refuse the bytes instead (and not store less than the client sent) walks a Produce
+/// request's records with [`Batches::complete`] and answers `CORRUPT_MESSAGE` on
+/// [`RecordError::Incomplete`].
 #[derive(Debug, Clone)]
 pub struct Batches<'a> {
     buf: &'a [u8],
     pos: usize,
     done: bool,
+    complete: bool,
 }
 
 impl<'a> Batches<'a> {
-    /// A walk over `buf` from its start.
+    /// A walk over `buf` from its start that stops without an error at a partial trailing
+    /// batch.
     pub fn new(buf: &'a [u8]) -> Self {
         Batches {
             buf,
             pos: 0,
             done: false,
+            complete: false,
         }
+    }
+
+    /// A walk over `buf` that insists on whole batches: bytes left after the last whole batch
+    /// are [`RecordError::Incomplete`] (with the offset of the partial batch), after which the
+    /// walk ends. An empty buffer is zero batches.
+    pub fn complete(buf: &'a [u8]) -> Self {
+        Batches {
+            complete: true,
+            ..Batches::new(buf)
+        }
+    }
+
+    /// Walks every batch header of `buf`, insisting on whole batches, and returns how many
+    /// batches there are (CRCs and records are not checked).
+    pub fn count_complete(buf: &'a [u8]) -> Result<usize, RecordError> {
+        Batches::complete(buf).try_fold(0, |n, b| b.map(|_| n + 1))
     }
 
     /// The byte offset of the next batch.
@@ -538,6 +586,26 @@ impl<'a> Batches<'a> {
         }
         Ok(Some((total, magic)))
     }
+
+    /// The error for a partial entry at `at` when whole entries were required; `None` when
+    /// nothing is left.
+    pub(crate) fn incomplete(rest: &[u8], at: usize) -> Option<RecordError> {
+        if rest.is_empty() {
+            return None;
+        }
+        // `entry_size` has checked the length field to be at least the minimum when the
+        // bytes up to the magic are there.
+        let needed = if rest.len() >= field::MAGIC.end {
+            i32::from_be_bytes(get(rest, field::BATCH_LENGTH)) as usize + LOG_OVERHEAD
+        } else {
+            field::MAGIC.end
+        };
+        Some(RecordError::Incomplete {
+            offset: at,
+            needed,
+            available: rest.len(),
+        })
+    }
 }
 
 impl<'a> Iterator for Batches<'a> {
@@ -556,6 +624,9 @@ impl<'a> Iterator for Batches<'a> {
         match Self::entry_size(rest, at) {
             Ok(None) => {
                 self.done = true;
+                if self.complete {
+                    return Self::incomplete(rest, at).map(Err);
+                }
                 None
             }
             Err(e) => fail(self, e),
@@ -761,6 +832,47 @@ mod tests {
         let mut it = Batches::new(&buf);
         let second = it.nth(1).unwrap().unwrap();
         assert_eq!(second.position(), FIXTURE.len());
+    }
+
+    #[test]
+    fn a_complete_walk_names_the_partial_batch() {
+        let mut buf = FIXTURE.to_vec();
+        buf.extend_from_slice(&FIXTURE);
+        let n = FIXTURE.len();
+        for cut in 0..=buf.len() {
+            let got: Vec<_> = Batches::complete(&buf[..cut]).collect();
+            let whole = cut / n;
+            let tail = cut % n;
+            assert_eq!(got.len(), whole + usize::from(tail > 0), "cut {cut}");
+            assert!(got[..whole].iter().all(Result::is_ok), "cut {cut}");
+            let counted = Batches::count_complete(&buf[..cut]);
+            if tail == 0 {
+                assert_eq!(counted, Ok(whole));
+                continue;
+            }
+            let expected = RecordError::Incomplete {
+                offset: whole * n,
+                // The length field is read once the 17 bytes up to the magic are there.
+                needed: if tail >= field::MAGIC.end {
+                    n
+                } else {
+                    field::MAGIC.end
+                },
+                available: tail,
+            };
+            assert_eq!(got[whole], Err(expected.clone()), "cut {cut}");
+            assert_eq!(counted, Err(expected));
+        }
+        // Bad headers are still errors, not "incomplete".
+        let mut bad = FIXTURE.to_vec();
+        bad[16] = 7;
+        assert!(matches!(
+            Batches::count_complete(&bad),
+            Err(RecordError::UnsupportedMagic {
+                offset: 16,
+                magic: 7
+            })
+        ));
     }
 
     #[test]

@@ -4,8 +4,9 @@
 
 use super::batch::{field, Attributes};
 use super::codec;
-use super::crc::crc32c;
+use super::crc::{crc32c, crc32c_append};
 use super::owned::BatchHeader;
+use super::{BatchView, RecordError};
 use super::{
     BuildError, Compression, TimestampType, LOG_OVERHEAD, MAGIC_V2, MAX_RECORD_OVERHEAD,
     NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, NO_TIMESTAMP,
@@ -13,6 +14,7 @@ use super::{
 };
 use crate::wire::{len_varint, len_varlong};
 use alloc::vec::Vec;
+use bytes::{BufMut, Bytes};
 
 /// Kafka's `MemoryRecordsBuilder.COMPRESSION_RATE_ESTIMATION_FACTOR`.
 const COMPRESSION_RATE_ESTIMATION_FACTOR: f32 = 1.05;
@@ -109,6 +111,40 @@ fn body_len(offset_delta: i32, timestamp_delta: i64, kvh: usize) -> Result<i32, 
     })
 }
 
+/// Where encoded record bytes go: the builder's `Vec`, a caller's [`BufMut`], or a CRC-32C
+/// computed without keeping the bytes.
+pub(crate) trait Sink {
+    /// Appends `bytes`.
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// A [`BufMut`] as a [`Sink`].
+pub(crate) struct BufSink<'a, B: BufMut>(pub(crate) &'a mut B);
+
+impl<B: BufMut> Sink for BufSink<'_, B> {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        self.0.put_slice(bytes);
+    }
+}
+
+/// The CRC-32C of everything put, continuing from a start value.
+pub(crate) struct CrcSink(pub(crate) u32);
+
+impl Sink for CrcSink {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 = crc32c_append(self.0, bytes);
+    }
+}
+
 /// The varints of one record's framing, gathered on the stack and copied into the batch in one
 /// `extend_from_slice` (a push per byte costs a capacity check per byte).
 struct Framing {
@@ -154,12 +190,12 @@ impl Framing {
 
     /// A varint length (-1 for null), then flushes the framing and the bytes into `out`.
     #[inline(always)]
-    fn nullable_then_flush(&mut self, out: &mut Vec<u8>, v: Option<&[u8]>) {
+    fn nullable_then_flush(&mut self, out: &mut impl Sink, v: Option<&[u8]>) {
         self.varint(v.map_or(-1, |v| v.len() as i32));
-        out.extend_from_slice(&self.buf[..self.len]);
+        out.put(&self.buf[..self.len]);
         self.len = 0;
         if let Some(v) = v {
-            out.extend_from_slice(v);
+            out.put(v);
         }
     }
 }
@@ -167,7 +203,7 @@ impl Framing {
 /// Writes one record (`DefaultRecord.writeTo`); sizes were checked by [`len_kvh`].
 #[allow(clippy::too_many_arguments)] // the record's fields, in wire order
 pub(crate) fn put_record<'h, I>(
-    buf: &mut Vec<u8>,
+    buf: &mut impl Sink,
     body: i32,
     attributes: i8,
     timestamp_delta: i64,
@@ -191,27 +227,124 @@ pub(crate) fn put_record<'h, I>(
         f.nullable_then_flush(buf, Some(k));
         f.nullable_then_flush(buf, v);
     }
-    buf.extend_from_slice(&f.buf[..f.len]);
+    buf.put(&f.buf[..f.len]);
+}
+
+/// The 61-byte header of a batch of `count` records whose records take `records_len` bytes
+/// (as written: compressed when the batch is), with its CRC-32C over `attributes..end` given
+/// the CRC of the records alone (`DefaultRecordBatch.writeHeader`).
+pub(crate) fn header_bytes(
+    h: &BatchHeader,
+    count: i32,
+    records_len: usize,
+    records_crc: impl FnOnce(u32) -> u32,
+) -> [u8; RECORD_BATCH_OVERHEAD] {
+    let mut b = [0u8; RECORD_BATCH_OVERHEAD];
+    let length = (RECORD_BATCH_OVERHEAD - LOG_OVERHEAD + records_len) as i32;
+    b[field::BASE_OFFSET].copy_from_slice(&h.base_offset.to_be_bytes());
+    b[field::BATCH_LENGTH].copy_from_slice(&length.to_be_bytes());
+    b[field::PARTITION_LEADER_EPOCH].copy_from_slice(&h.partition_leader_epoch.to_be_bytes());
+    b[field::MAGIC.start] = MAGIC_V2 as u8;
+    b[field::ATTRIBUTES].copy_from_slice(&h.attributes.0.to_be_bytes());
+    b[field::LAST_OFFSET_DELTA].copy_from_slice(&h.last_offset_delta.to_be_bytes());
+    b[field::BASE_TIMESTAMP].copy_from_slice(&h.base_timestamp.to_be_bytes());
+    b[field::MAX_TIMESTAMP].copy_from_slice(&h.max_timestamp.to_be_bytes());
+    b[field::PRODUCER_ID].copy_from_slice(&h.producer_id.to_be_bytes());
+    b[field::PRODUCER_EPOCH].copy_from_slice(&h.producer_epoch.to_be_bytes());
+    b[field::BASE_SEQUENCE].copy_from_slice(&h.base_sequence.to_be_bytes());
+    b[field::RECORD_COUNT].copy_from_slice(&count.to_be_bytes());
+    let crc = records_crc(crc32c(&b[field::ATTRIBUTES.start..]));
+    b[field::CRC].copy_from_slice(&crc.to_be_bytes());
+    b
+}
+
+/// Checks that `buf` has room for `needed` more bytes, as message encoders do: nothing is
+/// written when it has not.
+pub(crate) fn check_room(buf: &impl BufMut, needed: usize) -> Result<(), BuildError> {
+    if buf.remaining_mut() < needed {
+        return Err(BuildError::BufferTooSmall {
+            needed,
+            remaining: buf.remaining_mut(),
+        });
+    }
+    Ok(())
+}
+
+/// A finished v2 batch, exactly its bytes on the wire: what [`BatchBuilder::build`] and
+/// [`RecordBatch::to_encoded`](super::RecordBatch::to_encoded) return. It encodes as messages
+/// do ([`EncodedBatch::encoded_len`], [`EncodedBatch::encode`] into any [`BufMut`]), so a
+/// Produce request can be written around it without another copy of the records.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EncodedBatch {
+    bytes: Vec<u8>,
+}
+
+impl EncodedBatch {
+    /// Wraps bytes known to be one whole v2 batch.
+    pub(crate) fn from_vec(bytes: Vec<u8>) -> Self {
+        debug_assert!(BatchView::new_checked(&bytes[..]).is_ok());
+        EncodedBatch { bytes }
+    }
+
+    /// Checks that `bytes` are exactly one v2 batch (header size and magic, and its CRC).
+    pub fn new(bytes: Vec<u8>) -> Result<Self, RecordError> {
+        BatchView::new_checked(&bytes[..])?.validate_crc()?;
+        Ok(EncodedBatch { bytes })
+    }
+
+    /// The bytes [`EncodedBatch::encode`] writes.
+    pub fn encoded_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Writes the batch into `buf`; nothing is written when `buf` has no room for
+    /// [`EncodedBatch::encoded_len`] bytes.
+    pub fn encode<B: BufMut>(&self, buf: &mut B) -> Result<(), BuildError> {
+        check_room(buf, self.bytes.len())?;
+        buf.put_slice(&self.bytes);
+        Ok(())
+    }
+
+    /// The batch's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// A view of the batch, to read its header fields.
+    pub fn view(&self) -> BatchView<&[u8]> {
+        BatchView::new_checked(&self.bytes[..]).expect("an encoded batch is one whole batch")
+    }
+
+    /// The batch's bytes, as a `Vec`.
+    pub fn into_vec(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+impl AsRef<[u8]> for EncodedBatch {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl From<EncodedBatch> for Vec<u8> {
+    fn from(b: EncodedBatch) -> Vec<u8> {
+        b.bytes
+    }
+}
+
+impl From<EncodedBatch> for Bytes {
+    fn from(b: EncodedBatch) -> Bytes {
+        Bytes::from(b.bytes)
+    }
 }
 
 /// Fills the 61-byte header at the start of `batch` (the whole batch, records included) and
 /// its CRC (`DefaultRecordBatch.writeHeader`).
 pub(crate) fn put_header(batch: &mut [u8], h: &BatchHeader, count: i32) {
-    let length = (batch.len() - LOG_OVERHEAD) as i32;
-    batch[field::BASE_OFFSET].copy_from_slice(&h.base_offset.to_be_bytes());
-    batch[field::BATCH_LENGTH].copy_from_slice(&length.to_be_bytes());
-    batch[field::PARTITION_LEADER_EPOCH].copy_from_slice(&h.partition_leader_epoch.to_be_bytes());
-    batch[field::MAGIC.start] = MAGIC_V2 as u8;
-    batch[field::ATTRIBUTES].copy_from_slice(&h.attributes.0.to_be_bytes());
-    batch[field::LAST_OFFSET_DELTA].copy_from_slice(&h.last_offset_delta.to_be_bytes());
-    batch[field::BASE_TIMESTAMP].copy_from_slice(&h.base_timestamp.to_be_bytes());
-    batch[field::MAX_TIMESTAMP].copy_from_slice(&h.max_timestamp.to_be_bytes());
-    batch[field::PRODUCER_ID].copy_from_slice(&h.producer_id.to_be_bytes());
-    batch[field::PRODUCER_EPOCH].copy_from_slice(&h.producer_epoch.to_be_bytes());
-    batch[field::BASE_SEQUENCE].copy_from_slice(&h.base_sequence.to_be_bytes());
-    batch[field::RECORD_COUNT].copy_from_slice(&count.to_be_bytes());
-    let crc = crc32c(&batch[field::ATTRIBUTES.start..]);
-    batch[field::CRC].copy_from_slice(&crc.to_be_bytes());
+    let (head, records) = batch.split_at_mut(RECORD_BATCH_OVERHEAD);
+    let header = header_bytes(h, count, records.len(), |crc| crc32c_append(crc, records));
+    head.copy_from_slice(&header);
 }
 
 /// Compresses `batch[61..]` in place (through one temporary buffer) when `codec` says so.
@@ -450,9 +583,15 @@ impl BatchBuilder {
     }
 
     /// Writes the header (batch length, last offset delta, max timestamp, record count),
-    /// compresses the records and computes the CRC-32C over attributes..end. An empty batch is
-    /// refused.
-    pub fn finish(mut self) -> Result<Vec<u8>, BuildError> {
+    /// compresses the records and computes the CRC-32C over attributes..end, returning the
+    /// batch's bytes. An empty batch is refused.
+    pub fn finish(self) -> Result<Vec<u8>, BuildError> {
+        self.build().map(EncodedBatch::into_vec)
+    }
+
+    /// [`BatchBuilder::finish`], returning the batch as an [`EncodedBatch`] that encodes into
+    /// any [`BufMut`] as messages do.
+    pub fn build(mut self) -> Result<EncodedBatch, BuildError> {
         if self.count == 0 {
             return Err(BuildError::Empty);
         }
@@ -486,7 +625,7 @@ impl BatchBuilder {
             });
         }
         put_header(&mut self.buf, &header, self.count);
-        Ok(self.buf)
+        Ok(EncodedBatch::from_vec(self.buf))
     }
 }
 

@@ -2,8 +2,10 @@
 //! (int16, 0) and a type (int16); transaction markers (abort, commit) carry an
 //! `EndTransactionMarker` value: version (int16, 0) and coordinator epoch (int32).
 
-use super::{BatchBuilder, BatchConfig, BuildError, RecordError, RecordView};
+use super::builder::check_room;
+use super::{BatchBuilder, BatchConfig, BuildError, EncodedBatch, RecordError, RecordView};
 use alloc::vec::Vec;
+use bytes::BufMut;
 
 /// The type of a control record (`ControlRecordType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -141,9 +143,79 @@ pub fn parse_control_record<'a>(rec: &RecordView<'a>) -> Result<ControlRecord<'a
     }
 }
 
+/// A transaction marker (`EndTransactionMarker`): the value of a commit or abort control
+/// record, version 0 and the coordinator epoch. It encodes as messages do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EndTransactionMarker {
+    /// Commit (true) or abort (false): the control record's type.
+    pub commit: bool,
+    /// The transaction coordinator's epoch.
+    pub coordinator_epoch: i32,
+}
+
+impl EndTransactionMarker {
+    /// The marker version Kafka writes (`EndTransactionMarker.CURRENT_END_TXN_MARKER_VERSION`).
+    pub const VERSION: i16 = 0;
+
+    /// The type of the control record that carries this marker.
+    pub fn record_type(&self) -> ControlRecordType {
+        if self.commit {
+            ControlRecordType::Commit
+        } else {
+            ControlRecordType::Abort
+        }
+    }
+
+    /// The bytes [`EndTransactionMarker::encode`] writes: version (int16) and coordinator
+    /// epoch (int32).
+    pub fn encoded_len(&self) -> usize {
+        6
+    }
+
+    /// Writes the marker value (version 0, coordinator epoch) into `buf`; nothing is written
+    /// when `buf` has no room for it.
+    pub fn encode<B: BufMut>(&self, buf: &mut B) -> Result<(), BuildError> {
+        check_room(buf, self.encoded_len())?;
+        buf.put_i16(Self::VERSION);
+        buf.put_i32(self.coordinator_epoch);
+        Ok(())
+    }
+
+    /// The control batch this marker becomes in a partition
+    /// (`MemoryRecords.withEndTransactionMarker`): one record, transactional and control bits
+    /// set, no sequence.
+    pub fn to_batch(
+        &self,
+        producer_id: i64,
+        producer_epoch: i16,
+        base_offset: i64,
+        partition_leader_epoch: i32,
+        timestamp: i64,
+    ) -> Result<EncodedBatch, BuildError> {
+        let mut value = [0u8; 6];
+        self.encode(&mut &mut value[..])?;
+        let mut b = BatchBuilder::new(BatchConfig {
+            base_offset,
+            partition_leader_epoch,
+            producer_id,
+            producer_epoch,
+            transactional: true,
+            control: true,
+            ..BatchConfig::default()
+        });
+        b.try_append(
+            timestamp,
+            Some(&self.record_type().key()),
+            Some(&value),
+            &[],
+        )?;
+        b.build()
+    }
+}
+
 /// Builds the control batch a transaction coordinator's marker becomes in a partition
 /// (`MemoryRecords.withEndTransactionMarker`): one record, transactional and control bits set,
-/// no sequence.
+/// no sequence. [`EndTransactionMarker::to_batch`] as bytes.
 pub fn end_transaction_marker_batch(
     commit: bool,
     coordinator_epoch: i32,
@@ -153,30 +225,70 @@ pub fn end_transaction_marker_batch(
     partition_leader_epoch: i32,
     timestamp: i64,
 ) -> Result<Vec<u8>, BuildError> {
-    let kind = if commit {
-        ControlRecordType::Commit
-    } else {
-        ControlRecordType::Abort
-    };
-    let mut value = [0u8; 6];
-    value[2..].copy_from_slice(&coordinator_epoch.to_be_bytes());
-    let mut b = BatchBuilder::new(BatchConfig {
-        base_offset,
-        partition_leader_epoch,
+    EndTransactionMarker {
+        commit,
+        coordinator_epoch,
+    }
+    .to_batch(
         producer_id,
         producer_epoch,
-        transactional: true,
-        control: true,
-        ..BatchConfig::default()
-    });
-    b.try_append(timestamp, Some(&kind.key()), Some(&value), &[])?;
-    b.finish()
+        base_offset,
+        partition_leader_epoch,
+        timestamp,
+    )
+    .map(EncodedBatch::into_vec)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::records::{BatchView, DEFAULT_MAX_UNCOMPRESSED};
+    use alloc::vec;
+
+    #[test]
+    fn the_marker_encodes_as_messages_do() {
+        for (commit, epoch) in [(true, 0), (false, 7), (true, i32::MAX), (false, -1)] {
+            let m = EndTransactionMarker {
+                commit,
+                coordinator_epoch: epoch,
+            };
+            let mut out = bytes::BytesMut::new();
+            m.encode(&mut out).unwrap();
+            assert_eq!(out.len(), m.encoded_len());
+            let mut expected = vec![0u8, 0];
+            expected.extend_from_slice(&epoch.to_be_bytes());
+            assert_eq!(&out[..], &expected[..]);
+            let mut short = [0u8; 5];
+            assert_eq!(
+                m.encode(&mut &mut short[..]),
+                Err(BuildError::BufferTooSmall {
+                    needed: 6,
+                    remaining: 5
+                })
+            );
+            let batch = m.to_batch(99, 2, 5000, 4, 1_700_000_000_000).unwrap();
+            let mut written = bytes::BytesMut::new();
+            batch.encode(&mut written).unwrap();
+            assert_eq!(written.len(), batch.encoded_len());
+            assert_eq!(
+                &written[..],
+                &end_transaction_marker_batch(commit, epoch, 99, 2, 5000, 4, 1_700_000_000_000)
+                    .unwrap()[..]
+            );
+            let v = batch.view();
+            let mut s = Vec::new();
+            let rec = v.records(&mut s, 1 << 10).unwrap().next().unwrap().unwrap();
+            assert_eq!(
+                parse_control_record(&rec).unwrap(),
+                ControlRecord::EndTransaction {
+                    commit,
+                    version: 0,
+                    coordinator_epoch: epoch
+                }
+            );
+            assert_eq!(control_record_type(&rec).unwrap(), m.record_type());
+        }
+    }
 
     #[test]
     fn marker_round_trip() {

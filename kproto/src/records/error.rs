@@ -92,6 +92,19 @@ pub enum RecordError {
         /// The cap.
         limit: usize,
     },
+    /// The buffer ends inside a batch (or legacy entry) where the caller required whole
+    /// batches only ([`Batches::complete`](super::Batches::complete)): a Produce request's
+    /// records, say, unlike a fetch response, may not end with a partial batch.
+    #[error("incomplete batch at byte {offset}: it needs {needed} bytes, {available} are left")]
+    Incomplete {
+        /// Where the incomplete batch starts.
+        offset: usize,
+        /// The bytes the batch takes according to its length field (offset, length and all),
+        /// or the 17 bytes up to its magic when even those are missing.
+        needed: usize,
+        /// The bytes left in the buffer from `offset`.
+        available: usize,
+    },
     /// A record inside a batch is malformed.
     #[error("record {index} of the batch at byte {batch_offset}, byte {offset} of its records: expected {expected}")]
     Record {
@@ -118,7 +131,8 @@ impl RecordError {
             | RecordError::Invalid { offset, .. }
             | RecordError::UnknownCompression { offset, .. }
             | RecordError::Decompress { offset, .. }
-            | RecordError::DecompressedTooLarge { offset, .. } => *offset += by,
+            | RecordError::DecompressedTooLarge { offset, .. }
+            | RecordError::Incomplete { offset, .. } => *offset += by,
             RecordError::Record { batch_offset, .. } => *batch_offset += by,
             RecordError::CodecDisabled { .. } => {}
         }
@@ -171,6 +185,14 @@ pub enum BuildError {
     /// The codec's cargo feature is off in this build.
     #[error("compression codec {0} is not enabled in this build of kproto")]
     CodecDisabled(Compression),
+    /// The buffer to encode into has less room than the batch takes; nothing was written.
+    #[error("the buffer has room for {remaining} bytes, the batch takes {needed}")]
+    BufferTooSmall {
+        /// The batch's encoded length.
+        needed: usize,
+        /// Room left in the buffer.
+        remaining: usize,
+    },
     /// The builder was already finished.
     #[error("the batch was already finished")]
     Finished,

@@ -8,9 +8,11 @@
 //! last inner record's.
 
 use super::batch::{BatchView, Batches};
-use super::{codec, Compression, RecordError, TimestampType, LOG_OVERHEAD, MAGIC_V2};
+use super::builder::check_room;
+use super::{codec, BuildError, Compression, RecordError, TimestampType, LOG_OVERHEAD, MAGIC_V2};
 use crate::records::crc::crc32_ieee;
 use alloc::vec::Vec;
+use bytes::BufMut;
 
 /// The smallest message after the size field (`LegacyRecord.RECORD_OVERHEAD_V0`).
 pub const MIN_MESSAGE_SIZE: usize = 14;
@@ -149,6 +151,24 @@ impl<'a> LegacyMessage<'a> {
         })
     }
 
+    /// The bytes [`LegacyMessage::encode`] writes: the whole entry (offset, size, message).
+    pub fn encoded_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Writes the entry into `buf` with this message's `offset` (which
+    /// [`LegacyMessage::records`] makes absolute for the inner messages of a magic 1 wrapper)
+    /// and its message bytes as they are, stored CRC included (the CRC does not cover the
+    /// offset). kproto writes no new magic 0 or 1 messages, as Kafka 4 does not; this re-encodes
+    /// messages that were read (an old segment's, a wrapper's inner ones with absolute offsets), timestamps as stored. Nothing is
+    /// written when `buf` has no room.
+    pub fn encode<B: BufMut>(&self, buf: &mut B) -> Result<(), BuildError> {
+        check_room(buf, self.encoded_len())?;
+        buf.put_i64(self.offset);
+        buf.put_slice(&self.bytes[field::OFFSET.end..]);
+        Ok(())
+    }
+
     /// The whole entry's bytes.
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
@@ -256,21 +276,38 @@ impl<'a> LegacyMessage<'a> {
     }
 }
 
-/// Walks a buffer of legacy entries; stops without an error at a partial trailing entry.
+/// Walks a buffer of legacy entries; [`MessageSet::new`] stops without an error at a partial
+/// trailing entry, [`MessageSet::complete`] makes it [`RecordError::Incomplete`] (for a
+/// Produce v0-v2 request's records).
+///
+/// The inner message set of a compressed wrapper is walked leniently, as Kafka's
+/// `AbstractLegacyRecordBatch.DeepRecordsIterator` does: a partial last inner message is
+/// dropped.
 #[derive(Debug, Clone)]
 pub struct MessageSet<'a> {
     buf: &'a [u8],
     pos: usize,
     done: bool,
+    complete: bool,
 }
 
 impl<'a> MessageSet<'a> {
-    /// A walk over `buf`.
+    /// A walk over `buf` that stops without an error at a partial trailing entry.
     pub fn new(buf: &'a [u8]) -> Self {
         MessageSet {
             buf,
             pos: 0,
             done: false,
+            complete: false,
+        }
+    }
+
+    /// A walk over `buf` that insists on whole entries: bytes left after the last whole entry
+    /// are [`RecordError::Incomplete`], after which the walk ends.
+    pub fn complete(buf: &'a [u8]) -> Self {
+        MessageSet {
+            complete: true,
+            ..MessageSet::new(buf)
         }
     }
 
@@ -284,7 +321,7 @@ impl<'a> Iterator for MessageSet<'a> {
     type Item = Result<LegacyMessage<'a>, RecordError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match Entries::step(self.buf, &mut self.pos, &mut self.done)? {
+        match Entries::step(self.buf, &mut self.pos, &mut self.done, self.complete)? {
             Ok(Entry::Legacy(m)) => Some(Ok(m)),
             Ok(Entry::V2(v)) => {
                 self.done = true;
@@ -307,21 +344,33 @@ pub enum Entry<'a> {
     Legacy(LegacyMessage<'a>),
 }
 
-/// Walks a buffer of entries of any magic; stops without an error at a partial trailing entry.
+/// Walks a buffer of entries of any magic; [`Entries::new`] stops without an error at a
+/// partial trailing entry, [`Entries::complete`] makes it [`RecordError::Incomplete`].
 #[derive(Debug, Clone)]
 pub struct Entries<'a> {
     buf: &'a [u8],
     pos: usize,
     done: bool,
+    complete: bool,
 }
 
 impl<'a> Entries<'a> {
-    /// A walk over `buf`.
+    /// A walk over `buf` that stops without an error at a partial trailing entry.
     pub fn new(buf: &'a [u8]) -> Self {
         Entries {
             buf,
             pos: 0,
             done: false,
+            complete: false,
+        }
+    }
+
+    /// A walk over `buf` that insists on whole entries: bytes left after the last whole entry
+    /// are [`RecordError::Incomplete`], after which the walk ends.
+    pub fn complete(buf: &'a [u8]) -> Self {
+        Entries {
+            complete: true,
+            ..Entries::new(buf)
         }
     }
 
@@ -334,6 +383,7 @@ impl<'a> Entries<'a> {
         buf: &'a [u8],
         pos: &mut usize,
         done: &mut bool,
+        complete: bool,
     ) -> Option<Result<Entry<'a>, RecordError>> {
         if *done {
             return None;
@@ -343,6 +393,9 @@ impl<'a> Entries<'a> {
         let r = match Batches::entry_size(rest, at) {
             Ok(None) => {
                 *done = true;
+                if complete {
+                    return Batches::incomplete(rest, at).map(Err);
+                }
                 return None;
             }
             Err(e) => Err(e),
@@ -372,13 +425,14 @@ impl<'a> Iterator for Entries<'a> {
     type Item = Result<Entry<'a>, RecordError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        Self::step(self.buf, &mut self.pos, &mut self.done)
+        Self::step(self.buf, &mut self.pos, &mut self.done, self.complete)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     /// Writes a legacy entry (test fixture only: kproto does not write magic 0/1).
     pub(crate) fn entry(
@@ -430,6 +484,67 @@ mod tests {
         assert_eq!((b.offset, b.timestamp, b.key), (6, Some(1234), None));
         assert!(set.next().is_none());
         assert_eq!(set.remainder().len(), buf.len() - whole);
+
+        // Insisting on whole entries: the partial third one is an error at its offset.
+        let mut set = MessageSet::complete(&buf);
+        assert_eq!(set.by_ref().take(2).filter(Result::is_ok).count(), 2);
+        let third = entry(7, 1, 0, 1, None, None).len();
+        assert_eq!(
+            set.next(),
+            Some(Err(RecordError::Incomplete {
+                offset: whole,
+                needed: third,
+                available: 20
+            }))
+        );
+        assert!(set.next().is_none());
+        let mut all = Entries::complete(&buf);
+        assert!(all.next().unwrap().is_ok() && all.next().unwrap().is_ok());
+        assert!(matches!(
+            all.next(),
+            Some(Err(RecordError::Incomplete { offset, .. })) if offset == whole
+        ));
+        // Whole entries only: no error.
+        assert_eq!(
+            MessageSet::complete(&buf[..whole])
+                .filter(Result::is_ok)
+                .count(),
+            2
+        );
+        assert_eq!(MessageSet::complete(&buf[..whole]).count(), 2);
+    }
+
+    #[test]
+    fn messages_re_encode_as_they_were_read() {
+        let big = vec![b'x'; 40_000];
+        let mut buf = entry(5, 0, 0, 0, Some(b"k"), Some(&big));
+        buf.extend(entry(6, 1, 0, 1234, None, Some(b"value")));
+        buf.extend(entry(1 << 40, 1, 0, -1, Some(&big[..3000]), None));
+        let mut out = bytes::BytesMut::new();
+        let mut total = 0;
+        for m in MessageSet::complete(&buf) {
+            let m = m.unwrap();
+            let before = out.len();
+            m.encode(&mut out).unwrap();
+            assert_eq!(out.len() - before, m.encoded_len());
+            assert_eq!(&out[before..], m.as_bytes());
+            total += m.encoded_len();
+        }
+        assert_eq!(&out[..], &buf[..]);
+        assert_eq!(total, buf.len());
+        // A changed offset is written; the CRC (which does not cover it) still holds.
+        let mut m = MessageSet::new(&buf).next().unwrap().unwrap();
+        m.offset = 77;
+        let mut one = Vec::new();
+        m.encode(&mut one).unwrap();
+        let back = MessageSet::complete(&one).next().unwrap().unwrap();
+        assert_eq!(back.offset, 77);
+        back.validate().unwrap();
+        let mut short = [0u8; 10];
+        assert!(matches!(
+            m.encode(&mut &mut short[..]),
+            Err(BuildError::BufferTooSmall { .. })
+        ));
     }
 
     #[test]

@@ -15,6 +15,12 @@
 //! [`BatchBuilder`] writes batches byte for byte as Apache Kafka's Java client does
 //! (`MemoryRecordsBuilder`), including its size estimate and `batch.size` limit.
 //!
+//! Everything that writes bytes encodes as messages do, with `encoded_len()` and
+//! `encode(&mut impl BufMut)` (nothing written on error): [`EncodedBatch`] (what
+//! [`BatchBuilder::build`] and [`RecordBatch::to_encoded`] return), [`RecordBatch`] itself,
+//! [`control::EndTransactionMarker`] and [`legacy::LegacyMessage`]. `finish()` and `emit()`
+//! remain as the `Vec<u8>` conveniences.
+//!
 //! Nothing here panics on any input, nothing is allocated in proportion to an unchecked length
 //! field, and decompression always runs against an output cap (a zip bomb is an error).
 //!
@@ -53,7 +59,7 @@ mod owned;
 mod record;
 
 pub use batch::{field, Attributes, BatchView, Batches};
-pub use builder::{estimate_size_upper_bound, BatchBuilder, BatchConfig};
+pub use builder::{estimate_size_upper_bound, BatchBuilder, BatchConfig, EncodedBatch};
 pub use error::{BuildError, RecordError};
 pub use owned::{BatchHeader, Header, Record, RecordBatch};
 pub use record::{HeaderView, Headers, RecordIter, RecordView};

@@ -17,13 +17,21 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.BinaryNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.kafka.common.message.ApiMessageType;
+import org.apache.kafka.common.message.RequestHeaderData;
+import org.apache.kafka.common.message.ResponseHeaderData;
+import org.apache.kafka.common.network.Send;
+import org.apache.kafka.common.network.TransferableChannel;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.Message;
 import org.apache.kafka.common.protocol.ObjectSerializationCache;
 import org.apache.kafka.common.protocol.Readable;
+import org.apache.kafka.common.protocol.SendBuilder;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.requests.ResponseHeader;
 
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
@@ -36,6 +44,7 @@ import java.lang.reflect.Modifier;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -137,6 +146,12 @@ public final class Conformance {
         if (t.equals("versions")) {
             return "OK " + MAPPER.writeValueAsString(versionTable());
         }
+        if (t.equals("requestFrame") || t.equals("responseFrame")) {
+            return frame(line, t.equals("requestFrame"));
+        }
+        if (t.equals("schema")) {
+            return schema(line);
+        }
         boolean decode = t.startsWith("decode");
         String kind = decode ? Character.toLowerCase(t.charAt(6)) + t.substring(7) : t;
         int k = (kind.equals("requestHeader") || kind.equals("responseHeader")) ? 0 : intField(line, "k");
@@ -155,6 +170,10 @@ public final class Conformance {
             if (buf.position() != size) {
                 throw new IllegalStateException("size() said " + size + " but write() wrote " + buf.position());
             }
+            JsonNode echo = line.get("echo");
+            if (echo != null && echo.asBoolean()) {
+                return "OK " + hex(buf.array(), size) + " " + MAPPER.writeValueAsString(kafkaJson(c, msg, version));
+            }
             return "OK " + hex(buf.array(), size);
         } else {
             JsonNode h = line.get("hex");
@@ -167,9 +186,167 @@ public final class Conformance {
                 throw new IllegalStateException("TrailingBytes: " + buf.remaining()
                     + " byte(s) left unread after decoding " + buf.position());
             }
-            JsonNode out = (JsonNode) c.jsonWrite.invoke(null, msg, version);
-            patchRecords(msg, out);
-            return "OK " + MAPPER.writeValueAsString(out);
+            return "OK " + MAPPER.writeValueAsString(kafkaJson(c, msg, version));
+        }
+    }
+
+    /** What Kafka's JsonConverter writes for msg (records with their bytes, see patchRecords). */
+    private static JsonNode kafkaJson(Codec c, Message msg, short version) throws ReflectiveOperationException {
+        JsonNode out = (JsonNode) c.jsonWrite.invoke(null, msg, version);
+        patchRecords(msg, out);
+        return out;
+    }
+
+    /**
+     * A whole frame as Kafka's network layer sends it: header "h" (at header version "hv") and body
+     * "j" (api key "k", version "v") read through their JsonConverters, then SendBuilder's
+     * buildRequestSend / buildResponseSend (the size prefix, the header, the body, records
+     * zero-copy) written out through a channel. Answers "OK <hex of the frame> <JSON>", the JSON
+     * being {"h": ..., "j": ...} as Kafka's JsonConverters write back the messages they read.
+     */
+    private static String frame(JsonNode line, boolean request) throws Throwable {
+        int k = intField(line, "k");
+        Codec hc = codecFor(request ? "requestHeader" : "responseHeader", 0);
+        Codec bc = codecFor(request ? "request" : "response", k);
+        short hv = checkedVersion(hc, intField(line, "hv"));
+        short v = checkedVersion(bc, intField(line, "v"));
+        JsonNode hj = line.get("h");
+        JsonNode bj = line.get("j");
+        if (hj == null || bj == null) {
+            throw new IllegalArgumentException("missing \"h\" or \"j\"");
+        }
+        Message header = (Message) hc.jsonRead.invoke(null, hj, hv);
+        Message body = (Message) bc.jsonRead.invoke(null, bj, v);
+        Send send;
+        if (request) {
+            RequestHeaderData hd = (RequestHeaderData) header;
+            if (hd.requestApiVersion() != v || hd.requestApiKey() != k) {
+                throw new IllegalArgumentException("header names key " + hd.requestApiKey() + " v"
+                    + hd.requestApiVersion() + ", the line k" + k + " v" + v);
+            }
+            send = SendBuilder.buildRequestSend(new RequestHeader(hd, hv), body);
+        } else {
+            send = SendBuilder.buildResponseSend(new ResponseHeader((ResponseHeaderData) header, hv), body, v);
+        }
+        Collect ch = new Collect();
+        while (!send.completed()) {
+            send.writeTo(ch);
+        }
+        byte[] bytes = ch.out.toByteArray();
+        if (bytes.length != send.size()) {
+            throw new IllegalStateException("Send.size() said " + send.size() + " but " + bytes.length + " were written");
+        }
+        ObjectNode back = MAPPER.createObjectNode();
+        back.set("h", kafkaJson(hc, header, hv));
+        back.set("j", kafkaJson(bc, body, v));
+        return "OK " + hex(bytes, bytes.length) + " " + MAPPER.writeValueAsString(back);
+    }
+
+    /**
+     * The fields of a message at a version as Kafka's compiled schema has them
+     * (XxxData.SCHEMAS[v]): {"t":"schema","kind":"request"|"response"|"requestHeader"|
+     * "responseHeader","k":K,"v":V} answers "OK [paths]", sorted, nested fields as
+     * "topics/partitions/index", tagged fields as "name@tag".
+     */
+    private static String schema(JsonNode line) throws Throwable {
+        JsonNode kindNode = line.get("kind");
+        if (kindNode == null || !kindNode.isTextual()) {
+            throw new IllegalArgumentException("missing \"kind\"");
+        }
+        String kind = kindNode.asText();
+        int k = kind.endsWith("Header") ? 0 : intField(line, "k");
+        Codec c = codecFor(kind, k);
+        short v = checkedVersion(c, intField(line, "v"));
+        Object[] schemas = (Object[]) c.dataClass.getField("SCHEMAS").get(null);
+        List<String> out = new ArrayList<>();
+        schemaPaths((org.apache.kafka.common.protocol.types.Schema) schemas[v], "", out);
+        java.util.Collections.sort(out);
+        return "OK " + MAPPER.writeValueAsString(out);
+    }
+
+    private static void schemaPaths(org.apache.kafka.common.protocol.types.Schema schema, String prefix, List<String> out)
+            throws ReflectiveOperationException {
+        for (org.apache.kafka.common.protocol.types.BoundField bf : schema.fields()) {
+            org.apache.kafka.common.protocol.types.Field f = bf.def;
+            if (f.type instanceof org.apache.kafka.common.protocol.types.TaggedFields) {
+                // TaggedFields.fields() is public in 4.x only; the map is its "fields" member in both.
+                Field m = org.apache.kafka.common.protocol.types.TaggedFields.class.getDeclaredField("fields");
+                m.setAccessible(true);
+                @SuppressWarnings("unchecked")
+                Map<Integer, org.apache.kafka.common.protocol.types.Field> tagged =
+                    (Map<Integer, org.apache.kafka.common.protocol.types.Field>) m.get(f.type);
+                for (Map.Entry<Integer, org.apache.kafka.common.protocol.types.Field> e : tagged.entrySet()) {
+                    out.add(prefix + e.getValue().name + "@" + e.getKey());
+                    nested(e.getValue().type, prefix + e.getValue().name + "/", out);
+                }
+                continue;
+            }
+            out.add(prefix + f.name);
+            nested(f.type, prefix + f.name + "/", out);
+        }
+    }
+
+    private static void nested(org.apache.kafka.common.protocol.types.Type t, String prefix, List<String> out)
+            throws ReflectiveOperationException {
+        if (t instanceof org.apache.kafka.common.protocol.types.Schema) {
+            schemaPaths((org.apache.kafka.common.protocol.types.Schema) t, prefix, out);
+        } else if (t.isArray() && t.arrayElementType().isPresent()
+                && t.arrayElementType().get() instanceof org.apache.kafka.common.protocol.types.Schema) {
+            schemaPaths((org.apache.kafka.common.protocol.types.Schema) t.arrayElementType().get(), prefix, out);
+        }
+    }
+
+    /** A channel that keeps what is written to it. */
+    private static final class Collect implements TransferableChannel {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        @Override
+        public boolean hasPendingWrites() {
+            return false;
+        }
+
+        @Override
+        public long transferFrom(FileChannel fc, long position, long count) throws IOException {
+            ByteBuffer b = ByteBuffer.allocate((int) count);
+            while (b.hasRemaining()) {
+                if (fc.read(b, position + b.position()) < 0) {
+                    break;
+                }
+            }
+            b.flip();
+            return write(b);
+        }
+
+        @Override
+        public int write(ByteBuffer src) {
+            int n = src.remaining();
+            byte[] b = new byte[n];
+            src.get(b);
+            out.write(b, 0, n);
+            return n;
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) {
+            long n = 0;
+            for (int i = offset; i < offset + length; i++) {
+                n += write(srcs[i]);
+            }
+            return n;
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs) {
+            return write(srcs, 0, srcs.length);
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {
         }
     }
 

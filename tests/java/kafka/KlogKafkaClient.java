@@ -1,4 +1,4 @@
-// Drives a real Apache Kafka 4.4.0 broker for tests/tests/klog_kafka.rs, all in one JVM (a JVM
+// Drives a real Apache Kafka 4.4.0 broker for tests/tests/klog_kafka_klog_reads_kafka.rs, all in one JVM (a JVM
 // start costs more than the work). Built by .ci/install.d/35-kafka-broker.sh.
 //   produce: creates the topics with Kafka's own TopicCommand and produces a deterministic set of
 //            records with five idempotent producers (one per compression.type);
@@ -20,7 +20,7 @@
 //   gos <time> <topic>:<partition>:<offset>  (no line for a topic: no offset for that time)
 //   done
 //
-// The records (mirrored by the generator in klog_kafka.rs; change both together): record i of a
+// The records (mirrored by the generator in klog_kafka_klog_reads_kafka.rs; change both together): record i of a
 // topic with salt s is sent by the producer of codec CODECS[c % 5] where c is its chunk (chunk c
 // holds 1 + mix(s * 1000003 + c) % 120 consecutive records; each chunk is flushed before the next,
 // so the offsets are the indexes), with

@@ -251,7 +251,7 @@ pub fn default_expr(f: &Field) -> String {
 }
 
 /// Whether `self.<field>` differs from its default (a Rust boolean expression).
-fn non_default(f: &Field) -> String {
+pub fn non_default(f: &Field) -> String {
     let id = ident(&f.name);
     match (&f.ty, is_opt(f)) {
         (Ty::Array(_), false) => format!("!self.{id}.is_empty()"),

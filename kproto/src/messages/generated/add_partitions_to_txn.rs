@@ -522,9 +522,43 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl AddPartitionsToTxnRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}transactions"));
+                AddPartitionsToTxnTransaction::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}transactions/"),
+                    out,
+                );
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}v3_and_below_transactional_id"));
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}v3_and_below_producer_id"));
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}v3_and_below_producer_epoch"));
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}v3_and_below_topics"));
+                AddPartitionsToTxnTopic::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}v3_and_below_topics/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -533,7 +567,7 @@ pub mod request {
             let mut this = Self::default();
             if v >= 4 {
                 this.transactions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             AddPartitionsToTxnTransaction::random_at(
@@ -557,7 +591,7 @@ pub mod request {
             }
             if v <= 3 {
                 this.v3_and_below_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             AddPartitionsToTxnTopic::random_at(rng, v, depth + 1, unknown_tags)
@@ -647,9 +681,38 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl AddPartitionsToTxnTransaction {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}transactional_id"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}producer_id"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}producer_epoch"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}verify_only"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}topics"));
+                AddPartitionsToTxnTopic::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topics/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -670,7 +733,7 @@ pub mod request {
             }
             if v >= 4 {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             AddPartitionsToTxnTopic::random_at(rng, v, depth + 1, unknown_tags)
@@ -753,9 +816,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl AddPartitionsToTxnTopic {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -767,7 +845,7 @@ pub mod request {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -837,13 +915,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for AddPartitionsToTxnRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -1339,9 +1432,40 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl AddPartitionsToTxnResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}results_by_transaction"));
+                AddPartitionsToTxnResult::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}results_by_transaction/"),
+                    out,
+                );
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}results_by_topic_v3_and_below"));
+                AddPartitionsToTxnTopicResult::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}results_by_topic_v3_and_below/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1356,7 +1480,7 @@ pub mod response {
             }
             if v >= 4 {
                 this.results_by_transaction = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             AddPartitionsToTxnResult::random_at(rng, v, depth + 1, unknown_tags)
@@ -1366,7 +1490,7 @@ pub mod response {
             }
             if v <= 3 {
                 this.results_by_topic_v3_and_below = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             AddPartitionsToTxnTopicResult::random_at(
@@ -1453,9 +1577,29 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl AddPartitionsToTxnResult {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}transactional_id"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}topic_results"));
+                AddPartitionsToTxnTopicResult::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topic_results/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1467,7 +1611,7 @@ pub mod response {
             }
             if v >= 4 {
                 this.topic_results = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             AddPartitionsToTxnTopicResult::random_at(
@@ -1525,9 +1669,29 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl AddPartitionsToTxnTopicResult {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}results_by_partition"));
+                AddPartitionsToTxnPartitionResult::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}results_by_partition/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1539,7 +1703,7 @@ pub mod response {
             }
             if true {
                 this.results_by_partition = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             AddPartitionsToTxnPartitionResult::random_at(
@@ -1597,9 +1761,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl AddPartitionsToTxnPartitionResult {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition_error_code"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1671,13 +1850,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for AddPartitionsToTxnResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

@@ -165,9 +165,30 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl ApiVersionsRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}client_software_name"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}client_software_version"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}cluster_id"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}node_id"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -268,13 +289,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for ApiVersionsRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -914,9 +950,66 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl ApiVersionsResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}api_keys"));
+                ApiVersion::schema_paths_at(v, &alloc::format!("{prefix}api_keys/"), out);
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if v >= 3 {
+                out.push(if v >= 3 {
+                    alloc::format!("{prefix}supported_features@0")
+                } else {
+                    alloc::format!("{prefix}supported_features")
+                });
+                SupportedFeatureKey::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}supported_features/"),
+                    out,
+                );
+            }
+            if v >= 3 {
+                out.push(if v >= 3 {
+                    alloc::format!("{prefix}finalized_features_epoch@1")
+                } else {
+                    alloc::format!("{prefix}finalized_features_epoch")
+                });
+            }
+            if v >= 3 {
+                out.push(if v >= 3 {
+                    alloc::format!("{prefix}finalized_features@2")
+                } else {
+                    alloc::format!("{prefix}finalized_features")
+                });
+                FinalizedFeatureKey::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}finalized_features/"),
+                    out,
+                );
+            }
+            if v >= 3 {
+                out.push(if v >= 3 {
+                    alloc::format!("{prefix}zk_migration_ready@3")
+                } else {
+                    alloc::format!("{prefix}zk_migration_ready")
+                });
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -928,7 +1021,7 @@ pub mod response {
             }
             if true {
                 this.api_keys = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| ApiVersion::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -937,26 +1030,26 @@ pub mod response {
             if v >= 1 {
                 this.throttle_time_ms = rng.i32();
             }
-            if v >= 3 {
+            if v >= 3 && !rng.chance(3) {
                 this.supported_features = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| SupportedFeatureKey::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
                 };
             }
-            if v >= 3 {
+            if v >= 3 && !rng.chance(3) {
                 this.finalized_features_epoch = rng.i64();
             }
-            if v >= 3 {
+            if v >= 3 && !rng.chance(3) {
                 this.finalized_features = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| FinalizedFeatureKey::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
                 };
             }
-            if v >= 3 {
+            if v >= 3 && !rng.chance(3) {
                 this.zk_migration_ready = rng.bool();
             }
             if flex && unknown_tags {
@@ -1009,7 +1102,7 @@ pub mod response {
                     let _ = write!(out, "{}", &self.throttle_time_ms);
                 }
             }
-            if v >= 3 {
+            if v >= 3 && (!(v >= 3) || !self.supported_features.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -1026,7 +1119,7 @@ pub mod response {
                     out.push(']');
                 }
             }
-            if v >= 3 {
+            if v >= 3 && (!(v >= 3) || self.finalized_features_epoch != -1) {
                 if !first {
                     out.push(',');
                 }
@@ -1036,7 +1129,7 @@ pub mod response {
                     let _ = write!(out, "{}", &self.finalized_features_epoch);
                 }
             }
-            if v >= 3 {
+            if v >= 3 && (!(v >= 3) || !self.finalized_features.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -1053,7 +1146,7 @@ pub mod response {
                     out.push(']');
                 }
             }
-            if v >= 3 {
+            if v >= 3 && (!(v >= 3) || self.zk_migration_ready != false) {
                 if !first {
                     out.push(',');
                 }
@@ -1070,9 +1163,27 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl ApiVersion {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}api_key"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}min_version"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}max_version"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1138,9 +1249,27 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl SupportedFeatureKey {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}min_version"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}max_version"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1204,9 +1333,27 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl FinalizedFeatureKey {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}max_version_level"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}min_version_level"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1289,13 +1436,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for ApiVersionsResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

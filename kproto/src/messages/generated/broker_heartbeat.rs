@@ -272,9 +272,47 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl BrokerHeartbeatRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}broker_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}broker_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}current_metadata_offset"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}want_fence"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}want_shut_down"));
+            }
+            if v >= 1 {
+                out.push(if v >= 1 {
+                    alloc::format!("{prefix}offline_log_dirs@0")
+                } else {
+                    alloc::format!("{prefix}offline_log_dirs")
+                });
+            }
+            if v >= 2 {
+                out.push(if v >= 2 {
+                    alloc::format!("{prefix}cordoned_log_dirs@1")
+                } else {
+                    alloc::format!("{prefix}cordoned_log_dirs")
+                });
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -296,18 +334,18 @@ pub mod request {
             if true {
                 this.want_shut_down = rng.bool();
             }
-            if v >= 1 {
+            if v >= 1 && !rng.chance(3) {
                 this.offline_log_dirs = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.uuid()).collect::<Vec<_>>()
                 };
             }
-            if v >= 2 {
+            if v >= 2 && !rng.chance(3) {
                 this.cordoned_log_dirs = if v >= 2 && rng.chance(5) {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_values(depth);
                         (0..n).map(|_| rng.uuid()).collect::<Vec<_>>()
                     })
                 };
@@ -375,7 +413,7 @@ pub mod request {
                     let _ = write!(out, "{}", &self.want_shut_down);
                 }
             }
-            if v >= 1 {
+            if v >= 1 && (!(v >= 1) || !self.offline_log_dirs.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -392,7 +430,7 @@ pub mod request {
                     out.push(']');
                 }
             }
-            if v >= 2 {
+            if v >= 2 && (!(v >= 2) || self.cordoned_log_dirs != None) {
                 if !first {
                     out.push(',');
                 }
@@ -438,13 +476,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for BrokerHeartbeatRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -596,9 +649,33 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl BrokerHeartbeatResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}is_caught_up"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}is_fenced"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}should_shut_down"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -709,13 +786,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for BrokerHeartbeatResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

@@ -135,9 +135,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl ConsumerGroupDescribeRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}group_ids"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}include_authorized_operations"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -146,7 +161,7 @@ pub mod request {
             let mut this = Self::default();
             if true {
                 this.group_ids = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
@@ -219,13 +234,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for ConsumerGroupDescribeRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -1062,9 +1092,25 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl ConsumerGroupDescribeResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}groups"));
+                DescribedGroup::schema_paths_at(v, &alloc::format!("{prefix}groups/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1076,7 +1122,7 @@ pub mod response {
             }
             if true {
                 this.groups = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| DescribedGroup::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1129,9 +1175,46 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl DescribedGroup {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_message"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}group_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}group_state"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}group_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}assignment_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}assignor_name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}members"));
+                Member::schema_paths_at(v, &alloc::format!("{prefix}members/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}authorized_operations"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1165,7 +1248,7 @@ pub mod response {
             }
             if true {
                 this.members = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| Member::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1288,9 +1371,53 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Member {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}member_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}instance_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}rack_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}member_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}client_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}client_host"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}subscribed_topic_names"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}subscribed_topic_regex"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}assignment"));
+                Assignment::schema_paths_at(v, &alloc::format!("{prefix}assignment/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}target_assignment"));
+                Assignment::schema_paths_at(v, &alloc::format!("{prefix}target_assignment/"), out);
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}member_type"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1325,7 +1452,7 @@ pub mod response {
             }
             if true {
                 this.subscribed_topic_names = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
@@ -1481,9 +1608,26 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Assignment {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}topic_partitions"));
+                TopicPartitions::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topic_partitions/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1492,7 +1636,7 @@ pub mod response {
             let mut this = Self::default();
             if true {
                 this.topic_partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicPartitions::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1535,9 +1679,27 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopicPartitions {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topic_name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1552,7 +1714,7 @@ pub mod response {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -1630,13 +1792,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for ConsumerGroupDescribeResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

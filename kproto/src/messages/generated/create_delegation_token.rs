@@ -307,9 +307,31 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl CreateDelegationTokenRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}owner_principal_type"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}owner_principal_name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}renewers"));
+                CreatableRenewers::schema_paths_at(v, &alloc::format!("{prefix}renewers/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}max_lifetime_ms"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -332,7 +354,7 @@ pub mod request {
             }
             if true {
                 this.renewers = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| CreatableRenewers::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -414,9 +436,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl CreatableRenewers {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}principal_type"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}principal_name"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -484,13 +521,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for CreateDelegationTokenRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -796,9 +848,51 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl CreateDelegationTokenResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}principal_type"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}principal_name"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}token_requester_principal_type"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}token_requester_principal_name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}issue_timestamp_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}expiry_timestamp_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}max_timestamp_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}token_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}hmac"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -975,13 +1069,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for CreateDelegationTokenResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

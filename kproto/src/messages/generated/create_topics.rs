@@ -511,9 +511,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl CreateTopicsRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}topics"));
+                CreatableTopic::schema_paths_at(v, &alloc::format!("{prefix}topics/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}timeout_ms"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}validate_only"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -522,7 +541,7 @@ pub mod request {
             let mut this = Self::default();
             if true {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| CreatableTopic::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -591,9 +610,39 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl CreatableTopic {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}num_partitions"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}replication_factor"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}assignments"));
+                CreatableReplicaAssignment::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}assignments/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}configs"));
+                CreatableTopicConfig::schema_paths_at(v, &alloc::format!("{prefix}configs/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -611,7 +660,7 @@ pub mod request {
             }
             if true {
                 this.assignments = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             CreatableReplicaAssignment::random_at(rng, v, depth + 1, unknown_tags)
@@ -621,7 +670,7 @@ pub mod request {
             }
             if true {
                 this.configs = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| CreatableTopicConfig::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -709,9 +758,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl CreatableReplicaAssignment {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}broker_ids"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -723,7 +787,7 @@ pub mod request {
             }
             if true {
                 this.broker_ids = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -776,9 +840,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl CreatableTopicConfig {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}value"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -855,13 +934,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for CreateTopicsRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -1391,9 +1485,25 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl CreateTopicsResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 2 {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topics"));
+                CreatableTopicResult::schema_paths_at(v, &alloc::format!("{prefix}topics/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1405,7 +1515,7 @@ pub mod response {
             }
             if true {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| CreatableTopicResult::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1458,9 +1568,47 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl CreatableTopicResult {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}error_message"));
+            }
+            if v >= 5 {
+                out.push(if v >= 5 {
+                    alloc::format!("{prefix}topic_config_error_code@0")
+                } else {
+                    alloc::format!("{prefix}topic_config_error_code")
+                });
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}num_partitions"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}replication_factor"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}configs"));
+                CreatableTopicConfigs::schema_paths_at(v, &alloc::format!("{prefix}configs/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1483,7 +1631,7 @@ pub mod response {
                     Some(rng.kstr())
                 };
             }
-            if v >= 5 {
+            if v >= 5 && !rng.chance(3) {
                 this.topic_config_error_code = rng.i16();
             }
             if v >= 5 {
@@ -1497,7 +1645,7 @@ pub mod response {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| {
                                 CreatableTopicConfigs::random_at(rng, v, depth + 1, unknown_tags)
@@ -1558,7 +1706,7 @@ pub mod response {
                     }
                 }
             }
-            if v >= 5 {
+            if v >= 5 && (!(v >= 5) || self.topic_config_error_code != 0) {
                 if !first {
                     out.push(',');
                 }
@@ -1615,9 +1763,33 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl CreatableTopicConfigs {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}value"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}read_only"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}config_source"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}is_sensitive"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1733,13 +1905,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for CreateTopicsResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

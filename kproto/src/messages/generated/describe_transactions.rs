@@ -114,9 +114,21 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl DescribeTransactionsRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}transactional_ids"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -125,7 +137,7 @@ pub mod request {
             let mut this = Self::default();
             if true {
                 this.transactional_ids = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
@@ -185,13 +197,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for DescribeTransactionsRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -604,9 +631,29 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl DescribeTransactionsResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}transaction_states"));
+                TransactionState::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}transaction_states/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -618,7 +665,7 @@ pub mod response {
             }
             if true {
                 this.transaction_states = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TransactionState::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -671,9 +718,43 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TransactionState {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}transactional_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}transaction_state"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}transaction_timeout_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}transaction_start_time_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}producer_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}producer_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topics"));
+                TopicData::schema_paths_at(v, &alloc::format!("{prefix}topics/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -703,7 +784,7 @@ pub mod response {
             }
             if true {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicData::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -812,9 +893,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopicData {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}topic"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -826,7 +922,7 @@ pub mod response {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -896,13 +992,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for DescribeTransactionsResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

@@ -892,16 +892,76 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl FetchRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 12 {
+                out.push(if v >= 12 {
+                    alloc::format!("{prefix}cluster_id@0")
+                } else {
+                    alloc::format!("{prefix}cluster_id")
+                });
+            }
+            if v <= 14 {
+                out.push(alloc::format!("{prefix}replica_id"));
+            }
+            if v >= 15 {
+                out.push(if v >= 15 {
+                    alloc::format!("{prefix}replica_state@1")
+                } else {
+                    alloc::format!("{prefix}replica_state")
+                });
+                ReplicaState::schema_paths_at(v, &alloc::format!("{prefix}replica_state/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}max_wait_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}min_bytes"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}max_bytes"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}isolation_level"));
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}session_id"));
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}session_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topics"));
+                FetchTopic::schema_paths_at(v, &alloc::format!("{prefix}topics/"), out);
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}forgotten_topics_data"));
+                ForgottenTopic::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}forgotten_topics_data/"),
+                    out,
+                );
+            }
+            if v >= 11 {
+                out.push(alloc::format!("{prefix}rack_id"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
         ) -> Self {
             let flex = v >= 12;
             let mut this = Self::default();
-            if v >= 12 {
+            if v >= 12 && !rng.chance(3) {
                 this.cluster_id = if v >= 12 && rng.chance(5) {
                     None
                 } else {
@@ -911,7 +971,7 @@ pub mod request {
             if v <= 14 {
                 this.replica_id = rng.i32();
             }
-            if v >= 15 {
+            if v >= 15 && !rng.chance(3) {
                 this.replica_state = ReplicaState::random_at(rng, v, depth + 1, unknown_tags);
             }
             if true {
@@ -934,7 +994,7 @@ pub mod request {
             }
             if true {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| FetchTopic::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -942,7 +1002,7 @@ pub mod request {
             }
             if v >= 7 {
                 this.forgotten_topics_data = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| ForgottenTopic::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -964,7 +1024,7 @@ pub mod request {
             let _ = v;
             out.push('{');
             let mut first = true;
-            if v >= 12 {
+            if v >= 12 && (!(v >= 12) || self.cluster_id != None) {
                 if !first {
                     out.push(',');
                 }
@@ -987,7 +1047,7 @@ pub mod request {
                     let _ = write!(out, "{}", &self.replica_id);
                 }
             }
-            if v >= 15 {
+            if v >= 15 && (!(v >= 15) || self.replica_state != ReplicaState::default()) {
                 if !first {
                     out.push(',');
                 }
@@ -1104,9 +1164,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl ReplicaState {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 15 {
+                out.push(alloc::format!("{prefix}replica_id"));
+            }
+            if v >= 15 {
+                out.push(alloc::format!("{prefix}replica_epoch"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1159,9 +1234,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl FetchTopic {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 12 {
+                out.push(alloc::format!("{prefix}topic"));
+            }
+            if v >= 13 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+                FetchPartition::schema_paths_at(v, &alloc::format!("{prefix}partitions/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1176,7 +1270,7 @@ pub mod request {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| FetchPartition::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1235,9 +1329,50 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl FetchPartition {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}partition"));
+            }
+            if v >= 9 {
+                out.push(alloc::format!("{prefix}current_leader_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}fetch_offset"));
+            }
+            if v >= 12 {
+                out.push(alloc::format!("{prefix}last_fetched_epoch"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}log_start_offset"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition_max_bytes"));
+            }
+            if v >= 17 {
+                out.push(if v >= 17 {
+                    alloc::format!("{prefix}replica_directory_id@0")
+                } else {
+                    alloc::format!("{prefix}replica_directory_id")
+                });
+            }
+            if v >= 18 {
+                out.push(if v >= 18 {
+                    alloc::format!("{prefix}high_watermark@1")
+                } else {
+                    alloc::format!("{prefix}high_watermark")
+                });
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1262,10 +1397,10 @@ pub mod request {
             if true {
                 this.partition_max_bytes = rng.i32();
             }
-            if v >= 17 {
+            if v >= 17 && !rng.chance(3) {
                 this.replica_directory_id = rng.uuid();
             }
-            if v >= 18 {
+            if v >= 18 && !rng.chance(3) {
                 this.high_watermark = rng.i64();
             }
             if flex && unknown_tags {
@@ -1341,7 +1476,7 @@ pub mod request {
                     let _ = write!(out, "{}", &self.partition_max_bytes);
                 }
             }
-            if v >= 17 {
+            if v >= 17 && (!(v >= 17) || self.replica_directory_id != Uuid::ZERO) {
                 if !first {
                     out.push(',');
                 }
@@ -1349,7 +1484,7 @@ pub mod request {
                 out.push_str("\"replicaDirectoryId\":");
                 json_str(out, &(&self.replica_directory_id).to_kafka_string());
             }
-            if v >= 18 {
+            if v >= 18 && (!(v >= 18) || self.high_watermark != 9223372036854775807) {
                 if !first {
                     out.push(',');
                 }
@@ -1366,9 +1501,27 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl ForgottenTopic {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if (7..=12).contains(&v) {
+                out.push(alloc::format!("{prefix}topic"));
+            }
+            if v >= 13 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1383,7 +1536,7 @@ pub mod request {
             }
             if v >= 7 {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -1461,13 +1614,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for FetchRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -2662,9 +2830,43 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl FetchResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}session_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}responses"));
+                FetchableTopicResponse::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}responses/"),
+                    out,
+                );
+            }
+            if v >= 16 {
+                out.push(if v >= 16 {
+                    alloc::format!("{prefix}node_endpoints@0")
+                } else {
+                    alloc::format!("{prefix}node_endpoints")
+                });
+                NodeEndpoint::schema_paths_at(v, &alloc::format!("{prefix}node_endpoints/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2682,15 +2884,15 @@ pub mod response {
             }
             if true {
                 this.responses = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| FetchableTopicResponse::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
                 };
             }
-            if v >= 16 {
+            if v >= 16 && !rng.chance(3) {
                 this.node_endpoints = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| NodeEndpoint::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2756,7 +2958,7 @@ pub mod response {
                     out.push(']');
                 }
             }
-            if v >= 16 {
+            if v >= 16 && (!(v >= 16) || !self.node_endpoints.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -2780,9 +2982,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl FetchableTopicResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 12 {
+                out.push(alloc::format!("{prefix}topic"));
+            }
+            if v >= 13 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+                PartitionData::schema_paths_at(v, &alloc::format!("{prefix}partitions/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2797,7 +3018,7 @@ pub mod response {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| PartitionData::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2856,9 +3077,79 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl PartitionData {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}high_watermark"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}last_stable_offset"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}log_start_offset"));
+            }
+            if v >= 12 {
+                out.push(if v >= 12 {
+                    alloc::format!("{prefix}diverging_epoch@0")
+                } else {
+                    alloc::format!("{prefix}diverging_epoch")
+                });
+                EpochEndOffset::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}diverging_epoch/"),
+                    out,
+                );
+            }
+            if v >= 12 {
+                out.push(if v >= 12 {
+                    alloc::format!("{prefix}current_leader@1")
+                } else {
+                    alloc::format!("{prefix}current_leader")
+                });
+                LeaderIdAndEpoch::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}current_leader/"),
+                    out,
+                );
+            }
+            if v >= 12 {
+                out.push(if v >= 12 {
+                    alloc::format!("{prefix}snapshot_id@2")
+                } else {
+                    alloc::format!("{prefix}snapshot_id")
+                });
+                SnapshotId::schema_paths_at(v, &alloc::format!("{prefix}snapshot_id/"), out);
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}aborted_transactions"));
+                AbortedTransaction::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}aborted_transactions/"),
+                    out,
+                );
+            }
+            if v >= 11 {
+                out.push(alloc::format!("{prefix}preferred_read_replica"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}records"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2880,13 +3171,13 @@ pub mod response {
             if v >= 5 {
                 this.log_start_offset = rng.i64();
             }
-            if v >= 12 {
+            if v >= 12 && !rng.chance(3) {
                 this.diverging_epoch = EpochEndOffset::random_at(rng, v, depth + 1, unknown_tags);
             }
-            if v >= 12 {
+            if v >= 12 && !rng.chance(3) {
                 this.current_leader = LeaderIdAndEpoch::random_at(rng, v, depth + 1, unknown_tags);
             }
-            if v >= 12 {
+            if v >= 12 && !rng.chance(3) {
                 this.snapshot_id = SnapshotId::random_at(rng, v, depth + 1, unknown_tags);
             }
             if v >= 4 {
@@ -2894,7 +3185,7 @@ pub mod response {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| AbortedTransaction::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -2908,7 +3199,7 @@ pub mod response {
                 this.records = if true && rng.chance(5) {
                     None
                 } else {
-                    Some(rng.bytes())
+                    Some(rng.records())
                 };
             }
             if flex && unknown_tags {
@@ -2974,7 +3265,7 @@ pub mod response {
                     let _ = write!(out, "{}", &self.log_start_offset);
                 }
             }
-            if v >= 12 {
+            if v >= 12 && (!(v >= 12) || self.diverging_epoch != EpochEndOffset::default()) {
                 if !first {
                     out.push(',');
                 }
@@ -2982,7 +3273,7 @@ pub mod response {
                 out.push_str("\"divergingEpoch\":");
                 (&self.diverging_epoch).to_kafka_json(v, out);
             }
-            if v >= 12 {
+            if v >= 12 && (!(v >= 12) || self.current_leader != LeaderIdAndEpoch::default()) {
                 if !first {
                     out.push(',');
                 }
@@ -2990,7 +3281,7 @@ pub mod response {
                 out.push_str("\"currentLeader\":");
                 (&self.current_leader).to_kafka_json(v, out);
             }
-            if v >= 12 {
+            if v >= 12 && (!(v >= 12) || self.snapshot_id != SnapshotId::default()) {
                 if !first {
                     out.push(',');
                 }
@@ -3048,9 +3339,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl EpochEndOffset {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 12 {
+                out.push(alloc::format!("{prefix}epoch"));
+            }
+            if v >= 12 {
+                out.push(alloc::format!("{prefix}end_offset"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3103,9 +3409,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl LeaderIdAndEpoch {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 12 {
+                out.push(alloc::format!("{prefix}leader_id"));
+            }
+            if v >= 12 {
+                out.push(alloc::format!("{prefix}leader_epoch"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3158,9 +3479,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl SnapshotId {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}end_offset"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}epoch"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3213,9 +3549,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl AbortedTransaction {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}producer_id"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}first_offset"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3268,9 +3619,30 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl NodeEndpoint {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 16 {
+                out.push(alloc::format!("{prefix}node_id"));
+            }
+            if v >= 16 {
+                out.push(alloc::format!("{prefix}host"));
+            }
+            if v >= 16 {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            if v >= 16 {
+                out.push(alloc::format!("{prefix}rack"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3373,13 +3745,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for FetchResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

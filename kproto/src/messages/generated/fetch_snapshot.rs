@@ -522,16 +522,42 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl FetchSnapshotRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(if true {
+                    alloc::format!("{prefix}cluster_id@0")
+                } else {
+                    alloc::format!("{prefix}cluster_id")
+                });
+            }
+            if true {
+                out.push(alloc::format!("{prefix}replica_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}max_bytes"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topics"));
+                TopicSnapshot::schema_paths_at(v, &alloc::format!("{prefix}topics/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
         ) -> Self {
             let flex = true;
             let mut this = Self::default();
-            if true {
+            if true && !rng.chance(3) {
                 this.cluster_id = if true && rng.chance(5) {
                     None
                 } else {
@@ -546,7 +572,7 @@ pub mod request {
             }
             if true {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicSnapshot::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -565,7 +591,7 @@ pub mod request {
             let _ = v;
             out.push('{');
             let mut first = true;
-            if true {
+            if true && (!(true) || self.cluster_id != None) {
                 if !first {
                     out.push(',');
                 }
@@ -622,9 +648,25 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl TopicSnapshot {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+                PartitionSnapshot::schema_paths_at(v, &alloc::format!("{prefix}partitions/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -636,7 +678,7 @@ pub mod request {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| PartitionSnapshot::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -687,9 +729,38 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl PartitionSnapshot {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}partition"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}current_leader_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}snapshot_id"));
+                SnapshotId::schema_paths_at(v, &alloc::format!("{prefix}snapshot_id/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}position"));
+            }
+            if v >= 1 {
+                out.push(if v >= 1 {
+                    alloc::format!("{prefix}replica_directory_id@0")
+                } else {
+                    alloc::format!("{prefix}replica_directory_id")
+                });
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -708,7 +779,7 @@ pub mod request {
             if true {
                 this.position = rng.i64();
             }
-            if v >= 1 {
+            if v >= 1 && !rng.chance(3) {
                 this.replica_directory_id = rng.uuid();
             }
             if flex && unknown_tags {
@@ -762,7 +833,7 @@ pub mod request {
                     let _ = write!(out, "{}", &self.position);
                 }
             }
-            if v >= 1 {
+            if v >= 1 && (!(v >= 1) || self.replica_directory_id != Uuid::ZERO) {
                 if !first {
                     out.push(',');
                 }
@@ -777,9 +848,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl SnapshotId {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}end_offset"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}epoch"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -851,13 +937,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for FetchSnapshotRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -1630,9 +1731,36 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl FetchSnapshotResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topics"));
+                TopicSnapshot::schema_paths_at(v, &alloc::format!("{prefix}topics/"), out);
+            }
+            if v >= 1 {
+                out.push(if v >= 1 {
+                    alloc::format!("{prefix}node_endpoints@0")
+                } else {
+                    alloc::format!("{prefix}node_endpoints")
+                });
+                NodeEndpoint::schema_paths_at(v, &alloc::format!("{prefix}node_endpoints/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1647,15 +1775,15 @@ pub mod response {
             }
             if true {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicSnapshot::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
                 };
             }
-            if v >= 1 {
+            if v >= 1 && !rng.chance(3) {
                 this.node_endpoints = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| NodeEndpoint::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1711,7 +1839,7 @@ pub mod response {
                     out.push(']');
                 }
             }
-            if v >= 1 {
+            if v >= 1 && (!(v >= 1) || !self.node_endpoints.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -1735,9 +1863,25 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopicSnapshot {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+                PartitionSnapshot::schema_paths_at(v, &alloc::format!("{prefix}partitions/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1749,7 +1893,7 @@ pub mod response {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| PartitionSnapshot::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1800,9 +1944,49 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl PartitionSnapshot {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}index"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}snapshot_id"));
+                SnapshotId::schema_paths_at(v, &alloc::format!("{prefix}snapshot_id/"), out);
+            }
+            if true {
+                out.push(if true {
+                    alloc::format!("{prefix}current_leader@0")
+                } else {
+                    alloc::format!("{prefix}current_leader")
+                });
+                LeaderIdAndEpoch::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}current_leader/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}size"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}position"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}unaligned_records"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1818,7 +2002,7 @@ pub mod response {
             if true {
                 this.snapshot_id = SnapshotId::random_at(rng, v, depth + 1, unknown_tags);
             }
-            if true {
+            if true && !rng.chance(3) {
                 this.current_leader = LeaderIdAndEpoch::random_at(rng, v, depth + 1, unknown_tags);
             }
             if true {
@@ -1828,7 +2012,7 @@ pub mod response {
                 this.position = rng.i64();
             }
             if true {
-                this.unaligned_records = rng.bytes();
+                this.unaligned_records = rng.records();
             }
             if flex && unknown_tags {
                 this.unknown_tagged_fields = rng.unknown_tags();
@@ -1871,7 +2055,7 @@ pub mod response {
                 out.push_str("\"snapshotId\":");
                 (&self.snapshot_id).to_kafka_json(v, out);
             }
-            if true {
+            if true && (!(true) || self.current_leader != LeaderIdAndEpoch::default()) {
                 if !first {
                     out.push(',');
                 }
@@ -1914,9 +2098,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl SnapshotId {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}end_offset"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}epoch"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1969,9 +2168,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl LeaderIdAndEpoch {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}leader_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}leader_epoch"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2024,9 +2238,27 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl NodeEndpoint {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}node_id"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}host"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2109,13 +2341,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for FetchSnapshotResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

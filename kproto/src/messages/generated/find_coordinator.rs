@@ -169,9 +169,27 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl FindCoordinatorRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}key"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}key_type"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}coordinator_keys"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -186,7 +204,7 @@ pub mod request {
             }
             if v >= 4 {
                 this.coordinator_keys = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
@@ -264,13 +282,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for FindCoordinatorRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -708,9 +741,40 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl FindCoordinatorResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if (1..=3).contains(&v) {
+                out.push(alloc::format!("{prefix}error_message"));
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}node_id"));
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}host"));
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}coordinators"));
+                Coordinator::schema_paths_at(v, &alloc::format!("{prefix}coordinators/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -741,7 +805,7 @@ pub mod response {
             }
             if v >= 4 {
                 this.coordinators = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| Coordinator::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -845,9 +909,36 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Coordinator {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}key"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}node_id"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}host"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}error_message"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -974,13 +1065,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for FindCoordinatorResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

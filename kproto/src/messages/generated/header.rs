@@ -155,9 +155,26 @@ impl WireStruct for RequestHeader {
 
 #[cfg(feature = "testing")]
 impl RequestHeader {
+    /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+    pub fn schema_paths_at(v: i16, prefix: &str, out: &mut alloc::vec::Vec<alloc::string::String>) {
+        if true {
+            out.push(alloc::format!("{prefix}request_api_key"));
+        }
+        if true {
+            out.push(alloc::format!("{prefix}request_api_version"));
+        }
+        if true {
+            out.push(alloc::format!("{prefix}correlation_id"));
+        }
+        if v >= 1 {
+            out.push(alloc::format!("{prefix}client_id"));
+        }
+        let _ = (v, prefix, &out);
+    }
+
     /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
     pub fn random_at(
-        rng: &mut crate::testing::Rng,
+        rng: &mut crate::testing::Gen<'_>,
         v: i16,
         depth: u32,
         unknown_tags: bool,
@@ -262,13 +279,28 @@ impl Message for RequestHeader {
 
 #[cfg(feature = "testing")]
 impl crate::testing::TestMessage for RequestHeader {
-    fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-        Self::random_at(rng, version, 0, unknown_tags)
+    fn random_sized(
+        rng: &mut crate::testing::Rng,
+        version: i16,
+        unknown_tags: bool,
+        sizes: crate::testing::Sizes,
+    ) -> Self {
+        Self::random_at(
+            &mut crate::testing::Gen::new(rng, sizes),
+            version,
+            0,
+            unknown_tags,
+        )
     }
     fn kafka_json(&self, version: i16) -> alloc::string::String {
         let mut s = alloc::string::String::new();
         self.to_kafka_json(version, &mut s);
         s
+    }
+    fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+        let mut out = alloc::vec::Vec::new();
+        Self::schema_paths_at(version, "", &mut out);
+        out
     }
 }
 /// The header in front of every response.
@@ -345,9 +377,17 @@ impl WireStruct for ResponseHeader {
 
 #[cfg(feature = "testing")]
 impl ResponseHeader {
+    /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+    pub fn schema_paths_at(v: i16, prefix: &str, out: &mut alloc::vec::Vec<alloc::string::String>) {
+        if true {
+            out.push(alloc::format!("{prefix}correlation_id"));
+        }
+        let _ = (v, prefix, &out);
+    }
+
     /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
     pub fn random_at(
-        rng: &mut crate::testing::Rng,
+        rng: &mut crate::testing::Gen<'_>,
         v: i16,
         depth: u32,
         unknown_tags: bool,
@@ -406,12 +446,27 @@ impl Message for ResponseHeader {
 
 #[cfg(feature = "testing")]
 impl crate::testing::TestMessage for ResponseHeader {
-    fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-        Self::random_at(rng, version, 0, unknown_tags)
+    fn random_sized(
+        rng: &mut crate::testing::Rng,
+        version: i16,
+        unknown_tags: bool,
+        sizes: crate::testing::Sizes,
+    ) -> Self {
+        Self::random_at(
+            &mut crate::testing::Gen::new(rng, sizes),
+            version,
+            0,
+            unknown_tags,
+        )
     }
     fn kafka_json(&self, version: i16) -> alloc::string::String {
         let mut s = alloc::string::String::new();
         self.to_kafka_json(version, &mut s);
         s
+    }
+    fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+        let mut out = alloc::vec::Vec::new();
+        Self::schema_paths_at(version, "", &mut out);
+        out
     }
 }

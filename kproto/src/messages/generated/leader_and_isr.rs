@@ -822,9 +822,57 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl LeaderAndIsrRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}controller_id"));
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}is_kraft_controller"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}controller_epoch"));
+            }
+            if v >= 2 {
+                out.push(alloc::format!("{prefix}broker_epoch"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}type"));
+            }
+            if v <= 1 {
+                out.push(alloc::format!("{prefix}ungrouped_partition_states"));
+                LeaderAndIsrPartitionState::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}ungrouped_partition_states/"),
+                    out,
+                );
+            }
+            if v >= 2 {
+                out.push(alloc::format!("{prefix}topic_states"));
+                LeaderAndIsrTopicState::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topic_states/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}live_leaders"));
+                LeaderAndIsrLiveLeader::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}live_leaders/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -848,7 +896,7 @@ pub mod request {
             }
             if v <= 1 {
                 this.ungrouped_partition_states = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             LeaderAndIsrPartitionState::random_at(rng, v, depth + 1, unknown_tags)
@@ -858,7 +906,7 @@ pub mod request {
             }
             if v >= 2 {
                 this.topic_states = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| LeaderAndIsrTopicState::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -866,7 +914,7 @@ pub mod request {
             }
             if true {
                 this.live_leaders = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| LeaderAndIsrLiveLeader::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -993,9 +1041,54 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl LeaderAndIsrPartitionState {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 1 {
+                out.push(alloc::format!("{prefix}topic_name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}controller_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}leader"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}leader_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}isr"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}replicas"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}adding_replicas"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}removing_replicas"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}is_new"));
+            }
+            if v >= 6 {
+                out.push(alloc::format!("{prefix}leader_recovery_state"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1019,7 +1112,7 @@ pub mod request {
             }
             if true {
                 this.isr = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -1028,19 +1121,19 @@ pub mod request {
             }
             if true {
                 this.replicas = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
             if v >= 3 {
                 this.adding_replicas = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
             if v >= 3 {
                 this.removing_replicas = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -1224,9 +1317,32 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl LeaderAndIsrTopicState {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 2 {
+                out.push(alloc::format!("{prefix}topic_name"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if v >= 2 {
+                out.push(alloc::format!("{prefix}partition_states"));
+                LeaderAndIsrPartitionState::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partition_states/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1241,7 +1357,7 @@ pub mod request {
             }
             if v >= 2 {
                 this.partition_states = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             LeaderAndIsrPartitionState::random_at(rng, v, depth + 1, unknown_tags)
@@ -1302,9 +1418,27 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl LeaderAndIsrLiveLeader {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}broker_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}host_name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1387,13 +1521,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for LeaderAndIsrRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -1774,9 +1923,33 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl LeaderAndIsrResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if v <= 4 {
+                out.push(alloc::format!("{prefix}partition_errors"));
+                LeaderAndIsrPartitionError::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partition_errors/"),
+                    out,
+                );
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}topics"));
+                LeaderAndIsrTopicError::schema_paths_at(v, &alloc::format!("{prefix}topics/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1788,7 +1961,7 @@ pub mod response {
             }
             if v <= 4 {
                 this.partition_errors = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             LeaderAndIsrPartitionError::random_at(rng, v, depth + 1, unknown_tags)
@@ -1798,7 +1971,7 @@ pub mod response {
             }
             if v >= 5 {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| LeaderAndIsrTopicError::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1868,9 +2041,27 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl LeaderAndIsrPartitionError {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 4 {
+                out.push(alloc::format!("{prefix}topic_name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1934,9 +2125,29 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl LeaderAndIsrTopicError {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}partition_errors"));
+                LeaderAndIsrPartitionError::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partition_errors/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1948,7 +2159,7 @@ pub mod response {
             }
             if v >= 5 {
                 this.partition_errors = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             LeaderAndIsrPartitionError::random_at(rng, v, depth + 1, unknown_tags)
@@ -2020,13 +2231,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for LeaderAndIsrResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

@@ -2123,7 +2123,7 @@ impl RequestBody {
             RequestBody::UnregisterController(m) => m.encoded_len(version),
         }
     }
-    /// A random body of API `key` at `version` (fields the version lacks keep their defaults).
+    /// A random body of API `key` at `version`, of realistic size (fields the version lacks keep their defaults).
     #[cfg(feature = "testing")]
     pub fn random(
         key: ApiKey,
@@ -2131,335 +2131,492 @@ impl RequestBody {
         version: i16,
         unknown_tags: bool,
     ) -> Self {
+        Self::random_sized(
+            key,
+            rng,
+            version,
+            unknown_tags,
+            crate::testing::Sizes::Realistic,
+        )
+    }
+    /// [`Self::random`] with the given sizes.
+    #[cfg(feature = "testing")]
+    pub fn random_sized(
+        key: ApiKey,
+        rng: &mut crate::testing::Rng,
+        version: i16,
+        unknown_tags: bool,
+        sizes: crate::testing::Sizes,
+    ) -> Self {
         use crate::testing::TestMessage;
         match key {
-            ApiKey::Produce => {
-                RequestBody::Produce(Box::new(ProduceRequest::random(rng, version, unknown_tags)))
-            }
-            ApiKey::Fetch => {
-                RequestBody::Fetch(Box::new(FetchRequest::random(rng, version, unknown_tags)))
-            }
-            ApiKey::ListOffsets => RequestBody::ListOffsets(Box::new(ListOffsetsRequest::random(
+            ApiKey::Produce => RequestBody::Produce(Box::new(ProduceRequest::random_sized(
                 rng,
                 version,
                 unknown_tags,
+                sizes,
             ))),
-            ApiKey::Metadata => RequestBody::Metadata(Box::new(MetadataRequest::random(
+            ApiKey::Fetch => RequestBody::Fetch(Box::new(FetchRequest::random_sized(
                 rng,
                 version,
                 unknown_tags,
+                sizes,
+            ))),
+            ApiKey::ListOffsets => RequestBody::ListOffsets(Box::new(
+                ListOffsetsRequest::random_sized(rng, version, unknown_tags, sizes),
+            )),
+            ApiKey::Metadata => RequestBody::Metadata(Box::new(MetadataRequest::random_sized(
+                rng,
+                version,
+                unknown_tags,
+                sizes,
             ))),
             ApiKey::LeaderAndIsr => RequestBody::LeaderAndIsr(Box::new(
-                LeaderAndIsrRequest::random(rng, version, unknown_tags),
+                LeaderAndIsrRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::StopReplica => RequestBody::StopReplica(Box::new(StopReplicaRequest::random(
-                rng,
-                version,
-                unknown_tags,
-            ))),
+            ApiKey::StopReplica => RequestBody::StopReplica(Box::new(
+                StopReplicaRequest::random_sized(rng, version, unknown_tags, sizes),
+            )),
             ApiKey::UpdateMetadata => RequestBody::UpdateMetadata(Box::new(
-                UpdateMetadataRequest::random(rng, version, unknown_tags),
+                UpdateMetadataRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ControlledShutdown => RequestBody::ControlledShutdown(Box::new(
-                ControlledShutdownRequest::random(rng, version, unknown_tags),
+                ControlledShutdownRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::OffsetCommit => RequestBody::OffsetCommit(Box::new(
-                OffsetCommitRequest::random(rng, version, unknown_tags),
+                OffsetCommitRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::OffsetFetch => RequestBody::OffsetFetch(Box::new(OffsetFetchRequest::random(
-                rng,
-                version,
-                unknown_tags,
-            ))),
+            ApiKey::OffsetFetch => RequestBody::OffsetFetch(Box::new(
+                OffsetFetchRequest::random_sized(rng, version, unknown_tags, sizes),
+            )),
             ApiKey::FindCoordinator => RequestBody::FindCoordinator(Box::new(
-                FindCoordinatorRequest::random(rng, version, unknown_tags),
+                FindCoordinatorRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::JoinGroup => RequestBody::JoinGroup(Box::new(JoinGroupRequest::random(
+            ApiKey::JoinGroup => RequestBody::JoinGroup(Box::new(JoinGroupRequest::random_sized(
                 rng,
                 version,
                 unknown_tags,
+                sizes,
             ))),
-            ApiKey::Heartbeat => RequestBody::Heartbeat(Box::new(HeartbeatRequest::random(
+            ApiKey::Heartbeat => RequestBody::Heartbeat(Box::new(HeartbeatRequest::random_sized(
                 rng,
                 version,
                 unknown_tags,
+                sizes,
             ))),
-            ApiKey::LeaveGroup => RequestBody::LeaveGroup(Box::new(LeaveGroupRequest::random(
+            ApiKey::LeaveGroup => RequestBody::LeaveGroup(Box::new(
+                LeaveGroupRequest::random_sized(rng, version, unknown_tags, sizes),
+            )),
+            ApiKey::SyncGroup => RequestBody::SyncGroup(Box::new(SyncGroupRequest::random_sized(
                 rng,
                 version,
                 unknown_tags,
-            ))),
-            ApiKey::SyncGroup => RequestBody::SyncGroup(Box::new(SyncGroupRequest::random(
-                rng,
-                version,
-                unknown_tags,
+                sizes,
             ))),
             ApiKey::DescribeGroups => RequestBody::DescribeGroups(Box::new(
-                DescribeGroupsRequest::random(rng, version, unknown_tags),
+                DescribeGroupsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::ListGroups => RequestBody::ListGroups(Box::new(ListGroupsRequest::random(
-                rng,
-                version,
-                unknown_tags,
-            ))),
+            ApiKey::ListGroups => RequestBody::ListGroups(Box::new(
+                ListGroupsRequest::random_sized(rng, version, unknown_tags, sizes),
+            )),
             ApiKey::SaslHandshake => RequestBody::SaslHandshake(Box::new(
-                SaslHandshakeRequest::random(rng, version, unknown_tags),
+                SaslHandshakeRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::ApiVersions => RequestBody::ApiVersions(Box::new(ApiVersionsRequest::random(
-                rng,
-                version,
-                unknown_tags,
-            ))),
+            ApiKey::ApiVersions => RequestBody::ApiVersions(Box::new(
+                ApiVersionsRequest::random_sized(rng, version, unknown_tags, sizes),
+            )),
             ApiKey::CreateTopics => RequestBody::CreateTopics(Box::new(
-                CreateTopicsRequest::random(rng, version, unknown_tags),
+                CreateTopicsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DeleteTopics => RequestBody::DeleteTopics(Box::new(
-                DeleteTopicsRequest::random(rng, version, unknown_tags),
+                DeleteTopicsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DeleteRecords => RequestBody::DeleteRecords(Box::new(
-                DeleteRecordsRequest::random(rng, version, unknown_tags),
+                DeleteRecordsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::InitProducerId => RequestBody::InitProducerId(Box::new(
-                InitProducerIdRequest::random(rng, version, unknown_tags),
+                InitProducerIdRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::OffsetForLeaderEpoch => RequestBody::OffsetForLeaderEpoch(Box::new(
-                OffsetForLeaderEpochRequest::random(rng, version, unknown_tags),
+                OffsetForLeaderEpochRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AddPartitionsToTxn => RequestBody::AddPartitionsToTxn(Box::new(
-                AddPartitionsToTxnRequest::random(rng, version, unknown_tags),
+                AddPartitionsToTxnRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AddOffsetsToTxn => RequestBody::AddOffsetsToTxn(Box::new(
-                AddOffsetsToTxnRequest::random(rng, version, unknown_tags),
+                AddOffsetsToTxnRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::EndTxn => {
-                RequestBody::EndTxn(Box::new(EndTxnRequest::random(rng, version, unknown_tags)))
-            }
+            ApiKey::EndTxn => RequestBody::EndTxn(Box::new(EndTxnRequest::random_sized(
+                rng,
+                version,
+                unknown_tags,
+                sizes,
+            ))),
             ApiKey::WriteTxnMarkers => RequestBody::WriteTxnMarkers(Box::new(
-                WriteTxnMarkersRequest::random(rng, version, unknown_tags),
+                WriteTxnMarkersRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::TxnOffsetCommit => RequestBody::TxnOffsetCommit(Box::new(
-                TxnOffsetCommitRequest::random(rng, version, unknown_tags),
+                TxnOffsetCommitRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeAcls => RequestBody::DescribeAcls(Box::new(
-                DescribeAclsRequest::random(rng, version, unknown_tags),
+                DescribeAclsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::CreateAcls => RequestBody::CreateAcls(Box::new(CreateAclsRequest::random(
-                rng,
-                version,
-                unknown_tags,
-            ))),
-            ApiKey::DeleteAcls => RequestBody::DeleteAcls(Box::new(DeleteAclsRequest::random(
-                rng,
-                version,
-                unknown_tags,
-            ))),
+            ApiKey::CreateAcls => RequestBody::CreateAcls(Box::new(
+                CreateAclsRequest::random_sized(rng, version, unknown_tags, sizes),
+            )),
+            ApiKey::DeleteAcls => RequestBody::DeleteAcls(Box::new(
+                DeleteAclsRequest::random_sized(rng, version, unknown_tags, sizes),
+            )),
             ApiKey::DescribeConfigs => RequestBody::DescribeConfigs(Box::new(
-                DescribeConfigsRequest::random(rng, version, unknown_tags),
+                DescribeConfigsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AlterConfigs => RequestBody::AlterConfigs(Box::new(
-                AlterConfigsRequest::random(rng, version, unknown_tags),
+                AlterConfigsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AlterReplicaLogDirs => RequestBody::AlterReplicaLogDirs(Box::new(
-                AlterReplicaLogDirsRequest::random(rng, version, unknown_tags),
+                AlterReplicaLogDirsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeLogDirs => RequestBody::DescribeLogDirs(Box::new(
-                DescribeLogDirsRequest::random(rng, version, unknown_tags),
+                DescribeLogDirsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::SaslAuthenticate => RequestBody::SaslAuthenticate(Box::new(
-                SaslAuthenticateRequest::random(rng, version, unknown_tags),
+                SaslAuthenticateRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::CreatePartitions => RequestBody::CreatePartitions(Box::new(
-                CreatePartitionsRequest::random(rng, version, unknown_tags),
+                CreatePartitionsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::CreateDelegationToken => RequestBody::CreateDelegationToken(Box::new(
-                CreateDelegationTokenRequest::random(rng, version, unknown_tags),
+                CreateDelegationTokenRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::RenewDelegationToken => RequestBody::RenewDelegationToken(Box::new(
-                RenewDelegationTokenRequest::random(rng, version, unknown_tags),
+                RenewDelegationTokenRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ExpireDelegationToken => RequestBody::ExpireDelegationToken(Box::new(
-                ExpireDelegationTokenRequest::random(rng, version, unknown_tags),
+                ExpireDelegationTokenRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeDelegationToken => RequestBody::DescribeDelegationToken(Box::new(
-                DescribeDelegationTokenRequest::random(rng, version, unknown_tags),
+                DescribeDelegationTokenRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DeleteGroups => RequestBody::DeleteGroups(Box::new(
-                DeleteGroupsRequest::random(rng, version, unknown_tags),
+                DeleteGroupsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ElectLeaders => RequestBody::ElectLeaders(Box::new(
-                ElectLeadersRequest::random(rng, version, unknown_tags),
+                ElectLeadersRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::IncrementalAlterConfigs => RequestBody::IncrementalAlterConfigs(Box::new(
-                IncrementalAlterConfigsRequest::random(rng, version, unknown_tags),
+                IncrementalAlterConfigsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::AlterPartitionReassignments => {
-                RequestBody::AlterPartitionReassignments(Box::new(
-                    AlterPartitionReassignmentsRequest::random(rng, version, unknown_tags),
-                ))
-            }
-            ApiKey::ListPartitionReassignments => {
-                RequestBody::ListPartitionReassignments(Box::new(
-                    ListPartitionReassignmentsRequest::random(rng, version, unknown_tags),
-                ))
-            }
+            ApiKey::AlterPartitionReassignments => RequestBody::AlterPartitionReassignments(
+                Box::new(AlterPartitionReassignmentsRequest::random_sized(
+                    rng,
+                    version,
+                    unknown_tags,
+                    sizes,
+                )),
+            ),
+            ApiKey::ListPartitionReassignments => RequestBody::ListPartitionReassignments(
+                Box::new(ListPartitionReassignmentsRequest::random_sized(
+                    rng,
+                    version,
+                    unknown_tags,
+                    sizes,
+                )),
+            ),
             ApiKey::OffsetDelete => RequestBody::OffsetDelete(Box::new(
-                OffsetDeleteRequest::random(rng, version, unknown_tags),
+                OffsetDeleteRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeClientQuotas => RequestBody::DescribeClientQuotas(Box::new(
-                DescribeClientQuotasRequest::random(rng, version, unknown_tags),
+                DescribeClientQuotasRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AlterClientQuotas => RequestBody::AlterClientQuotas(Box::new(
-                AlterClientQuotasRequest::random(rng, version, unknown_tags),
+                AlterClientQuotasRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::DescribeUserScramCredentials => {
-                RequestBody::DescribeUserScramCredentials(Box::new(
-                    DescribeUserScramCredentialsRequest::random(rng, version, unknown_tags),
-                ))
-            }
+            ApiKey::DescribeUserScramCredentials => RequestBody::DescribeUserScramCredentials(
+                Box::new(DescribeUserScramCredentialsRequest::random_sized(
+                    rng,
+                    version,
+                    unknown_tags,
+                    sizes,
+                )),
+            ),
             ApiKey::AlterUserScramCredentials => RequestBody::AlterUserScramCredentials(Box::new(
-                AlterUserScramCredentialsRequest::random(rng, version, unknown_tags),
+                AlterUserScramCredentialsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::Vote => {
-                RequestBody::Vote(Box::new(VoteRequest::random(rng, version, unknown_tags)))
-            }
+            ApiKey::Vote => RequestBody::Vote(Box::new(VoteRequest::random_sized(
+                rng,
+                version,
+                unknown_tags,
+                sizes,
+            ))),
             ApiKey::BeginQuorumEpoch => RequestBody::BeginQuorumEpoch(Box::new(
-                BeginQuorumEpochRequest::random(rng, version, unknown_tags),
+                BeginQuorumEpochRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::EndQuorumEpoch => RequestBody::EndQuorumEpoch(Box::new(
-                EndQuorumEpochRequest::random(rng, version, unknown_tags),
+                EndQuorumEpochRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeQuorum => RequestBody::DescribeQuorum(Box::new(
-                DescribeQuorumRequest::random(rng, version, unknown_tags),
+                DescribeQuorumRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AlterPartition => RequestBody::AlterPartition(Box::new(
-                AlterPartitionRequest::random(rng, version, unknown_tags),
+                AlterPartitionRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::UpdateFeatures => RequestBody::UpdateFeatures(Box::new(
-                UpdateFeaturesRequest::random(rng, version, unknown_tags),
+                UpdateFeaturesRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::Envelope => RequestBody::Envelope(Box::new(EnvelopeRequest::random(
+            ApiKey::Envelope => RequestBody::Envelope(Box::new(EnvelopeRequest::random_sized(
                 rng,
                 version,
                 unknown_tags,
+                sizes,
             ))),
             ApiKey::FetchSnapshot => RequestBody::FetchSnapshot(Box::new(
-                FetchSnapshotRequest::random(rng, version, unknown_tags),
+                FetchSnapshotRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeCluster => RequestBody::DescribeCluster(Box::new(
-                DescribeClusterRequest::random(rng, version, unknown_tags),
+                DescribeClusterRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeProducers => RequestBody::DescribeProducers(Box::new(
-                DescribeProducersRequest::random(rng, version, unknown_tags),
+                DescribeProducersRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::BrokerRegistration => RequestBody::BrokerRegistration(Box::new(
-                BrokerRegistrationRequest::random(rng, version, unknown_tags),
+                BrokerRegistrationRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::BrokerHeartbeat => RequestBody::BrokerHeartbeat(Box::new(
-                BrokerHeartbeatRequest::random(rng, version, unknown_tags),
+                BrokerHeartbeatRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::UnregisterBroker => RequestBody::UnregisterBroker(Box::new(
-                UnregisterBrokerRequest::random(rng, version, unknown_tags),
+                UnregisterBrokerRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeTransactions => RequestBody::DescribeTransactions(Box::new(
-                DescribeTransactionsRequest::random(rng, version, unknown_tags),
+                DescribeTransactionsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ListTransactions => RequestBody::ListTransactions(Box::new(
-                ListTransactionsRequest::random(rng, version, unknown_tags),
+                ListTransactionsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AllocateProducerIds => RequestBody::AllocateProducerIds(Box::new(
-                AllocateProducerIdsRequest::random(rng, version, unknown_tags),
+                AllocateProducerIdsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ConsumerGroupHeartbeat => RequestBody::ConsumerGroupHeartbeat(Box::new(
-                ConsumerGroupHeartbeatRequest::random(rng, version, unknown_tags),
+                ConsumerGroupHeartbeatRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ConsumerGroupDescribe => RequestBody::ConsumerGroupDescribe(Box::new(
-                ConsumerGroupDescribeRequest::random(rng, version, unknown_tags),
+                ConsumerGroupDescribeRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ControllerRegistration => RequestBody::ControllerRegistration(Box::new(
-                ControllerRegistrationRequest::random(rng, version, unknown_tags),
+                ControllerRegistrationRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::GetTelemetrySubscriptions => RequestBody::GetTelemetrySubscriptions(Box::new(
-                GetTelemetrySubscriptionsRequest::random(rng, version, unknown_tags),
+                GetTelemetrySubscriptionsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::PushTelemetry => RequestBody::PushTelemetry(Box::new(
-                PushTelemetryRequest::random(rng, version, unknown_tags),
+                PushTelemetryRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AssignReplicasToDirs => RequestBody::AssignReplicasToDirs(Box::new(
-                AssignReplicasToDirsRequest::random(rng, version, unknown_tags),
+                AssignReplicasToDirsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ListConfigResources => RequestBody::ListConfigResources(Box::new(
-                ListConfigResourcesRequest::random(rng, version, unknown_tags),
+                ListConfigResourcesRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeTopicPartitions => RequestBody::DescribeTopicPartitions(Box::new(
-                DescribeTopicPartitionsRequest::random(rng, version, unknown_tags),
+                DescribeTopicPartitionsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ShareGroupHeartbeat => RequestBody::ShareGroupHeartbeat(Box::new(
-                ShareGroupHeartbeatRequest::random(rng, version, unknown_tags),
+                ShareGroupHeartbeatRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ShareGroupDescribe => RequestBody::ShareGroupDescribe(Box::new(
-                ShareGroupDescribeRequest::random(rng, version, unknown_tags),
+                ShareGroupDescribeRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::ShareFetch => RequestBody::ShareFetch(Box::new(ShareFetchRequest::random(
-                rng,
-                version,
-                unknown_tags,
-            ))),
+            ApiKey::ShareFetch => RequestBody::ShareFetch(Box::new(
+                ShareFetchRequest::random_sized(rng, version, unknown_tags, sizes),
+            )),
             ApiKey::ShareAcknowledge => RequestBody::ShareAcknowledge(Box::new(
-                ShareAcknowledgeRequest::random(rng, version, unknown_tags),
+                ShareAcknowledgeRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AddRaftVoter => RequestBody::AddRaftVoter(Box::new(
-                AddRaftVoterRequest::random(rng, version, unknown_tags),
+                AddRaftVoterRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::RemoveRaftVoter => RequestBody::RemoveRaftVoter(Box::new(
-                RemoveRaftVoterRequest::random(rng, version, unknown_tags),
+                RemoveRaftVoterRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::UpdateRaftVoter => RequestBody::UpdateRaftVoter(Box::new(
-                UpdateRaftVoterRequest::random(rng, version, unknown_tags),
+                UpdateRaftVoterRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::InitializeShareGroupState => RequestBody::InitializeShareGroupState(Box::new(
-                InitializeShareGroupStateRequest::random(rng, version, unknown_tags),
+                InitializeShareGroupStateRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ReadShareGroupState => RequestBody::ReadShareGroupState(Box::new(
-                ReadShareGroupStateRequest::random(rng, version, unknown_tags),
+                ReadShareGroupStateRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::WriteShareGroupState => RequestBody::WriteShareGroupState(Box::new(
-                WriteShareGroupStateRequest::random(rng, version, unknown_tags),
+                WriteShareGroupStateRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DeleteShareGroupState => RequestBody::DeleteShareGroupState(Box::new(
-                DeleteShareGroupStateRequest::random(rng, version, unknown_tags),
+                DeleteShareGroupStateRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::ReadShareGroupStateSummary => {
-                RequestBody::ReadShareGroupStateSummary(Box::new(
-                    ReadShareGroupStateSummaryRequest::random(rng, version, unknown_tags),
-                ))
-            }
+            ApiKey::ReadShareGroupStateSummary => RequestBody::ReadShareGroupStateSummary(
+                Box::new(ReadShareGroupStateSummaryRequest::random_sized(
+                    rng,
+                    version,
+                    unknown_tags,
+                    sizes,
+                )),
+            ),
             ApiKey::StreamsGroupHeartbeat => RequestBody::StreamsGroupHeartbeat(Box::new(
-                StreamsGroupHeartbeatRequest::random(rng, version, unknown_tags),
+                StreamsGroupHeartbeatRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::StreamsGroupDescribe => RequestBody::StreamsGroupDescribe(Box::new(
-                StreamsGroupDescribeRequest::random(rng, version, unknown_tags),
+                StreamsGroupDescribeRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeShareGroupOffsets => RequestBody::DescribeShareGroupOffsets(Box::new(
-                DescribeShareGroupOffsetsRequest::random(rng, version, unknown_tags),
+                DescribeShareGroupOffsetsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AlterShareGroupOffsets => RequestBody::AlterShareGroupOffsets(Box::new(
-                AlterShareGroupOffsetsRequest::random(rng, version, unknown_tags),
+                AlterShareGroupOffsetsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DeleteShareGroupOffsets => RequestBody::DeleteShareGroupOffsets(Box::new(
-                DeleteShareGroupOffsetsRequest::random(rng, version, unknown_tags),
+                DeleteShareGroupOffsetsRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::StreamsGroupTopologyDescriptionUpdate => {
                 RequestBody::StreamsGroupTopologyDescriptionUpdate(Box::new(
-                    StreamsGroupTopologyDescriptionUpdateRequest::random(
+                    StreamsGroupTopologyDescriptionUpdateRequest::random_sized(
                         rng,
                         version,
                         unknown_tags,
+                        sizes,
                     ),
                 ))
             }
             ApiKey::UnregisterController => RequestBody::UnregisterController(Box::new(
-                UnregisterControllerRequest::random(rng, version, unknown_tags),
+                UnregisterControllerRequest::random_sized(rng, version, unknown_tags, sizes),
             )),
+        }
+    }
+    /// The fields kproto carries for API `key` at `version` (see `TestMessage::schema_paths`).
+    #[cfg(feature = "testing")]
+    pub fn schema_paths(key: ApiKey, version: i16) -> alloc::vec::Vec<alloc::string::String> {
+        use crate::testing::TestMessage;
+        match key {
+            ApiKey::Produce => ProduceRequest::schema_paths(version),
+            ApiKey::Fetch => FetchRequest::schema_paths(version),
+            ApiKey::ListOffsets => ListOffsetsRequest::schema_paths(version),
+            ApiKey::Metadata => MetadataRequest::schema_paths(version),
+            ApiKey::LeaderAndIsr => LeaderAndIsrRequest::schema_paths(version),
+            ApiKey::StopReplica => StopReplicaRequest::schema_paths(version),
+            ApiKey::UpdateMetadata => UpdateMetadataRequest::schema_paths(version),
+            ApiKey::ControlledShutdown => ControlledShutdownRequest::schema_paths(version),
+            ApiKey::OffsetCommit => OffsetCommitRequest::schema_paths(version),
+            ApiKey::OffsetFetch => OffsetFetchRequest::schema_paths(version),
+            ApiKey::FindCoordinator => FindCoordinatorRequest::schema_paths(version),
+            ApiKey::JoinGroup => JoinGroupRequest::schema_paths(version),
+            ApiKey::Heartbeat => HeartbeatRequest::schema_paths(version),
+            ApiKey::LeaveGroup => LeaveGroupRequest::schema_paths(version),
+            ApiKey::SyncGroup => SyncGroupRequest::schema_paths(version),
+            ApiKey::DescribeGroups => DescribeGroupsRequest::schema_paths(version),
+            ApiKey::ListGroups => ListGroupsRequest::schema_paths(version),
+            ApiKey::SaslHandshake => SaslHandshakeRequest::schema_paths(version),
+            ApiKey::ApiVersions => ApiVersionsRequest::schema_paths(version),
+            ApiKey::CreateTopics => CreateTopicsRequest::schema_paths(version),
+            ApiKey::DeleteTopics => DeleteTopicsRequest::schema_paths(version),
+            ApiKey::DeleteRecords => DeleteRecordsRequest::schema_paths(version),
+            ApiKey::InitProducerId => InitProducerIdRequest::schema_paths(version),
+            ApiKey::OffsetForLeaderEpoch => OffsetForLeaderEpochRequest::schema_paths(version),
+            ApiKey::AddPartitionsToTxn => AddPartitionsToTxnRequest::schema_paths(version),
+            ApiKey::AddOffsetsToTxn => AddOffsetsToTxnRequest::schema_paths(version),
+            ApiKey::EndTxn => EndTxnRequest::schema_paths(version),
+            ApiKey::WriteTxnMarkers => WriteTxnMarkersRequest::schema_paths(version),
+            ApiKey::TxnOffsetCommit => TxnOffsetCommitRequest::schema_paths(version),
+            ApiKey::DescribeAcls => DescribeAclsRequest::schema_paths(version),
+            ApiKey::CreateAcls => CreateAclsRequest::schema_paths(version),
+            ApiKey::DeleteAcls => DeleteAclsRequest::schema_paths(version),
+            ApiKey::DescribeConfigs => DescribeConfigsRequest::schema_paths(version),
+            ApiKey::AlterConfigs => AlterConfigsRequest::schema_paths(version),
+            ApiKey::AlterReplicaLogDirs => AlterReplicaLogDirsRequest::schema_paths(version),
+            ApiKey::DescribeLogDirs => DescribeLogDirsRequest::schema_paths(version),
+            ApiKey::SaslAuthenticate => SaslAuthenticateRequest::schema_paths(version),
+            ApiKey::CreatePartitions => CreatePartitionsRequest::schema_paths(version),
+            ApiKey::CreateDelegationToken => CreateDelegationTokenRequest::schema_paths(version),
+            ApiKey::RenewDelegationToken => RenewDelegationTokenRequest::schema_paths(version),
+            ApiKey::ExpireDelegationToken => ExpireDelegationTokenRequest::schema_paths(version),
+            ApiKey::DescribeDelegationToken => {
+                DescribeDelegationTokenRequest::schema_paths(version)
+            }
+            ApiKey::DeleteGroups => DeleteGroupsRequest::schema_paths(version),
+            ApiKey::ElectLeaders => ElectLeadersRequest::schema_paths(version),
+            ApiKey::IncrementalAlterConfigs => {
+                IncrementalAlterConfigsRequest::schema_paths(version)
+            }
+            ApiKey::AlterPartitionReassignments => {
+                AlterPartitionReassignmentsRequest::schema_paths(version)
+            }
+            ApiKey::ListPartitionReassignments => {
+                ListPartitionReassignmentsRequest::schema_paths(version)
+            }
+            ApiKey::OffsetDelete => OffsetDeleteRequest::schema_paths(version),
+            ApiKey::DescribeClientQuotas => DescribeClientQuotasRequest::schema_paths(version),
+            ApiKey::AlterClientQuotas => AlterClientQuotasRequest::schema_paths(version),
+            ApiKey::DescribeUserScramCredentials => {
+                DescribeUserScramCredentialsRequest::schema_paths(version)
+            }
+            ApiKey::AlterUserScramCredentials => {
+                AlterUserScramCredentialsRequest::schema_paths(version)
+            }
+            ApiKey::Vote => VoteRequest::schema_paths(version),
+            ApiKey::BeginQuorumEpoch => BeginQuorumEpochRequest::schema_paths(version),
+            ApiKey::EndQuorumEpoch => EndQuorumEpochRequest::schema_paths(version),
+            ApiKey::DescribeQuorum => DescribeQuorumRequest::schema_paths(version),
+            ApiKey::AlterPartition => AlterPartitionRequest::schema_paths(version),
+            ApiKey::UpdateFeatures => UpdateFeaturesRequest::schema_paths(version),
+            ApiKey::Envelope => EnvelopeRequest::schema_paths(version),
+            ApiKey::FetchSnapshot => FetchSnapshotRequest::schema_paths(version),
+            ApiKey::DescribeCluster => DescribeClusterRequest::schema_paths(version),
+            ApiKey::DescribeProducers => DescribeProducersRequest::schema_paths(version),
+            ApiKey::BrokerRegistration => BrokerRegistrationRequest::schema_paths(version),
+            ApiKey::BrokerHeartbeat => BrokerHeartbeatRequest::schema_paths(version),
+            ApiKey::UnregisterBroker => UnregisterBrokerRequest::schema_paths(version),
+            ApiKey::DescribeTransactions => DescribeTransactionsRequest::schema_paths(version),
+            ApiKey::ListTransactions => ListTransactionsRequest::schema_paths(version),
+            ApiKey::AllocateProducerIds => AllocateProducerIdsRequest::schema_paths(version),
+            ApiKey::ConsumerGroupHeartbeat => ConsumerGroupHeartbeatRequest::schema_paths(version),
+            ApiKey::ConsumerGroupDescribe => ConsumerGroupDescribeRequest::schema_paths(version),
+            ApiKey::ControllerRegistration => ControllerRegistrationRequest::schema_paths(version),
+            ApiKey::GetTelemetrySubscriptions => {
+                GetTelemetrySubscriptionsRequest::schema_paths(version)
+            }
+            ApiKey::PushTelemetry => PushTelemetryRequest::schema_paths(version),
+            ApiKey::AssignReplicasToDirs => AssignReplicasToDirsRequest::schema_paths(version),
+            ApiKey::ListConfigResources => ListConfigResourcesRequest::schema_paths(version),
+            ApiKey::DescribeTopicPartitions => {
+                DescribeTopicPartitionsRequest::schema_paths(version)
+            }
+            ApiKey::ShareGroupHeartbeat => ShareGroupHeartbeatRequest::schema_paths(version),
+            ApiKey::ShareGroupDescribe => ShareGroupDescribeRequest::schema_paths(version),
+            ApiKey::ShareFetch => ShareFetchRequest::schema_paths(version),
+            ApiKey::ShareAcknowledge => ShareAcknowledgeRequest::schema_paths(version),
+            ApiKey::AddRaftVoter => AddRaftVoterRequest::schema_paths(version),
+            ApiKey::RemoveRaftVoter => RemoveRaftVoterRequest::schema_paths(version),
+            ApiKey::UpdateRaftVoter => UpdateRaftVoterRequest::schema_paths(version),
+            ApiKey::InitializeShareGroupState => {
+                InitializeShareGroupStateRequest::schema_paths(version)
+            }
+            ApiKey::ReadShareGroupState => ReadShareGroupStateRequest::schema_paths(version),
+            ApiKey::WriteShareGroupState => WriteShareGroupStateRequest::schema_paths(version),
+            ApiKey::DeleteShareGroupState => DeleteShareGroupStateRequest::schema_paths(version),
+            ApiKey::ReadShareGroupStateSummary => {
+                ReadShareGroupStateSummaryRequest::schema_paths(version)
+            }
+            ApiKey::StreamsGroupHeartbeat => StreamsGroupHeartbeatRequest::schema_paths(version),
+            ApiKey::StreamsGroupDescribe => StreamsGroupDescribeRequest::schema_paths(version),
+            ApiKey::DescribeShareGroupOffsets => {
+                DescribeShareGroupOffsetsRequest::schema_paths(version)
+            }
+            ApiKey::AlterShareGroupOffsets => AlterShareGroupOffsetsRequest::schema_paths(version),
+            ApiKey::DeleteShareGroupOffsets => {
+                DeleteShareGroupOffsetsRequest::schema_paths(version)
+            }
+            ApiKey::StreamsGroupTopologyDescriptionUpdate => {
+                StreamsGroupTopologyDescriptionUpdateRequest::schema_paths(version)
+            }
+            ApiKey::UnregisterController => UnregisterControllerRequest::schema_paths(version),
         }
     }
     /// The body in the JSON form of Kafka's `*JsonConverter` classes.
@@ -3350,7 +3507,7 @@ impl ResponseBody {
             ResponseBody::UnregisterController(m) => m.encoded_len(version),
         }
     }
-    /// A random body of API `key` at `version` (fields the version lacks keep their defaults).
+    /// A random body of API `key` at `version`, of realistic size (fields the version lacks keep their defaults).
     #[cfg(feature = "testing")]
     pub fn random(
         key: ApiKey,
@@ -3358,329 +3515,483 @@ impl ResponseBody {
         version: i16,
         unknown_tags: bool,
     ) -> Self {
+        Self::random_sized(
+            key,
+            rng,
+            version,
+            unknown_tags,
+            crate::testing::Sizes::Realistic,
+        )
+    }
+    /// [`Self::random`] with the given sizes.
+    #[cfg(feature = "testing")]
+    pub fn random_sized(
+        key: ApiKey,
+        rng: &mut crate::testing::Rng,
+        version: i16,
+        unknown_tags: bool,
+        sizes: crate::testing::Sizes,
+    ) -> Self {
         use crate::testing::TestMessage;
         match key {
-            ApiKey::Produce => ResponseBody::Produce(Box::new(ProduceResponse::random(
+            ApiKey::Produce => ResponseBody::Produce(Box::new(ProduceResponse::random_sized(
                 rng,
                 version,
                 unknown_tags,
+                sizes,
             ))),
-            ApiKey::Fetch => {
-                ResponseBody::Fetch(Box::new(FetchResponse::random(rng, version, unknown_tags)))
-            }
-            ApiKey::ListOffsets => ResponseBody::ListOffsets(Box::new(
-                ListOffsetsResponse::random(rng, version, unknown_tags),
-            )),
-            ApiKey::Metadata => ResponseBody::Metadata(Box::new(MetadataResponse::random(
+            ApiKey::Fetch => ResponseBody::Fetch(Box::new(FetchResponse::random_sized(
                 rng,
                 version,
                 unknown_tags,
+                sizes,
+            ))),
+            ApiKey::ListOffsets => ResponseBody::ListOffsets(Box::new(
+                ListOffsetsResponse::random_sized(rng, version, unknown_tags, sizes),
+            )),
+            ApiKey::Metadata => ResponseBody::Metadata(Box::new(MetadataResponse::random_sized(
+                rng,
+                version,
+                unknown_tags,
+                sizes,
             ))),
             ApiKey::LeaderAndIsr => ResponseBody::LeaderAndIsr(Box::new(
-                LeaderAndIsrResponse::random(rng, version, unknown_tags),
+                LeaderAndIsrResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::StopReplica => ResponseBody::StopReplica(Box::new(
-                StopReplicaResponse::random(rng, version, unknown_tags),
+                StopReplicaResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::UpdateMetadata => ResponseBody::UpdateMetadata(Box::new(
-                UpdateMetadataResponse::random(rng, version, unknown_tags),
+                UpdateMetadataResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ControlledShutdown => ResponseBody::ControlledShutdown(Box::new(
-                ControlledShutdownResponse::random(rng, version, unknown_tags),
+                ControlledShutdownResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::OffsetCommit => ResponseBody::OffsetCommit(Box::new(
-                OffsetCommitResponse::random(rng, version, unknown_tags),
+                OffsetCommitResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::OffsetFetch => ResponseBody::OffsetFetch(Box::new(
-                OffsetFetchResponse::random(rng, version, unknown_tags),
+                OffsetFetchResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::FindCoordinator => ResponseBody::FindCoordinator(Box::new(
-                FindCoordinatorResponse::random(rng, version, unknown_tags),
+                FindCoordinatorResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::JoinGroup => ResponseBody::JoinGroup(Box::new(JoinGroupResponse::random(
-                rng,
-                version,
-                unknown_tags,
-            ))),
-            ApiKey::Heartbeat => ResponseBody::Heartbeat(Box::new(HeartbeatResponse::random(
-                rng,
-                version,
-                unknown_tags,
-            ))),
-            ApiKey::LeaveGroup => ResponseBody::LeaveGroup(Box::new(LeaveGroupResponse::random(
-                rng,
-                version,
-                unknown_tags,
-            ))),
-            ApiKey::SyncGroup => ResponseBody::SyncGroup(Box::new(SyncGroupResponse::random(
-                rng,
-                version,
-                unknown_tags,
-            ))),
+            ApiKey::JoinGroup => ResponseBody::JoinGroup(Box::new(
+                JoinGroupResponse::random_sized(rng, version, unknown_tags, sizes),
+            )),
+            ApiKey::Heartbeat => ResponseBody::Heartbeat(Box::new(
+                HeartbeatResponse::random_sized(rng, version, unknown_tags, sizes),
+            )),
+            ApiKey::LeaveGroup => ResponseBody::LeaveGroup(Box::new(
+                LeaveGroupResponse::random_sized(rng, version, unknown_tags, sizes),
+            )),
+            ApiKey::SyncGroup => ResponseBody::SyncGroup(Box::new(
+                SyncGroupResponse::random_sized(rng, version, unknown_tags, sizes),
+            )),
             ApiKey::DescribeGroups => ResponseBody::DescribeGroups(Box::new(
-                DescribeGroupsResponse::random(rng, version, unknown_tags),
+                DescribeGroupsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::ListGroups => ResponseBody::ListGroups(Box::new(ListGroupsResponse::random(
-                rng,
-                version,
-                unknown_tags,
-            ))),
+            ApiKey::ListGroups => ResponseBody::ListGroups(Box::new(
+                ListGroupsResponse::random_sized(rng, version, unknown_tags, sizes),
+            )),
             ApiKey::SaslHandshake => ResponseBody::SaslHandshake(Box::new(
-                SaslHandshakeResponse::random(rng, version, unknown_tags),
+                SaslHandshakeResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ApiVersions => ResponseBody::ApiVersions(Box::new(
-                ApiVersionsResponse::random(rng, version, unknown_tags),
+                ApiVersionsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::CreateTopics => ResponseBody::CreateTopics(Box::new(
-                CreateTopicsResponse::random(rng, version, unknown_tags),
+                CreateTopicsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DeleteTopics => ResponseBody::DeleteTopics(Box::new(
-                DeleteTopicsResponse::random(rng, version, unknown_tags),
+                DeleteTopicsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DeleteRecords => ResponseBody::DeleteRecords(Box::new(
-                DeleteRecordsResponse::random(rng, version, unknown_tags),
+                DeleteRecordsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::InitProducerId => ResponseBody::InitProducerId(Box::new(
-                InitProducerIdResponse::random(rng, version, unknown_tags),
+                InitProducerIdResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::OffsetForLeaderEpoch => ResponseBody::OffsetForLeaderEpoch(Box::new(
-                OffsetForLeaderEpochResponse::random(rng, version, unknown_tags),
+                OffsetForLeaderEpochResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AddPartitionsToTxn => ResponseBody::AddPartitionsToTxn(Box::new(
-                AddPartitionsToTxnResponse::random(rng, version, unknown_tags),
+                AddPartitionsToTxnResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AddOffsetsToTxn => ResponseBody::AddOffsetsToTxn(Box::new(
-                AddOffsetsToTxnResponse::random(rng, version, unknown_tags),
+                AddOffsetsToTxnResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::EndTxn => {
-                ResponseBody::EndTxn(Box::new(EndTxnResponse::random(rng, version, unknown_tags)))
-            }
+            ApiKey::EndTxn => ResponseBody::EndTxn(Box::new(EndTxnResponse::random_sized(
+                rng,
+                version,
+                unknown_tags,
+                sizes,
+            ))),
             ApiKey::WriteTxnMarkers => ResponseBody::WriteTxnMarkers(Box::new(
-                WriteTxnMarkersResponse::random(rng, version, unknown_tags),
+                WriteTxnMarkersResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::TxnOffsetCommit => ResponseBody::TxnOffsetCommit(Box::new(
-                TxnOffsetCommitResponse::random(rng, version, unknown_tags),
+                TxnOffsetCommitResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeAcls => ResponseBody::DescribeAcls(Box::new(
-                DescribeAclsResponse::random(rng, version, unknown_tags),
+                DescribeAclsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::CreateAcls => ResponseBody::CreateAcls(Box::new(CreateAclsResponse::random(
-                rng,
-                version,
-                unknown_tags,
-            ))),
-            ApiKey::DeleteAcls => ResponseBody::DeleteAcls(Box::new(DeleteAclsResponse::random(
-                rng,
-                version,
-                unknown_tags,
-            ))),
+            ApiKey::CreateAcls => ResponseBody::CreateAcls(Box::new(
+                CreateAclsResponse::random_sized(rng, version, unknown_tags, sizes),
+            )),
+            ApiKey::DeleteAcls => ResponseBody::DeleteAcls(Box::new(
+                DeleteAclsResponse::random_sized(rng, version, unknown_tags, sizes),
+            )),
             ApiKey::DescribeConfigs => ResponseBody::DescribeConfigs(Box::new(
-                DescribeConfigsResponse::random(rng, version, unknown_tags),
+                DescribeConfigsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AlterConfigs => ResponseBody::AlterConfigs(Box::new(
-                AlterConfigsResponse::random(rng, version, unknown_tags),
+                AlterConfigsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AlterReplicaLogDirs => ResponseBody::AlterReplicaLogDirs(Box::new(
-                AlterReplicaLogDirsResponse::random(rng, version, unknown_tags),
+                AlterReplicaLogDirsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeLogDirs => ResponseBody::DescribeLogDirs(Box::new(
-                DescribeLogDirsResponse::random(rng, version, unknown_tags),
+                DescribeLogDirsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::SaslAuthenticate => ResponseBody::SaslAuthenticate(Box::new(
-                SaslAuthenticateResponse::random(rng, version, unknown_tags),
+                SaslAuthenticateResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::CreatePartitions => ResponseBody::CreatePartitions(Box::new(
-                CreatePartitionsResponse::random(rng, version, unknown_tags),
+                CreatePartitionsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::CreateDelegationToken => ResponseBody::CreateDelegationToken(Box::new(
-                CreateDelegationTokenResponse::random(rng, version, unknown_tags),
+                CreateDelegationTokenResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::RenewDelegationToken => ResponseBody::RenewDelegationToken(Box::new(
-                RenewDelegationTokenResponse::random(rng, version, unknown_tags),
+                RenewDelegationTokenResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ExpireDelegationToken => ResponseBody::ExpireDelegationToken(Box::new(
-                ExpireDelegationTokenResponse::random(rng, version, unknown_tags),
+                ExpireDelegationTokenResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeDelegationToken => ResponseBody::DescribeDelegationToken(Box::new(
-                DescribeDelegationTokenResponse::random(rng, version, unknown_tags),
+                DescribeDelegationTokenResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DeleteGroups => ResponseBody::DeleteGroups(Box::new(
-                DeleteGroupsResponse::random(rng, version, unknown_tags),
+                DeleteGroupsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ElectLeaders => ResponseBody::ElectLeaders(Box::new(
-                ElectLeadersResponse::random(rng, version, unknown_tags),
+                ElectLeadersResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::IncrementalAlterConfigs => ResponseBody::IncrementalAlterConfigs(Box::new(
-                IncrementalAlterConfigsResponse::random(rng, version, unknown_tags),
+                IncrementalAlterConfigsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::AlterPartitionReassignments => {
-                ResponseBody::AlterPartitionReassignments(Box::new(
-                    AlterPartitionReassignmentsResponse::random(rng, version, unknown_tags),
-                ))
-            }
-            ApiKey::ListPartitionReassignments => {
-                ResponseBody::ListPartitionReassignments(Box::new(
-                    ListPartitionReassignmentsResponse::random(rng, version, unknown_tags),
-                ))
-            }
+            ApiKey::AlterPartitionReassignments => ResponseBody::AlterPartitionReassignments(
+                Box::new(AlterPartitionReassignmentsResponse::random_sized(
+                    rng,
+                    version,
+                    unknown_tags,
+                    sizes,
+                )),
+            ),
+            ApiKey::ListPartitionReassignments => ResponseBody::ListPartitionReassignments(
+                Box::new(ListPartitionReassignmentsResponse::random_sized(
+                    rng,
+                    version,
+                    unknown_tags,
+                    sizes,
+                )),
+            ),
             ApiKey::OffsetDelete => ResponseBody::OffsetDelete(Box::new(
-                OffsetDeleteResponse::random(rng, version, unknown_tags),
+                OffsetDeleteResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeClientQuotas => ResponseBody::DescribeClientQuotas(Box::new(
-                DescribeClientQuotasResponse::random(rng, version, unknown_tags),
+                DescribeClientQuotasResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AlterClientQuotas => ResponseBody::AlterClientQuotas(Box::new(
-                AlterClientQuotasResponse::random(rng, version, unknown_tags),
+                AlterClientQuotasResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::DescribeUserScramCredentials => {
-                ResponseBody::DescribeUserScramCredentials(Box::new(
-                    DescribeUserScramCredentialsResponse::random(rng, version, unknown_tags),
-                ))
-            }
+            ApiKey::DescribeUserScramCredentials => ResponseBody::DescribeUserScramCredentials(
+                Box::new(DescribeUserScramCredentialsResponse::random_sized(
+                    rng,
+                    version,
+                    unknown_tags,
+                    sizes,
+                )),
+            ),
             ApiKey::AlterUserScramCredentials => ResponseBody::AlterUserScramCredentials(Box::new(
-                AlterUserScramCredentialsResponse::random(rng, version, unknown_tags),
+                AlterUserScramCredentialsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::Vote => {
-                ResponseBody::Vote(Box::new(VoteResponse::random(rng, version, unknown_tags)))
-            }
+            ApiKey::Vote => ResponseBody::Vote(Box::new(VoteResponse::random_sized(
+                rng,
+                version,
+                unknown_tags,
+                sizes,
+            ))),
             ApiKey::BeginQuorumEpoch => ResponseBody::BeginQuorumEpoch(Box::new(
-                BeginQuorumEpochResponse::random(rng, version, unknown_tags),
+                BeginQuorumEpochResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::EndQuorumEpoch => ResponseBody::EndQuorumEpoch(Box::new(
-                EndQuorumEpochResponse::random(rng, version, unknown_tags),
+                EndQuorumEpochResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeQuorum => ResponseBody::DescribeQuorum(Box::new(
-                DescribeQuorumResponse::random(rng, version, unknown_tags),
+                DescribeQuorumResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AlterPartition => ResponseBody::AlterPartition(Box::new(
-                AlterPartitionResponse::random(rng, version, unknown_tags),
+                AlterPartitionResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::UpdateFeatures => ResponseBody::UpdateFeatures(Box::new(
-                UpdateFeaturesResponse::random(rng, version, unknown_tags),
+                UpdateFeaturesResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::Envelope => ResponseBody::Envelope(Box::new(EnvelopeResponse::random(
+            ApiKey::Envelope => ResponseBody::Envelope(Box::new(EnvelopeResponse::random_sized(
                 rng,
                 version,
                 unknown_tags,
+                sizes,
             ))),
             ApiKey::FetchSnapshot => ResponseBody::FetchSnapshot(Box::new(
-                FetchSnapshotResponse::random(rng, version, unknown_tags),
+                FetchSnapshotResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeCluster => ResponseBody::DescribeCluster(Box::new(
-                DescribeClusterResponse::random(rng, version, unknown_tags),
+                DescribeClusterResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeProducers => ResponseBody::DescribeProducers(Box::new(
-                DescribeProducersResponse::random(rng, version, unknown_tags),
+                DescribeProducersResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::BrokerRegistration => ResponseBody::BrokerRegistration(Box::new(
-                BrokerRegistrationResponse::random(rng, version, unknown_tags),
+                BrokerRegistrationResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::BrokerHeartbeat => ResponseBody::BrokerHeartbeat(Box::new(
-                BrokerHeartbeatResponse::random(rng, version, unknown_tags),
+                BrokerHeartbeatResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::UnregisterBroker => ResponseBody::UnregisterBroker(Box::new(
-                UnregisterBrokerResponse::random(rng, version, unknown_tags),
+                UnregisterBrokerResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeTransactions => ResponseBody::DescribeTransactions(Box::new(
-                DescribeTransactionsResponse::random(rng, version, unknown_tags),
+                DescribeTransactionsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ListTransactions => ResponseBody::ListTransactions(Box::new(
-                ListTransactionsResponse::random(rng, version, unknown_tags),
+                ListTransactionsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AllocateProducerIds => ResponseBody::AllocateProducerIds(Box::new(
-                AllocateProducerIdsResponse::random(rng, version, unknown_tags),
+                AllocateProducerIdsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ConsumerGroupHeartbeat => ResponseBody::ConsumerGroupHeartbeat(Box::new(
-                ConsumerGroupHeartbeatResponse::random(rng, version, unknown_tags),
+                ConsumerGroupHeartbeatResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ConsumerGroupDescribe => ResponseBody::ConsumerGroupDescribe(Box::new(
-                ConsumerGroupDescribeResponse::random(rng, version, unknown_tags),
+                ConsumerGroupDescribeResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ControllerRegistration => ResponseBody::ControllerRegistration(Box::new(
-                ControllerRegistrationResponse::random(rng, version, unknown_tags),
+                ControllerRegistrationResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::GetTelemetrySubscriptions => ResponseBody::GetTelemetrySubscriptions(Box::new(
-                GetTelemetrySubscriptionsResponse::random(rng, version, unknown_tags),
+                GetTelemetrySubscriptionsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::PushTelemetry => ResponseBody::PushTelemetry(Box::new(
-                PushTelemetryResponse::random(rng, version, unknown_tags),
+                PushTelemetryResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AssignReplicasToDirs => ResponseBody::AssignReplicasToDirs(Box::new(
-                AssignReplicasToDirsResponse::random(rng, version, unknown_tags),
+                AssignReplicasToDirsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ListConfigResources => ResponseBody::ListConfigResources(Box::new(
-                ListConfigResourcesResponse::random(rng, version, unknown_tags),
+                ListConfigResourcesResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeTopicPartitions => ResponseBody::DescribeTopicPartitions(Box::new(
-                DescribeTopicPartitionsResponse::random(rng, version, unknown_tags),
+                DescribeTopicPartitionsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ShareGroupHeartbeat => ResponseBody::ShareGroupHeartbeat(Box::new(
-                ShareGroupHeartbeatResponse::random(rng, version, unknown_tags),
+                ShareGroupHeartbeatResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ShareGroupDescribe => ResponseBody::ShareGroupDescribe(Box::new(
-                ShareGroupDescribeResponse::random(rng, version, unknown_tags),
+                ShareGroupDescribeResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::ShareFetch => ResponseBody::ShareFetch(Box::new(ShareFetchResponse::random(
-                rng,
-                version,
-                unknown_tags,
-            ))),
+            ApiKey::ShareFetch => ResponseBody::ShareFetch(Box::new(
+                ShareFetchResponse::random_sized(rng, version, unknown_tags, sizes),
+            )),
             ApiKey::ShareAcknowledge => ResponseBody::ShareAcknowledge(Box::new(
-                ShareAcknowledgeResponse::random(rng, version, unknown_tags),
+                ShareAcknowledgeResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AddRaftVoter => ResponseBody::AddRaftVoter(Box::new(
-                AddRaftVoterResponse::random(rng, version, unknown_tags),
+                AddRaftVoterResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::RemoveRaftVoter => ResponseBody::RemoveRaftVoter(Box::new(
-                RemoveRaftVoterResponse::random(rng, version, unknown_tags),
+                RemoveRaftVoterResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::UpdateRaftVoter => ResponseBody::UpdateRaftVoter(Box::new(
-                UpdateRaftVoterResponse::random(rng, version, unknown_tags),
+                UpdateRaftVoterResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::InitializeShareGroupState => ResponseBody::InitializeShareGroupState(Box::new(
-                InitializeShareGroupStateResponse::random(rng, version, unknown_tags),
+                InitializeShareGroupStateResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::ReadShareGroupState => ResponseBody::ReadShareGroupState(Box::new(
-                ReadShareGroupStateResponse::random(rng, version, unknown_tags),
+                ReadShareGroupStateResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::WriteShareGroupState => ResponseBody::WriteShareGroupState(Box::new(
-                WriteShareGroupStateResponse::random(rng, version, unknown_tags),
+                WriteShareGroupStateResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DeleteShareGroupState => ResponseBody::DeleteShareGroupState(Box::new(
-                DeleteShareGroupStateResponse::random(rng, version, unknown_tags),
+                DeleteShareGroupStateResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
-            ApiKey::ReadShareGroupStateSummary => {
-                ResponseBody::ReadShareGroupStateSummary(Box::new(
-                    ReadShareGroupStateSummaryResponse::random(rng, version, unknown_tags),
-                ))
-            }
+            ApiKey::ReadShareGroupStateSummary => ResponseBody::ReadShareGroupStateSummary(
+                Box::new(ReadShareGroupStateSummaryResponse::random_sized(
+                    rng,
+                    version,
+                    unknown_tags,
+                    sizes,
+                )),
+            ),
             ApiKey::StreamsGroupHeartbeat => ResponseBody::StreamsGroupHeartbeat(Box::new(
-                StreamsGroupHeartbeatResponse::random(rng, version, unknown_tags),
+                StreamsGroupHeartbeatResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::StreamsGroupDescribe => ResponseBody::StreamsGroupDescribe(Box::new(
-                StreamsGroupDescribeResponse::random(rng, version, unknown_tags),
+                StreamsGroupDescribeResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DescribeShareGroupOffsets => ResponseBody::DescribeShareGroupOffsets(Box::new(
-                DescribeShareGroupOffsetsResponse::random(rng, version, unknown_tags),
+                DescribeShareGroupOffsetsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::AlterShareGroupOffsets => ResponseBody::AlterShareGroupOffsets(Box::new(
-                AlterShareGroupOffsetsResponse::random(rng, version, unknown_tags),
+                AlterShareGroupOffsetsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::DeleteShareGroupOffsets => ResponseBody::DeleteShareGroupOffsets(Box::new(
-                DeleteShareGroupOffsetsResponse::random(rng, version, unknown_tags),
+                DeleteShareGroupOffsetsResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
             ApiKey::StreamsGroupTopologyDescriptionUpdate => {
                 ResponseBody::StreamsGroupTopologyDescriptionUpdate(Box::new(
-                    StreamsGroupTopologyDescriptionUpdateResponse::random(
+                    StreamsGroupTopologyDescriptionUpdateResponse::random_sized(
                         rng,
                         version,
                         unknown_tags,
+                        sizes,
                     ),
                 ))
             }
             ApiKey::UnregisterController => ResponseBody::UnregisterController(Box::new(
-                UnregisterControllerResponse::random(rng, version, unknown_tags),
+                UnregisterControllerResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
+        }
+    }
+    /// The fields kproto carries for API `key` at `version` (see `TestMessage::schema_paths`).
+    #[cfg(feature = "testing")]
+    pub fn schema_paths(key: ApiKey, version: i16) -> alloc::vec::Vec<alloc::string::String> {
+        use crate::testing::TestMessage;
+        match key {
+            ApiKey::Produce => ProduceResponse::schema_paths(version),
+            ApiKey::Fetch => FetchResponse::schema_paths(version),
+            ApiKey::ListOffsets => ListOffsetsResponse::schema_paths(version),
+            ApiKey::Metadata => MetadataResponse::schema_paths(version),
+            ApiKey::LeaderAndIsr => LeaderAndIsrResponse::schema_paths(version),
+            ApiKey::StopReplica => StopReplicaResponse::schema_paths(version),
+            ApiKey::UpdateMetadata => UpdateMetadataResponse::schema_paths(version),
+            ApiKey::ControlledShutdown => ControlledShutdownResponse::schema_paths(version),
+            ApiKey::OffsetCommit => OffsetCommitResponse::schema_paths(version),
+            ApiKey::OffsetFetch => OffsetFetchResponse::schema_paths(version),
+            ApiKey::FindCoordinator => FindCoordinatorResponse::schema_paths(version),
+            ApiKey::JoinGroup => JoinGroupResponse::schema_paths(version),
+            ApiKey::Heartbeat => HeartbeatResponse::schema_paths(version),
+            ApiKey::LeaveGroup => LeaveGroupResponse::schema_paths(version),
+            ApiKey::SyncGroup => SyncGroupResponse::schema_paths(version),
+            ApiKey::DescribeGroups => DescribeGroupsResponse::schema_paths(version),
+            ApiKey::ListGroups => ListGroupsResponse::schema_paths(version),
+            ApiKey::SaslHandshake => SaslHandshakeResponse::schema_paths(version),
+            ApiKey::ApiVersions => ApiVersionsResponse::schema_paths(version),
+            ApiKey::CreateTopics => CreateTopicsResponse::schema_paths(version),
+            ApiKey::DeleteTopics => DeleteTopicsResponse::schema_paths(version),
+            ApiKey::DeleteRecords => DeleteRecordsResponse::schema_paths(version),
+            ApiKey::InitProducerId => InitProducerIdResponse::schema_paths(version),
+            ApiKey::OffsetForLeaderEpoch => OffsetForLeaderEpochResponse::schema_paths(version),
+            ApiKey::AddPartitionsToTxn => AddPartitionsToTxnResponse::schema_paths(version),
+            ApiKey::AddOffsetsToTxn => AddOffsetsToTxnResponse::schema_paths(version),
+            ApiKey::EndTxn => EndTxnResponse::schema_paths(version),
+            ApiKey::WriteTxnMarkers => WriteTxnMarkersResponse::schema_paths(version),
+            ApiKey::TxnOffsetCommit => TxnOffsetCommitResponse::schema_paths(version),
+            ApiKey::DescribeAcls => DescribeAclsResponse::schema_paths(version),
+            ApiKey::CreateAcls => CreateAclsResponse::schema_paths(version),
+            ApiKey::DeleteAcls => DeleteAclsResponse::schema_paths(version),
+            ApiKey::DescribeConfigs => DescribeConfigsResponse::schema_paths(version),
+            ApiKey::AlterConfigs => AlterConfigsResponse::schema_paths(version),
+            ApiKey::AlterReplicaLogDirs => AlterReplicaLogDirsResponse::schema_paths(version),
+            ApiKey::DescribeLogDirs => DescribeLogDirsResponse::schema_paths(version),
+            ApiKey::SaslAuthenticate => SaslAuthenticateResponse::schema_paths(version),
+            ApiKey::CreatePartitions => CreatePartitionsResponse::schema_paths(version),
+            ApiKey::CreateDelegationToken => CreateDelegationTokenResponse::schema_paths(version),
+            ApiKey::RenewDelegationToken => RenewDelegationTokenResponse::schema_paths(version),
+            ApiKey::ExpireDelegationToken => ExpireDelegationTokenResponse::schema_paths(version),
+            ApiKey::DescribeDelegationToken => {
+                DescribeDelegationTokenResponse::schema_paths(version)
+            }
+            ApiKey::DeleteGroups => DeleteGroupsResponse::schema_paths(version),
+            ApiKey::ElectLeaders => ElectLeadersResponse::schema_paths(version),
+            ApiKey::IncrementalAlterConfigs => {
+                IncrementalAlterConfigsResponse::schema_paths(version)
+            }
+            ApiKey::AlterPartitionReassignments => {
+                AlterPartitionReassignmentsResponse::schema_paths(version)
+            }
+            ApiKey::ListPartitionReassignments => {
+                ListPartitionReassignmentsResponse::schema_paths(version)
+            }
+            ApiKey::OffsetDelete => OffsetDeleteResponse::schema_paths(version),
+            ApiKey::DescribeClientQuotas => DescribeClientQuotasResponse::schema_paths(version),
+            ApiKey::AlterClientQuotas => AlterClientQuotasResponse::schema_paths(version),
+            ApiKey::DescribeUserScramCredentials => {
+                DescribeUserScramCredentialsResponse::schema_paths(version)
+            }
+            ApiKey::AlterUserScramCredentials => {
+                AlterUserScramCredentialsResponse::schema_paths(version)
+            }
+            ApiKey::Vote => VoteResponse::schema_paths(version),
+            ApiKey::BeginQuorumEpoch => BeginQuorumEpochResponse::schema_paths(version),
+            ApiKey::EndQuorumEpoch => EndQuorumEpochResponse::schema_paths(version),
+            ApiKey::DescribeQuorum => DescribeQuorumResponse::schema_paths(version),
+            ApiKey::AlterPartition => AlterPartitionResponse::schema_paths(version),
+            ApiKey::UpdateFeatures => UpdateFeaturesResponse::schema_paths(version),
+            ApiKey::Envelope => EnvelopeResponse::schema_paths(version),
+            ApiKey::FetchSnapshot => FetchSnapshotResponse::schema_paths(version),
+            ApiKey::DescribeCluster => DescribeClusterResponse::schema_paths(version),
+            ApiKey::DescribeProducers => DescribeProducersResponse::schema_paths(version),
+            ApiKey::BrokerRegistration => BrokerRegistrationResponse::schema_paths(version),
+            ApiKey::BrokerHeartbeat => BrokerHeartbeatResponse::schema_paths(version),
+            ApiKey::UnregisterBroker => UnregisterBrokerResponse::schema_paths(version),
+            ApiKey::DescribeTransactions => DescribeTransactionsResponse::schema_paths(version),
+            ApiKey::ListTransactions => ListTransactionsResponse::schema_paths(version),
+            ApiKey::AllocateProducerIds => AllocateProducerIdsResponse::schema_paths(version),
+            ApiKey::ConsumerGroupHeartbeat => ConsumerGroupHeartbeatResponse::schema_paths(version),
+            ApiKey::ConsumerGroupDescribe => ConsumerGroupDescribeResponse::schema_paths(version),
+            ApiKey::ControllerRegistration => ControllerRegistrationResponse::schema_paths(version),
+            ApiKey::GetTelemetrySubscriptions => {
+                GetTelemetrySubscriptionsResponse::schema_paths(version)
+            }
+            ApiKey::PushTelemetry => PushTelemetryResponse::schema_paths(version),
+            ApiKey::AssignReplicasToDirs => AssignReplicasToDirsResponse::schema_paths(version),
+            ApiKey::ListConfigResources => ListConfigResourcesResponse::schema_paths(version),
+            ApiKey::DescribeTopicPartitions => {
+                DescribeTopicPartitionsResponse::schema_paths(version)
+            }
+            ApiKey::ShareGroupHeartbeat => ShareGroupHeartbeatResponse::schema_paths(version),
+            ApiKey::ShareGroupDescribe => ShareGroupDescribeResponse::schema_paths(version),
+            ApiKey::ShareFetch => ShareFetchResponse::schema_paths(version),
+            ApiKey::ShareAcknowledge => ShareAcknowledgeResponse::schema_paths(version),
+            ApiKey::AddRaftVoter => AddRaftVoterResponse::schema_paths(version),
+            ApiKey::RemoveRaftVoter => RemoveRaftVoterResponse::schema_paths(version),
+            ApiKey::UpdateRaftVoter => UpdateRaftVoterResponse::schema_paths(version),
+            ApiKey::InitializeShareGroupState => {
+                InitializeShareGroupStateResponse::schema_paths(version)
+            }
+            ApiKey::ReadShareGroupState => ReadShareGroupStateResponse::schema_paths(version),
+            ApiKey::WriteShareGroupState => WriteShareGroupStateResponse::schema_paths(version),
+            ApiKey::DeleteShareGroupState => DeleteShareGroupStateResponse::schema_paths(version),
+            ApiKey::ReadShareGroupStateSummary => {
+                ReadShareGroupStateSummaryResponse::schema_paths(version)
+            }
+            ApiKey::StreamsGroupHeartbeat => StreamsGroupHeartbeatResponse::schema_paths(version),
+            ApiKey::StreamsGroupDescribe => StreamsGroupDescribeResponse::schema_paths(version),
+            ApiKey::DescribeShareGroupOffsets => {
+                DescribeShareGroupOffsetsResponse::schema_paths(version)
+            }
+            ApiKey::AlterShareGroupOffsets => AlterShareGroupOffsetsResponse::schema_paths(version),
+            ApiKey::DeleteShareGroupOffsets => {
+                DeleteShareGroupOffsetsResponse::schema_paths(version)
+            }
+            ApiKey::StreamsGroupTopologyDescriptionUpdate => {
+                StreamsGroupTopologyDescriptionUpdateResponse::schema_paths(version)
+            }
+            ApiKey::UnregisterController => UnregisterControllerResponse::schema_paths(version),
         }
     }
     /// The body in the JSON form of Kafka's `*JsonConverter` classes.

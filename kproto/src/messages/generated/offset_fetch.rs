@@ -631,9 +631,40 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}group_id"));
+            }
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}topics"));
+                OffsetFetchRequestTopic::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topics/"),
+                    out,
+                );
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}groups"));
+                OffsetFetchRequestGroup::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}groups/"),
+                    out,
+                );
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}require_stable"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -648,7 +679,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| {
                                 OffsetFetchRequestTopic::random_at(rng, v, depth + 1, unknown_tags)
@@ -659,7 +690,7 @@ pub mod request {
             }
             if v >= 8 {
                 this.groups = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             OffsetFetchRequestGroup::random_at(rng, v, depth + 1, unknown_tags)
@@ -745,9 +776,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchRequestTopic {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}partition_indexes"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -759,7 +805,7 @@ pub mod request {
             }
             if v <= 7 {
                 this.partition_indexes = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -810,9 +856,35 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchRequestGroup {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}group_id"));
+            }
+            if v >= 9 {
+                out.push(alloc::format!("{prefix}member_id"));
+            }
+            if v >= 9 {
+                out.push(alloc::format!("{prefix}member_epoch"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}topics"));
+                OffsetFetchRequestTopics::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topics/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -837,7 +909,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| {
                                 OffsetFetchRequestTopics::random_at(rng, v, depth + 1, unknown_tags)
@@ -917,9 +989,27 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchRequestTopics {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if (8..=9).contains(&v) {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v >= 10 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}partition_indexes"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -934,7 +1024,7 @@ pub mod request {
             }
             if v >= 8 {
                 this.partition_indexes = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -1012,13 +1102,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for OffsetFetchRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -1945,9 +2050,40 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}topics"));
+                OffsetFetchResponseTopic::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topics/"),
+                    out,
+                );
+            }
+            if (2..=7).contains(&v) {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}groups"));
+                OffsetFetchResponseGroup::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}groups/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1959,7 +2095,7 @@ pub mod response {
             }
             if v <= 7 {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             OffsetFetchResponseTopic::random_at(rng, v, depth + 1, unknown_tags)
@@ -1972,7 +2108,7 @@ pub mod response {
             }
             if v >= 8 {
                 this.groups = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             OffsetFetchResponseGroup::random_at(rng, v, depth + 1, unknown_tags)
@@ -2054,9 +2190,29 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchResponseTopic {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}partitions"));
+                OffsetFetchResponsePartition::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partitions/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2068,7 +2224,7 @@ pub mod response {
             }
             if v <= 7 {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             OffsetFetchResponsePartition::random_at(rng, v, depth + 1, unknown_tags)
@@ -2121,9 +2277,33 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchResponsePartition {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}committed_offset"));
+            }
+            if (5..=7).contains(&v) {
+                out.push(alloc::format!("{prefix}committed_leader_epoch"));
+            }
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}metadata"));
+            }
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2222,9 +2402,32 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchResponseGroup {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}group_id"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}topics"));
+                OffsetFetchResponseTopics::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topics/"),
+                    out,
+                );
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2236,7 +2439,7 @@ pub mod response {
             }
             if v >= 8 {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             OffsetFetchResponseTopics::random_at(rng, v, depth + 1, unknown_tags)
@@ -2302,9 +2505,32 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchResponseTopics {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if (8..=9).contains(&v) {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v >= 10 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}partitions"));
+                OffsetFetchResponsePartitions::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partitions/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2319,7 +2545,7 @@ pub mod response {
             }
             if v >= 8 {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             OffsetFetchResponsePartitions::random_at(
@@ -2385,9 +2611,33 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchResponsePartitions {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}committed_offset"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}committed_leader_epoch"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}metadata"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2505,13 +2755,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for OffsetFetchResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

@@ -395,9 +395,31 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl ProduceRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}transactional_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}acks"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}timeout_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topic_data"));
+                TopicProduceData::schema_paths_at(v, &alloc::format!("{prefix}topic_data/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -419,7 +441,7 @@ pub mod request {
             }
             if true {
                 this.topic_data = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicProduceData::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -495,9 +517,32 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl TopicProduceData {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 12 {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v >= 13 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition_data"));
+                PartitionProduceData::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partition_data/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -512,7 +557,7 @@ pub mod request {
             }
             if true {
                 this.partition_data = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| PartitionProduceData::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -571,9 +616,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl PartitionProduceData {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}index"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}records"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -587,7 +647,7 @@ pub mod request {
                 this.records = if true && rng.chance(5) {
                     None
                 } else {
-                    Some(rng.bytes())
+                    Some(rng.records())
                 };
             }
             if flex && unknown_tags {
@@ -652,13 +712,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for ProduceRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -1560,9 +1635,37 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl ProduceResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}responses"));
+                TopicProduceResponse::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}responses/"),
+                    out,
+                );
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if v >= 10 {
+                out.push(if v >= 10 {
+                    alloc::format!("{prefix}node_endpoints@0")
+                } else {
+                    alloc::format!("{prefix}node_endpoints")
+                });
+                NodeEndpoint::schema_paths_at(v, &alloc::format!("{prefix}node_endpoints/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1571,7 +1674,7 @@ pub mod response {
             let mut this = Self::default();
             if true {
                 this.responses = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicProduceResponse::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1580,9 +1683,9 @@ pub mod response {
             if v >= 1 {
                 this.throttle_time_ms = rng.i32();
             }
-            if v >= 10 {
+            if v >= 10 && !rng.chance(3) {
                 this.node_endpoints = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| NodeEndpoint::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1628,7 +1731,7 @@ pub mod response {
                     let _ = write!(out, "{}", &self.throttle_time_ms);
                 }
             }
-            if v >= 10 {
+            if v >= 10 && (!(v >= 10) || !self.node_endpoints.is_empty()) {
                 if !first {
                     out.push(',');
                 }
@@ -1652,9 +1755,32 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopicProduceResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 12 {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v >= 13 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition_responses"));
+                PartitionProduceResponse::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partition_responses/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1669,7 +1795,7 @@ pub mod response {
             }
             if true {
                 this.partition_responses = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             PartitionProduceResponse::random_at(rng, v, depth + 1, unknown_tags)
@@ -1730,9 +1856,56 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl PartitionProduceResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}index"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}base_offset"));
+            }
+            if v >= 2 {
+                out.push(alloc::format!("{prefix}log_append_time_ms"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}log_start_offset"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}record_errors"));
+                BatchIndexAndErrorMessage::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}record_errors/"),
+                    out,
+                );
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}error_message"));
+            }
+            if v >= 10 {
+                out.push(if v >= 10 {
+                    alloc::format!("{prefix}current_leader@0")
+                } else {
+                    alloc::format!("{prefix}current_leader")
+                });
+                LeaderIdAndEpoch::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}current_leader/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1756,7 +1929,7 @@ pub mod response {
             }
             if v >= 8 {
                 this.record_errors = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             BatchIndexAndErrorMessage::random_at(rng, v, depth + 1, unknown_tags)
@@ -1771,7 +1944,7 @@ pub mod response {
                     Some(rng.kstr())
                 };
             }
-            if v >= 10 {
+            if v >= 10 && !rng.chance(3) {
                 this.current_leader = LeaderIdAndEpoch::random_at(rng, v, depth + 1, unknown_tags);
             }
             if flex && unknown_tags {
@@ -1867,7 +2040,7 @@ pub mod response {
                     }
                 }
             }
-            if v >= 10 {
+            if v >= 10 && (!(v >= 10) || self.current_leader != LeaderIdAndEpoch::default()) {
                 if !first {
                     out.push(',');
                 }
@@ -1882,9 +2055,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl BatchIndexAndErrorMessage {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}batch_index"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}batch_index_error_message"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1944,9 +2132,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl LeaderIdAndEpoch {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 10 {
+                out.push(alloc::format!("{prefix}leader_id"));
+            }
+            if v >= 10 {
+                out.push(alloc::format!("{prefix}leader_epoch"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1999,9 +2202,30 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl NodeEndpoint {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 10 {
+                out.push(alloc::format!("{prefix}node_id"));
+            }
+            if v >= 10 {
+                out.push(alloc::format!("{prefix}host"));
+            }
+            if v >= 10 {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            if v >= 10 {
+                out.push(alloc::format!("{prefix}rack"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2104,13 +2328,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for ProduceResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

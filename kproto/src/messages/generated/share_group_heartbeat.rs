@@ -220,9 +220,33 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl ShareGroupHeartbeatRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}group_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}member_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}member_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}rack_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}subscribed_topic_names"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -250,7 +274,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_values(depth);
                         (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                     })
                 };
@@ -353,13 +377,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for ShareGroupHeartbeatRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -766,9 +805,40 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl ShareGroupHeartbeatResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_message"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}member_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}member_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}heartbeat_interval_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}assignment"));
+                Assignment::schema_paths_at(v, &alloc::format!("{prefix}assignment/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -907,9 +977,26 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Assignment {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}topic_partitions"));
+                TopicPartitions::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topic_partitions/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -918,7 +1005,7 @@ pub mod response {
             let mut this = Self::default();
             if true {
                 this.topic_partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicPartitions::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -961,9 +1048,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopicPartitions {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -975,7 +1077,7 @@ pub mod response {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -1045,13 +1147,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for ShareGroupHeartbeatResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

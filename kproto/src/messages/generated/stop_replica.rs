@@ -743,9 +743,53 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl StopReplicaRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}controller_id"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}is_kraft_controller"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}controller_epoch"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}broker_epoch"));
+            }
+            if v <= 2 {
+                out.push(alloc::format!("{prefix}delete_partitions"));
+            }
+            if v <= 0 {
+                out.push(alloc::format!("{prefix}ungrouped_partitions"));
+                StopReplicaPartitionV0::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}ungrouped_partitions/"),
+                    out,
+                );
+            }
+            if (1..=2).contains(&v) {
+                out.push(alloc::format!("{prefix}topics"));
+                StopReplicaTopicV1::schema_paths_at(v, &alloc::format!("{prefix}topics/"), out);
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}topic_states"));
+                StopReplicaTopicState::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topic_states/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -769,7 +813,7 @@ pub mod request {
             }
             if v <= 0 {
                 this.ungrouped_partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| StopReplicaPartitionV0::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -777,7 +821,7 @@ pub mod request {
             }
             if (1..=2).contains(&v) {
                 this.topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| StopReplicaTopicV1::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -785,7 +829,7 @@ pub mod request {
             }
             if v >= 3 {
                 this.topic_states = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| StopReplicaTopicState::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -912,9 +956,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl StopReplicaPartitionV0 {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 0 {
+                out.push(alloc::format!("{prefix}topic_name"));
+            }
+            if v <= 0 {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -965,9 +1024,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl StopReplicaTopicV1 {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if (1..=2).contains(&v) {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if (1..=2).contains(&v) {
+                out.push(alloc::format!("{prefix}partition_indexes"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -979,7 +1053,7 @@ pub mod request {
             }
             if (1..=2).contains(&v) {
                 this.partition_indexes = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -1030,9 +1104,29 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl StopReplicaTopicState {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}topic_name"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}partition_states"));
+                StopReplicaPartitionState::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partition_states/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1044,7 +1138,7 @@ pub mod request {
             }
             if v >= 3 {
                 this.partition_states = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             StopReplicaPartitionState::random_at(rng, v, depth + 1, unknown_tags)
@@ -1097,9 +1191,27 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl StopReplicaPartitionState {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}leader_epoch"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}delete_partition"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1184,13 +1296,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for StopReplicaRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -1414,9 +1541,29 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl StopReplicaResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition_errors"));
+                StopReplicaPartitionError::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partition_errors/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1428,7 +1575,7 @@ pub mod response {
             }
             if true {
                 this.partition_errors = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             StopReplicaPartitionError::random_at(rng, v, depth + 1, unknown_tags)
@@ -1483,9 +1630,27 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl StopReplicaPartitionError {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}topic_name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1568,13 +1733,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for StopReplicaResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

@@ -156,9 +156,27 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl StreamsGroupDescribeRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}group_ids"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}include_authorized_operations"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}include_topology_description"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -167,7 +185,7 @@ pub mod request {
             let mut this = Self::default();
             if true {
                 this.group_ids = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
@@ -253,13 +271,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for StreamsGroupDescribeRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -2655,9 +2688,25 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl StreamsGroupDescribeResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}groups"));
+                DescribedGroup::schema_paths_at(v, &alloc::format!("{prefix}groups/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2669,7 +2718,7 @@ pub mod response {
             }
             if true {
                 this.groups = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| DescribedGroup::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2722,9 +2771,61 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl DescribedGroup {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_message"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}group_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}group_state"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}group_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}assignment_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topology"));
+                Topology::schema_paths_at(v, &alloc::format!("{prefix}topology/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}members"));
+                Member::schema_paths_at(v, &alloc::format!("{prefix}members/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}authorized_operations"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}topology_description"));
+                TopologyDescription::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topology_description/"),
+                    out,
+                );
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}topology_description_status"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}assignor_name"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2762,7 +2863,7 @@ pub mod response {
             }
             if true {
                 this.members = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| Member::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2948,9 +3049,25 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Topology {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}subtopologies"));
+                Subtopology::schema_paths_at(v, &alloc::format!("{prefix}subtopologies/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2965,7 +3082,7 @@ pub mod response {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| Subtopology::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -3022,9 +3139,43 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Subtopology {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}source_topics"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}repartition_sink_topics"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}state_changelog_topics"));
+                TopicInfo::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}state_changelog_topics/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}repartition_source_topics"));
+                TopicInfo::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}repartition_source_topics/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3036,19 +3187,19 @@ pub mod response {
             }
             if true {
                 this.source_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
             if true {
                 this.repartition_sink_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
             if true {
                 this.state_changelog_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicInfo::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3056,7 +3207,7 @@ pub mod response {
             }
             if true {
                 this.repartition_source_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicInfo::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3158,9 +3309,31 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopicInfo {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}replication_factor"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topic_configs"));
+                KeyValue::schema_paths_at(v, &alloc::format!("{prefix}topic_configs/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3178,7 +3351,7 @@ pub mod response {
             }
             if true {
                 this.topic_configs = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| KeyValue::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3249,9 +3422,69 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Member {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}member_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}member_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}instance_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}rack_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}client_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}client_host"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topology_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}process_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}user_endpoint"));
+                Endpoint::schema_paths_at(v, &alloc::format!("{prefix}user_endpoint/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}client_tags"));
+                KeyValue::schema_paths_at(v, &alloc::format!("{prefix}client_tags/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}task_offsets"));
+                TaskOffset::schema_paths_at(v, &alloc::format!("{prefix}task_offsets/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}task_end_offsets"));
+                TaskOffset::schema_paths_at(v, &alloc::format!("{prefix}task_end_offsets/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}assignment"));
+                Assignment::schema_paths_at(v, &alloc::format!("{prefix}assignment/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}target_assignment"));
+                Assignment::schema_paths_at(v, &alloc::format!("{prefix}target_assignment/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}is_classic"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3299,7 +3532,7 @@ pub mod response {
             }
             if true {
                 this.client_tags = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| KeyValue::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3307,7 +3540,7 @@ pub mod response {
             }
             if true {
                 this.task_offsets = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TaskOffset::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3315,7 +3548,7 @@ pub mod response {
             }
             if true {
                 this.task_end_offsets = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TaskOffset::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3518,9 +3751,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Endpoint {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}host"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3571,9 +3819,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl KeyValue {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}key"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}value"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3622,9 +3885,27 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TaskOffset {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}offset"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3688,9 +3969,30 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Assignment {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}active_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}active_tasks/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}standby_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}standby_tasks/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}warmup_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}warmup_tasks/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3699,7 +4001,7 @@ pub mod response {
             let mut this = Self::default();
             if true {
                 this.active_tasks = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3707,7 +4009,7 @@ pub mod response {
             }
             if true {
                 this.standby_tasks = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3715,7 +4017,7 @@ pub mod response {
             }
             if true {
                 this.warmup_tasks = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -3792,9 +4094,34 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopologyDescription {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}subtopologies"));
+                TopologyDescriptionSubtopology::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}subtopologies/"),
+                    out,
+                );
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}global_stores"));
+                TopologyDescriptionGlobalStore::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}global_stores/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3803,7 +4130,7 @@ pub mod response {
             let mut this = Self::default();
             if v >= 1 {
                 this.subtopologies = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             TopologyDescriptionSubtopology::random_at(
@@ -3818,7 +4145,7 @@ pub mod response {
             }
             if v >= 1 {
                 this.global_stores = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             TopologyDescriptionGlobalStore::random_at(
@@ -3885,9 +4212,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TaskIds {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3899,7 +4241,7 @@ pub mod response {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -3950,9 +4292,25 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopologyDescriptionSubtopology {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}nodes"));
+                TopologyDescriptionNode::schema_paths_at(v, &alloc::format!("{prefix}nodes/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3964,7 +4322,7 @@ pub mod response {
             }
             if v >= 1 {
                 this.nodes = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             TopologyDescriptionNode::random_at(rng, v, depth + 1, unknown_tags)
@@ -4017,9 +4375,34 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopologyDescriptionGlobalStore {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}source"));
+                TopologyDescriptionNode::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}source/"),
+                    out,
+                );
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}processor"));
+                TopologyDescriptionNode::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}processor/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -4069,9 +4452,36 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopologyDescriptionNode {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}node_type"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}source_topics"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}sink_topic"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}stores"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}successors"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -4086,7 +4496,7 @@ pub mod response {
             }
             if v >= 1 {
                 this.source_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
@@ -4099,13 +4509,13 @@ pub mod response {
             }
             if v >= 1 {
                 this.stores = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
             if v >= 1 {
                 this.successors = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
@@ -4230,13 +4640,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for StreamsGroupDescribeResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

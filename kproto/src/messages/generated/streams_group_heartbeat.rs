@@ -1600,9 +1600,77 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl StreamsGroupHeartbeatRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}group_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}member_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}member_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}endpoint_information_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}instance_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}rack_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}rebalance_timeout_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topology"));
+                Topology::schema_paths_at(v, &alloc::format!("{prefix}topology/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}active_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}active_tasks/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}standby_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}standby_tasks/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}warmup_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}warmup_tasks/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}process_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}user_endpoint"));
+                Endpoint::schema_paths_at(v, &alloc::format!("{prefix}user_endpoint/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}client_tags"));
+                KeyValue::schema_paths_at(v, &alloc::format!("{prefix}client_tags/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}task_offsets"));
+                TaskOffset::schema_paths_at(v, &alloc::format!("{prefix}task_offsets/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}task_end_offsets"));
+                TaskOffset::schema_paths_at(v, &alloc::format!("{prefix}task_end_offsets/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}shutdown_application"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1650,7 +1718,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -1662,7 +1730,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -1674,7 +1742,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -1700,7 +1768,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| KeyValue::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -1712,7 +1780,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| TaskOffset::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -1724,7 +1792,7 @@ pub mod request {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| TaskOffset::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -1995,9 +2063,25 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl Topology {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}subtopologies"));
+                Subtopology::schema_paths_at(v, &alloc::format!("{prefix}subtopologies/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2009,7 +2093,7 @@ pub mod request {
             }
             if true {
                 this.subtopologies = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| Subtopology::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2062,9 +2146,54 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl Subtopology {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}source_topics"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}source_topic_regex"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}state_changelog_topics"));
+                TopicInfo::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}state_changelog_topics/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}repartition_sink_topics"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}repartition_source_topics"));
+                TopicInfo::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}repartition_source_topics/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}copartition_groups"));
+                CopartitionGroup::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}copartition_groups/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2076,19 +2205,19 @@ pub mod request {
             }
             if true {
                 this.source_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
             if true {
                 this.source_topic_regex = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
             if true {
                 this.state_changelog_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicInfo::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2096,13 +2225,13 @@ pub mod request {
             }
             if true {
                 this.repartition_sink_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.kstr()).collect::<Vec<_>>()
                 };
             }
             if true {
                 this.repartition_source_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicInfo::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2110,7 +2239,7 @@ pub mod request {
             }
             if true {
                 this.copartition_groups = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| CopartitionGroup::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2246,9 +2375,31 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl TopicInfo {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}replication_factor"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topic_configs"));
+                KeyValue::schema_paths_at(v, &alloc::format!("{prefix}topic_configs/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2266,7 +2417,7 @@ pub mod request {
             }
             if true {
                 this.topic_configs = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| KeyValue::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -2337,9 +2488,27 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl CopartitionGroup {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}source_topics"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}source_topic_regex"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}repartition_source_topics"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2348,19 +2517,19 @@ pub mod request {
             let mut this = Self::default();
             if true {
                 this.source_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i16()).collect::<Vec<_>>()
                 };
             }
             if true {
                 this.source_topic_regex = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i16()).collect::<Vec<_>>()
                 };
             }
             if true {
                 this.repartition_source_topics = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i16()).collect::<Vec<_>>()
                 };
             }
@@ -2441,9 +2610,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl TaskIds {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2455,7 +2639,7 @@ pub mod request {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -2506,9 +2690,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl Endpoint {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}host"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2559,9 +2758,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl KeyValue {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}key"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}value"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2610,9 +2824,27 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl TaskOffset {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}offset"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -2695,13 +2927,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for StreamsGroupHeartbeatRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -3720,9 +3967,75 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl StreamsGroupHeartbeatResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_message"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}member_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}member_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}heartbeat_interval_ms"));
+            }
+            if v <= 0 {
+                out.push(alloc::format!("{prefix}acceptable_recovery_lag_legacy"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}task_offset_interval_ms"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}acceptable_recovery_lag"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}status"));
+                Status::schema_paths_at(v, &alloc::format!("{prefix}status/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}active_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}active_tasks/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}standby_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}standby_tasks/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}warmup_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}warmup_tasks/"), out);
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}topology_description_required"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}endpoint_information_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions_by_user_endpoint"));
+                EndpointToPartitions::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partitions_by_user_endpoint/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -3765,7 +4078,7 @@ pub mod response {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| Status::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -3777,7 +4090,7 @@ pub mod response {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -3789,7 +4102,7 @@ pub mod response {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -3801,7 +4114,7 @@ pub mod response {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| TaskIds::random_at(rng, v, depth + 1, unknown_tags))
                             .collect::<Vec<_>>()
@@ -3819,7 +4132,7 @@ pub mod response {
                     None
                 } else {
                     Some({
-                        let n = rng.len(depth);
+                        let n = rng.len_of_structs(depth);
                         (0..n)
                             .map(|_| {
                                 EndpointToPartitions::random_at(rng, v, depth + 1, unknown_tags)
@@ -4059,9 +4372,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Status {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}status_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}status_detail"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -4112,9 +4440,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TaskIds {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -4126,7 +4469,7 @@ pub mod response {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -4177,9 +4520,38 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl EndpointToPartitions {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}user_endpoint"));
+                Endpoint::schema_paths_at(v, &alloc::format!("{prefix}user_endpoint/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}active_partitions"));
+                TopicPartition::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}active_partitions/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}standby_partitions"));
+                TopicPartition::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}standby_partitions/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -4191,7 +4563,7 @@ pub mod response {
             }
             if true {
                 this.active_partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicPartition::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -4199,7 +4571,7 @@ pub mod response {
             }
             if true {
                 this.standby_partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| TopicPartition::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -4267,9 +4639,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Endpoint {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}host"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -4320,9 +4707,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopicPartition {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}topic"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -4334,7 +4736,7 @@ pub mod response {
             }
             if true {
                 this.partitions = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -4404,13 +4806,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for StreamsGroupHeartbeatResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

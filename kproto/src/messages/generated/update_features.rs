@@ -289,9 +289,32 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl UpdateFeaturesRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}timeout_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}feature_updates"));
+                FeatureUpdateKey::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}feature_updates/"),
+                    out,
+                );
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}validate_only"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -303,7 +326,7 @@ pub mod request {
             }
             if true {
                 this.feature_updates = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| FeatureUpdateKey::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -369,9 +392,30 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl FeatureUpdateKey {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}feature"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}max_version_level"));
+            }
+            if v <= 0 {
+                out.push(alloc::format!("{prefix}allow_downgrade"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}upgrade_type"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -467,13 +511,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for UpdateFeaturesRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -760,9 +819,35 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl UpdateFeaturesResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_message"));
+            }
+            if v <= 1 {
+                out.push(alloc::format!("{prefix}results"));
+                UpdatableFeatureResult::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}results/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -784,7 +869,7 @@ pub mod response {
             }
             if v <= 1 {
                 this.results = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| UpdatableFeatureResult::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -860,9 +945,27 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl UpdatableFeatureResult {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}feature"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_message"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -952,13 +1055,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for UpdateFeaturesResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

@@ -972,9 +972,61 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl UpdateMetadataRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}controller_id"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}is_kraft_controller"));
+            }
+            if v >= 8 {
+                out.push(if v >= 8 {
+                    alloc::format!("{prefix}type@0")
+                } else {
+                    alloc::format!("{prefix}type")
+                });
+            }
+            if true {
+                out.push(alloc::format!("{prefix}controller_epoch"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}broker_epoch"));
+            }
+            if v <= 4 {
+                out.push(alloc::format!("{prefix}ungrouped_partition_states"));
+                UpdateMetadataPartitionState::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}ungrouped_partition_states/"),
+                    out,
+                );
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}topic_states"));
+                UpdateMetadataTopicState::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topic_states/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}live_brokers"));
+                UpdateMetadataBroker::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}live_brokers/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -987,7 +1039,7 @@ pub mod request {
             if v >= 8 {
                 this.is_k_raft_controller = rng.bool();
             }
-            if v >= 8 {
+            if v >= 8 && !rng.chance(3) {
                 this.r#type = rng.i8();
             }
             if true {
@@ -998,7 +1050,7 @@ pub mod request {
             }
             if v <= 4 {
                 this.ungrouped_partition_states = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             UpdateMetadataPartitionState::random_at(rng, v, depth + 1, unknown_tags)
@@ -1008,7 +1060,7 @@ pub mod request {
             }
             if v >= 5 {
                 this.topic_states = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             UpdateMetadataTopicState::random_at(rng, v, depth + 1, unknown_tags)
@@ -1018,7 +1070,7 @@ pub mod request {
             }
             if true {
                 this.live_brokers = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| UpdateMetadataBroker::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1057,7 +1109,7 @@ pub mod request {
                     let _ = write!(out, "{}", &self.is_k_raft_controller);
                 }
             }
-            if v >= 8 {
+            if v >= 8 && (!(v >= 8) || self.r#type != 0) {
                 if !first {
                     out.push(',');
                 }
@@ -1145,9 +1197,45 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl UpdateMetadataPartitionState {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 4 {
+                out.push(alloc::format!("{prefix}topic_name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}controller_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}leader"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}leader_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}isr"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}zk_version"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}replicas"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}offline_replicas"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1171,7 +1259,7 @@ pub mod request {
             }
             if true {
                 this.isr = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -1180,13 +1268,13 @@ pub mod request {
             }
             if true {
                 this.replicas = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
             if v >= 4 {
                 this.offline_replicas = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_values(depth);
                     (0..n).map(|_| rng.i32()).collect::<Vec<_>>()
                 };
             }
@@ -1325,9 +1413,32 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl UpdateMetadataTopicState {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}topic_name"));
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}partition_states"));
+                UpdateMetadataPartitionState::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partition_states/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1342,7 +1453,7 @@ pub mod request {
             }
             if v >= 5 {
                 this.partition_states = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| {
                             UpdateMetadataPartitionState::random_at(rng, v, depth + 1, unknown_tags)
@@ -1403,9 +1514,38 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl UpdateMetadataBroker {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}id"));
+            }
+            if v <= 0 {
+                out.push(alloc::format!("{prefix}v0_host"));
+            }
+            if v <= 0 {
+                out.push(alloc::format!("{prefix}v0_port"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}endpoints"));
+                UpdateMetadataEndpoint::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}endpoints/"),
+                    out,
+                );
+            }
+            if v >= 2 {
+                out.push(alloc::format!("{prefix}rack"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1423,7 +1563,7 @@ pub mod request {
             }
             if v >= 1 {
                 this.endpoints = {
-                    let n = rng.len(depth);
+                    let n = rng.len_of_structs(depth);
                     (0..n)
                         .map(|_| UpdateMetadataEndpoint::random_at(rng, v, depth + 1, unknown_tags))
                         .collect::<Vec<_>>()
@@ -1514,9 +1654,30 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl UpdateMetadataEndpoint {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}host"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}listener"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}security_protocol"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1610,13 +1771,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for UpdateMetadataRequest {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -1700,9 +1876,21 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl UpdateMetadataResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
-            rng: &mut crate::testing::Rng,
+            rng: &mut crate::testing::Gen<'_>,
             v: i16,
             depth: u32,
             unknown_tags: bool,
@@ -1761,13 +1949,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl crate::testing::TestMessage for UpdateMetadataResponse {
-        fn random(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool) -> Self {
-            Self::random_at(rng, version, 0, unknown_tags)
+        fn random_sized(
+            rng: &mut crate::testing::Rng,
+            version: i16,
+            unknown_tags: bool,
+            sizes: crate::testing::Sizes,
+        ) -> Self {
+            Self::random_at(
+                &mut crate::testing::Gen::new(rng, sizes),
+                version,
+                0,
+                unknown_tags,
+            )
         }
         fn kafka_json(&self, version: i16) -> alloc::string::String {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

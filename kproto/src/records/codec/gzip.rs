@@ -16,6 +16,10 @@ const FCOMMENT: u8 = 0x10;
 /// Deflate level 6: `java.util.zip.Deflater.DEFAULT_COMPRESSION`, what Kafka uses by default.
 const LEVEL: u8 = 6;
 
+/// The most bytes one byte of deflate data can decompress to (258-byte matches coded in
+/// under two bits: deflate's well-known 1032:1 limit).
+const MAX_EXPANSION: usize = 1032;
+
 pub(super) fn compress(input: &[u8], out: &mut Vec<u8>) {
     // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=255 (unknown), as Java's GZIPOutputStream.
     out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
@@ -72,7 +76,12 @@ pub(super) fn decompress(input: &[u8], out: &mut Vec<u8>, max: usize) -> Result<
         state.reset(DataFormat::Raw);
         let member_start = used;
         loop {
-            grow(out, start, used, max, 32 * 1024)?;
+            // Grow with the output: start small for a small input (the deflate data left,
+            // before the 8-byte trailer, expands at most 1032 times), then by what was
+            // produced so far.
+            let deflate_left = (input.len() - pos).saturating_sub(8);
+            let want = deflate_left.saturating_mul(MAX_EXPANSION).min(32 * 1024);
+            grow(out, start, used, max, want)?;
             let r = inflate(&mut state, &input[pos..], &mut out[used..], MZFlush::None);
             pos += r.bytes_consumed;
             used += r.bytes_written;

@@ -19,6 +19,14 @@ const FLG_DICT_ID: u8 = 0x01;
 /// 64 KiB: Kafka's `Lz4BlockOutputStream.BLOCKSIZE_64KB`, and the window of linked blocks.
 const BLOCK_64K: usize = 64 * 1024;
 
+/// The most bytes an LZ4 block of `len` bytes can decompress to. A sequence is a token, its
+/// literals, a 2-byte offset and length bytes; each match-length byte adds at most 255 bytes
+/// of output and a sequence's fixed part at most 19 for 3 bytes, so no block expands more
+/// than 255 times (plus a little for the final literals).
+fn max_decompressed_len(len: usize) -> usize {
+    len.saturating_mul(255).saturating_add(16)
+}
+
 fn le32(i: &[u8], at: usize) -> Option<u32> {
     let b = i.get(at..at + 4)?;
     Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -154,7 +162,11 @@ fn frame(
             out.extend_from_slice(block);
             continue;
         }
-        let room = block_max.min(left.saturating_add(1));
+        // Room for what the block can decode to: at most the frame's block size, one byte
+        // past the cap (to tell "too large" from "fits"), and what `n` bytes can expand to.
+        let cap_room = left.saturating_add(1);
+        let bound = block_max.min(max_decompressed_len(n));
+        let room = bound.min(cap_room);
         out.resize(used + room, 0);
         let (prev, tail) = out.split_at_mut(used);
         let r = if flg & FLG_INDEPENDENT != 0 {
@@ -172,7 +184,7 @@ fn frame(
             }
             Err(_) => {
                 out.truncate(used);
-                return Err(if room < block_max {
+                return Err(if cap_room < bound {
                     CodecError::TooLarge { limit: max }
                 } else {
                     CodecError::Corrupt("invalid lz4 block")

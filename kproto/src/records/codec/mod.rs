@@ -9,6 +9,14 @@
 //! | zstd | zstd frames (ruzstd) | ruzstd's fastest level |
 //!
 //! Each codec is behind its cargo feature; a disabled codec is [`CodecError::Disabled`].
+//!
+//! What a decompression allocates follows what the input can actually expand to, never a size
+//! the input claims: snappy's length preamble is checked against the block's 64/3 maximum
+//! expansion before the output is zero-filled, an LZ4 block's output room is bounded by 255
+//! times its length (not the frame's 4 MiB block size), gzip's output grows from a size
+//! bounded by deflate's 1032:1, and each zstd frame gets a fresh decoder whose buffer grows
+//! with the output (not with the window the frame declares), its content size checked against
+//! what its blocks can hold (128 KiB per 4 bytes) and against the output.
 
 use super::{Compression, RecordError};
 use alloc::vec::Vec;
@@ -155,12 +163,10 @@ mod tests {
     use alloc::vec;
 
     fn sample(n: usize) -> Vec<u8> {
-        let mut x = 0x1234_5678u32;
+        let mut rng = crate::rng::Rng::new(0x1234_5678);
         (0..n)
             .map(|i| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
+                let x = rng.next_u64() as u32;
                 if i % 3 == 0 {
                     b'a' + (x % 4) as u8
                 } else {

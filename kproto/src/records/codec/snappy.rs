@@ -27,6 +27,13 @@ pub(super) fn compress(input: &[u8], out: &mut Vec<u8>) -> Result<(), CodecError
     Ok(())
 }
 
+/// The most bytes `len` bytes of a raw snappy block can decompress to. Of snappy's elements,
+/// a literal writes at most the bytes it carries, a 2-byte copy at most 11 bytes and a 3- or
+/// 5-byte copy at most 64: no element writes more than 64 bytes per 3 bytes it takes.
+pub(super) fn max_decompressed_len(len: usize) -> usize {
+    len.saturating_mul(64) / 3
+}
+
 fn raw_block(
     dec: &mut snap::raw::Decoder,
     block: &[u8],
@@ -38,6 +45,13 @@ fn raw_block(
         .map_err(|_| CodecError::Corrupt("invalid snappy length"))?;
     if (out.len() - start).saturating_add(n) > max {
         return Err(CodecError::TooLarge { limit: max });
+    }
+    // The claimed length is checked against what the block can expand to before the output
+    // is zero-filled to it: 67 bytes claiming 64 MiB are an error, not a 64 MiB allocation.
+    if n > max_decompressed_len(block.len()) {
+        return Err(CodecError::Corrupt(
+            "snappy length larger than the block can decompress to",
+        ));
     }
     let at = out.len();
     out.resize(at + n, 0);
@@ -78,6 +92,7 @@ pub(super) fn decompress(input: &[u8], out: &mut Vec<u8>, max: usize) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     #[test]
     fn reads_raw_and_xerial() {
@@ -93,5 +108,33 @@ mod tests {
         let mut out = Vec::new();
         decompress(&framed, &mut out, data.len()).unwrap();
         assert_eq!(out, data);
+    }
+
+    #[test]
+    fn the_expansion_bound_holds_for_the_most_compressible_input() {
+        for n in [1usize, 64, 65, 1000, 32 * 1024, 1 << 20] {
+            let zeros = vec![0u8; n];
+            let raw = snap::raw::Encoder::new().compress_vec(&zeros).unwrap();
+            assert!(
+                n <= max_decompressed_len(raw.len()),
+                "{n} from {}",
+                raw.len()
+            );
+            let mut out = Vec::new();
+            decompress(&raw, &mut out, n).unwrap();
+            assert_eq!(out, zeros);
+        }
+    }
+
+    #[test]
+    fn a_length_beyond_the_bound_is_corrupt() {
+        // Preamble 1000, one 5-byte literal: at most 5 * 64 / 3 = 106 bytes could come out.
+        let block = [0xe8, 0x07, 4 << 2, b'a', b'b', b'c', b'd', b'e'];
+        assert_eq!(
+            decompress(&block, &mut Vec::new(), 1 << 20),
+            Err(CodecError::Corrupt(
+                "snappy length larger than the block can decompress to"
+            ))
+        );
     }
 }

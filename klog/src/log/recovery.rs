@@ -1,13 +1,14 @@
 //! Opening a log: loading segments, recovery after an unclean stop (Kafka's `LogLoader`),
-//! producer state from snapshots plus replay.
+//! transaction indexes rebuilt with the segments recovered, producer state from snapshots
+//! plus replay (Kafka's `rebuildProducerState`).
 
 use super::{Log, LogError};
 use crate::checkpoint;
 use crate::config::LogConfig;
 use crate::error::StorageError;
 use crate::names::{self, FileKind, RECOVERY_POINT_CHECKPOINT};
-use crate::producer_state::ProducerStateManager;
-use crate::segment::LogSegment;
+use crate::producer_state::{ProducerStateManager, SnapshotError};
+use crate::segment::{InvalidOffset, LogSegment, SegmentError};
 use crate::storage::{join, Storage};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
@@ -20,20 +21,30 @@ use kproto::records::RecordError;
 pub struct RecoveryReport {
     /// The recovery point read from the checkpoint.
     pub checkpoint_recovery_point: u64,
+    /// Why the recovery point checkpoint could not be read, when it could not (the recovery
+    /// point is then 0, as Kafka resets it).
+    pub unreadable_checkpoint: Option<checkpoint::CheckpointError>,
     /// Base offsets of the segments re-validated batch by batch.
     pub recovered_segments: Vec<u64>,
     /// Base offsets of segments whose indexes were missing or inconsistent and rebuilt.
     pub rebuilt_indexes: Vec<u64>,
     /// Bytes cut from torn or corrupt tails.
     pub truncated_bytes: u64,
+    /// Batches whose base offset did not follow the previous batch's (or the segment's base
+    /// offset): the segment was cut there.
+    pub invalid_offsets: Vec<InvalidOffset>,
     /// Why a tail was cut (the first one).
     pub truncation_reason: Option<RecordError>,
     /// Base offsets of segments deleted because an earlier one was truncated.
     pub deleted_segments: Vec<u64>,
-    /// Leftover files removed (`.tmp`, `.deleted`, orphan indexes).
+    /// Leftover files removed (`.tmp`, `.deleted`, orphan indexes, snapshots past the log end,
+    /// at or below the log start or stray, by Kafka's rules).
     pub removed_files: Vec<String>,
     /// The producer snapshot loaded, if any.
     pub snapshot_offset: Option<u64>,
+    /// Producer snapshots deleted because they could not be used (Kafka deletes a corrupt
+    /// snapshot and rebuilds the state from an older one or the log), with why.
+    pub corrupt_snapshots: Vec<(u64, SnapshotError)>,
 }
 
 impl<S: Storage> Log<S> {
@@ -56,10 +67,19 @@ impl<S: Storage> Log<S> {
         st.create_dir(&dir)?;
         st.sync_dir("")?;
         let mut report = RecoveryReport::default();
-        let recovery_point = checkpoint::read(&mut st, RECOVERY_POINT_CHECKPOINT)?
-            .into_iter()
-            .find(|e| e.topic == topic && e.partition == partition)
-            .map_or(0, |e| e.offset);
+        // as Kafka's LogManager: an unreadable checkpoint resets the recovery point to 0
+        // (everything is re-validated); a storage failure is an error
+        let recovery_point = match checkpoint::read(&mut st, RECOVERY_POINT_CHECKPOINT) {
+            Ok(entries) => entries
+                .into_iter()
+                .find(|e| e.topic == topic && e.partition == partition)
+                .map_or(0, |e| e.offset),
+            Err(checkpoint::CheckpointError::Storage(e)) => return Err(e.into()),
+            Err(e) => {
+                report.unreadable_checkpoint = Some(e);
+                0
+            }
+        };
         report.checkpoint_recovery_point = recovery_point;
 
         // leftovers, orphan indexes, the segments there are
@@ -80,7 +100,7 @@ impl<S: Storage> Log<S> {
             }
         }
         for f in &files {
-            let orphan = matches!(names::parse_file_name(f), Some((b, FileKind::Index | FileKind::TimeIndex)) if !logs.contains(&b));
+            let orphan = matches!(names::parse_file_name(f), Some((b, FileKind::Index | FileKind::TimeIndex | FileKind::TxnIndex)) if !logs.contains(&b));
             if f.ends_with(names::TMP_SUFFIX) || f.ends_with(names::DELETED_SUFFIX) || orphan {
                 st.remove(&join(&dir, f))?;
                 report.removed_files.push(f.clone());
@@ -99,6 +119,8 @@ impl<S: Storage> Log<S> {
             last_flush_ms: now_ms,
             leader_epoch: 0,
             producers: ProducerStateManager::new(),
+            last_snap_offset: 0,
+            high_watermark: 0,
             dir_dirty: !report.removed_files.is_empty(),
             failed: None,
             cfg,
@@ -110,6 +132,8 @@ impl<S: Storage> Log<S> {
             .rposition(|b| *b <= recovery_point)
             .unwrap_or(0);
         let mut truncated = false;
+        // the producer state after the last segment recovered (its index in `bases`)
+        let mut recovered_state: Option<(usize, ProducerStateManager)> = None;
         for (i, &base) in bases.iter().enumerate() {
             if truncated {
                 let (seg, _) = LogSegment::open(
@@ -143,7 +167,20 @@ impl<S: Storage> Log<S> {
                 } else {
                     report.recovered_segments.push(base);
                 }
-                let info = seg.recover(&mut log.st, |_| {})?;
+                // the producer state at the segment's base: from the segment recovered just
+                // before, else from a snapshot and the segments loaded so far
+                let mut state = match recovered_state.take() {
+                    Some((j, mut s)) if j + 1 == i => {
+                        s.set_map_end_offset(base);
+                        s
+                    }
+                    _ => log.producer_state_at(base, &mut snapshots, &mut report)?,
+                };
+                let info = seg.recover(&mut log.st, &mut state)?;
+                recovered_state = Some((i, state));
+                if let Some(bad) = info.invalid_offset {
+                    report.invalid_offsets.push(bad);
+                }
                 if info.truncated_bytes > 0 {
                     report.truncated_bytes += u64::from(info.truncated_bytes);
                     if report.truncation_reason.is_none() {
@@ -151,8 +188,7 @@ impl<S: Storage> Log<S> {
                     }
                     truncated = true;
                 }
-                // a segment whose first batch starts past its base is fine; one that is empty
-                // after truncation and not the first is removed below
+                // one that is empty after truncation and not the first is removed below
             }
             if let Some(prev) = log.segments.values().next_back() {
                 if seg.size() > 0 && seg.base_offset() < prev.next_offset() {
@@ -210,7 +246,7 @@ impl<S: Storage> Log<S> {
                 .expect("a segment")
                 .resize_indexes(st)?;
         }
-        report.snapshot_offset = log.load_producer_state(&snapshots)?;
+        report.snapshot_offset = log.load_producer_state(&mut snapshots, &mut report, now_ms)?;
         // make what recovery wrote (truncations, rebuilt indexes) durable
         log.recovery_point = log.recovery_point.min(
             report
@@ -238,55 +274,137 @@ impl<S: Storage> Log<S> {
         Ok(())
     }
 
-    /// Loads the newest snapshot at or below the log end offset (removing newer or unreadable
-    /// ones) and replays the batches after it.
-    fn load_producer_state(&mut self, snapshots: &BTreeSet<u64>) -> Result<Option<u64>, LogError> {
-        let mut loaded = None;
-        for &off in snapshots.iter().rev() {
+    /// The newest usable snapshot at or below `offset` (corrupt ones on the way are deleted
+    /// and reported), or `None`.
+    pub(super) fn newest_snapshot_at_or_below(
+        &mut self,
+        offset: u64,
+        snapshots: &mut BTreeSet<u64>,
+        report: &mut RecoveryReport,
+    ) -> Result<Option<(u64, ProducerStateManager)>, LogError> {
+        while let Some(&off) = snapshots.range(..=offset).next_back() {
             let path = names::segment_file(&self.dir, off, names::SNAPSHOT_SUFFIX);
-            if loaded.is_some() {
-                continue;
-            }
-            let usable = off <= self.log_end_offset && off >= self.log_start_offset;
-            let state = if usable {
-                self.read_snapshot(&path, off)?
-            } else {
-                None
-            };
-            match state {
-                Some(s) => {
-                    self.producers = s;
-                    loaded = Some(off);
-                }
-                None => {
+            match self.read_snapshot(&path, off)? {
+                Some(Ok(state)) => return Ok(Some((off, state))),
+                Some(Err(e)) => {
                     self.st.remove(&path)?;
                     self.dir_dirty = true;
+                    report.corrupt_snapshots.push((off, e));
                 }
+                None => {}
             }
+            snapshots.remove(&off);
         }
-        let from = loaded.unwrap_or(self.log_start_offset);
-        let mut producers = core::mem::take(&mut self.producers);
+        Ok(None)
+    }
+
+    /// Replays the batches of the loaded segments from `from` into `state`.
+    pub(super) fn replay_from(
+        &mut self,
+        from: u64,
+        state: &mut ProducerStateManager,
+    ) -> Result<(), LogError> {
         let st = &mut self.st;
+        let mut scratch = Vec::new();
+        let mut bad = None;
         for seg in self.segments.values_mut() {
             if seg.next_offset() <= from {
                 continue;
             }
-            seg.for_each_batch(st, from, |_, b| {
-                if b.producer_id() >= 0 && b.base_offset() >= 0 {
-                    let delta = b.last_offset_delta();
-                    producers.update(
-                        b.producer_id(),
-                        b.producer_epoch(),
-                        b.last_sequence(),
-                        b.last_offset() as u64,
-                        delta,
-                        b.max_timestamp(),
-                    );
+            let path = String::from(seg.log_path());
+            seg.for_each_batch(st, from, |pos, b| {
+                if bad.is_none() {
+                    if let Err(source) = state.replay(b, &mut scratch) {
+                        bad = Some(SegmentError::Corrupt {
+                            path: path.clone(),
+                            position: pos,
+                            source,
+                        });
+                    }
                 }
             })?;
+            if let Some(e) = bad.take() {
+                return Err(e.into());
+            }
         }
-        producers.set_map_end_offset(self.log_end_offset);
-        self.producers = producers;
+        Ok(())
+    }
+
+    /// The producer state at `offset` (a segment about to be recovered, after the segments
+    /// loaded so far): the newest usable snapshot at or below it, then the batches after it.
+    fn producer_state_at(
+        &mut self,
+        offset: u64,
+        snapshots: &mut BTreeSet<u64>,
+        report: &mut RecoveryReport,
+    ) -> Result<ProducerStateManager, LogError> {
+        let start = self.segments.keys().next().copied().unwrap_or(offset);
+        let (from, mut state) = match self.newest_snapshot_at_or_below(offset, snapshots, report)? {
+            Some((off, s)) if off >= start => (off, s),
+            _ => (start, ProducerStateManager::starting_at(start)),
+        };
+        self.replay_from(from, &mut state)?;
+        state.set_map_end_offset(offset);
+        Ok(state)
+    }
+
+    /// Kafka's `removeStraySnapshots` then `rebuildProducerState` up to the log end offset:
+    /// snapshots at no segment's base offset are removed except the newest one if it is past
+    /// the last segment's base; snapshots past the log end offset or at or below the log start
+    /// offset are removed; the newest usable one is loaded (its producers idle for
+    /// `producer.id.expiration.ms` at `now_ms` dropped) and the batches after it replayed; a
+    /// snapshot is then taken at the log end offset if there is none.
+    fn load_producer_state(
+        &mut self,
+        snapshots: &mut BTreeSet<u64>,
+        report: &mut RecoveryReport,
+        now_ms: i64,
+    ) -> Result<Option<u64>, LogError> {
+        let bases: BTreeSet<u64> = self.segments.keys().copied().collect();
+        let max_base = bases.last().copied().unwrap_or(0);
+        let mut stray: Option<u64> = None;
+        let mut doomed = Vec::new();
+        for &off in snapshots.iter() {
+            if !bases.contains(&off) {
+                if let Some(prev) = stray.replace(off) {
+                    doomed.push(prev);
+                }
+            }
+        }
+        if let Some(s) = stray {
+            if s < max_base {
+                doomed.push(s);
+            }
+        }
+        let (start, end) = (self.log_start_offset, self.log_end_offset);
+        doomed.extend(snapshots.iter().filter(|o| **o > end || **o <= start));
+        for off in doomed {
+            if snapshots.remove(&off) {
+                self.st
+                    .remove(&names::segment_file(&self.dir, off, names::SNAPSHOT_SUFFIX))?;
+                self.dir_dirty = true;
+                report.removed_files.push(alloc::format!(
+                    "{}{}",
+                    names::file_stem(off),
+                    names::SNAPSHOT_SUFFIX
+                ));
+            }
+        }
+        let loaded = self.newest_snapshot_at_or_below(end, snapshots, report)?;
+        let (from, mut state, loaded) = match loaded {
+            Some((off, mut s)) => {
+                s.remove_expired(now_ms, self.cfg.producer_id_expiration_ms);
+                (off, s, Some(off))
+            }
+            None => (start, ProducerStateManager::starting_at(start), None),
+        };
+        self.last_snap_offset = loaded.unwrap_or(start);
+        self.replay_from(from, &mut state)?;
+        state.set_map_end_offset(end);
+        self.producers = state;
+        self.high_watermark = end;
+        self.producers.on_high_watermark_updated(end);
+        self.take_producer_snapshot()?;
         Ok(loaded)
     }
 
@@ -294,7 +412,7 @@ impl<S: Storage> Log<S> {
         &mut self,
         path: &str,
         offset: u64,
-    ) -> Result<Option<ProducerStateManager>, LogError> {
+    ) -> Result<Option<Result<ProducerStateManager, SnapshotError>>, LogError> {
         let mut f = match self.st.open(path, false) {
             Ok(f) => f,
             Err(StorageError::NotFound { .. }) => return Ok(None),
@@ -302,10 +420,15 @@ impl<S: Storage> Log<S> {
         };
         let len = self.st.len(&mut f)?;
         let Ok(n) = usize::try_from(len) else {
-            return Ok(None);
+            return Ok(Some(Err(SnapshotError::Truncated {
+                path: String::from(path),
+                at: usize::MAX,
+            })));
         };
         let mut buf = vec![0u8; n];
         self.st.read_exact_at(&mut f, 0, &mut buf)?;
-        Ok(ProducerStateManager::decode_snapshot(path, offset, &buf).ok())
+        Ok(Some(ProducerStateManager::decode_snapshot(
+            path, offset, &buf,
+        )))
     }
 }
