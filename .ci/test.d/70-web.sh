@@ -6,8 +6,8 @@
 # the Playwright tests of the page against them all (screenshots in web/e2e/artifacts/).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# The bundle's gzip size was 509 KB when this ceiling was set; the goal is 400 KB.
-WASM_GZIP_CEILING="${WASM_GZIP_CEILING:-520000}" bash web/build.sh
+# The bundle's gzip size was 519 KB when this ceiling was set (after main's kproto grew it from 509 KB); the goal is 400 KB.
+WASM_GZIP_CEILING="${WASM_GZIP_CEILING:-560000}" bash web/build.sh
 (
   cd web
   CHROMEDRIVER=/usr/bin/chromedriver \

@@ -1,11 +1,13 @@
-"""kafka-python's side of the capture test: creates a topic, produces with every codec, consumes
-it back, and writes what kafka-python itself logged of every request and response it sent and
+"""kafka-python's side of the capture test: creates a topic (1 MiB segments), produces with
+every codec (idempotent producers), commits one transaction and aborts another, consumes it back
+(read_uncommitted), and writes what kafka-python itself logged of every request and response it sent and
 received (its own record, the oracle the inspector's decoding of the capture is checked with).
 
 usage: capture_client.py BOOTSTRAP ORACLE_JSON
 """
 import json
 import logging
+import os
 import sys
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -46,27 +48,45 @@ log.setLevel(logging.DEBUG)
 log.addHandler(Oracle())
 
 admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id='capture-admin')
-admin.create_topics([NewTopic('captured', num_partitions=1, replication_factor=1)])
+admin.create_topics([NewTopic('captured', num_partitions=1, replication_factor=1,
+                              topic_configs={'segment.bytes': str(1 << 20)})])
 admin.close()
 sent = 0
 for codec in (None, 'gzip', 'snappy', 'lz4', 'zstd'):
     p = KafkaProducer(bootstrap_servers=bootstrap, client_id=f'capture-{codec or "none"}',
                       compression_type=codec, acks='all', linger_ms=5)
-    for i in range(20):
-        value = json.dumps({'codec': codec or 'none', 'i': i, 'pad': 'x' * 2000}).encode()
+    for i in range(150):
+        # Random hex keeps the codecs from shrinking the partition below two segments.
+        value = json.dumps({'codec': codec or 'none', 'i': i, 'pad': os.urandom(1500).hex()}).encode()
         p.send('captured', key=f'k{i}'.encode(), value=value, headers=[('n', str(i).encode())])
         sent += 1
     p.flush()
     p.close()
+tx = KafkaProducer(bootstrap_servers=bootstrap, client_id='capture-tx', transactional_id='capture-tx')
+tx.init_transactions()
+aborted = 0
+for commit in (True, False):
+    tx.begin_transaction()
+    for i in range(10):
+        tx.send('captured', value=json.dumps({'txn': 'commit' if commit else 'abort', 'i': i}).encode())
+        sent += 1
+        aborted += 0 if commit else 1
+    tx.flush()  # the records reach the log before the marker, also for the aborted one
+    if commit:
+        tx.commit_transaction()
+    else:
+        tx.abort_transaction()
+tx.close()
 c = KafkaConsumer('captured', bootstrap_servers=bootstrap, client_id='capture-consumer',
-                  auto_offset_reset='earliest', consumer_timeout_ms=10000, group_id=None)
+                  auto_offset_reset='earliest', consumer_timeout_ms=10000, group_id=None,
+                  isolation_level='read_committed')
 got = 0
 for _ in c:
     got += 1
-    if got == sent:
+    if got == sent - aborted:
         break
 c.close()
-assert got == sent, f'consumed {got} of {sent}'
+assert got == sent - aborted, f'consumed {got} of the {sent - aborted} committed records'
 with open(oracle_path, 'w') as f:
-    json.dump({'records': sent, 'frames': seen}, f, indent=1)
-print(f'capture_client: {sent} records produced and consumed, {len(seen)} frames logged')
+    json.dump({'records': sent, 'aborted': aborted, 'frames': seen}, f, indent=1)
+print(f'capture_client: {sent} records produced ({aborted} aborted), {got} consumed, {len(seen)} frames logged')

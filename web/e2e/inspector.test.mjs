@@ -74,7 +74,7 @@ async function selectFile(page, name) {
 async function tableRows(page) {
   return page.$$eval('#batches tbody tr', (trs) => trs.map((tr) => {
     const td = [...tr.children].map((c) => c.textContent.trim());
-    return { cls: tr.className, index: Number(td[0]), position: Number(td[1]), baseOffset: Number(td[2]), lastOffset: Number(td[3]), count: Number(td[4]), codec: td[5], crc: td[7], producerId: Number(td[11]) };
+    return { cls: tr.className, index: Number(td[0]), position: Number(td[1]), baseOffset: Number(td[2]), lastOffset: Number(td[3]), count: Number(td[4]), codec: td[5], crc: td[7], producerId: Number(td[11]), producerEpoch: Number(td[12]), baseSequence: Number(td[13]), transactional: td[14] === 'yes', control: td[15] };
   }));
 }
 
@@ -284,37 +284,112 @@ test('a tcpdump capture of kafka-python and a Kafka 4.4.0 broker: every connecti
   await page.waitForSelector('#connections tbody tr');
   const conns = await page.$$eval('#connections tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
   const ports = [...new Set(oracle.frames.map((f) => f.port))].sort();
-  assert.deepEqual(conns.map((r) => Number(r[1].split(':').pop())).sort(), ports, 'one connection per kafka-python connection');
-  assert.ok(conns.every((r) => r[3] === 'yes' && r[9] === ''), 'every connection is Kafka and clean');
-  await page.screenshot({ path: path.join(artifacts, 'kafka-python-capture.png') });
-  const key = (f) => `${f.direction} ${f.api} v${f.version} #${f.correlationId}`;
-  let fetchSeen = false;
-  for (const port of ports) {
-    const want = oracle.frames.filter((f) => f.port === port).map(key).sort();
+  const capturedPorts = conns.map((r) => Number(r[1].split(':').pop()));
+  assert.ok(ports.every((p) => capturedPorts.includes(p)), 'every kafka-python connection was captured');
+  // The other connections are the broker's own Java clients calling its listener (the
+  // transaction coordinator's AddPartitionsToTxn and WriteTxnMarkers).
+  const brokers = capturedPorts.filter((p) => !ports.includes(p));
+  assert.ok(brokers.length >= 1, 'the broker-internal connections of the transactions');
+  const apis = new Set();
+  for (const port of brokers) {
     await page.click(`#file-list button.file:has-text(":${port} →")`);
     await page.waitForSelector('#frames tbody tr');
+    const rows = await page.$$eval('#frames tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+    for (const r of rows) {
+      assert.equal(r[9], '', `port ${port}: no frame errors`);
+      if (r[2] === 'request') { assert.match(r[6], /^(broker-1-txn-marker-sender|AddPartitionsManager-client-\d+)$/); apis.add(r[3]); }
+      else assert.equal(rows[Number(r[7])][5], r[5], 'paired with its request');
+    }
+  }
+  assert.ok(apis.has('WriteTxnMarkers'), [...apis].join());
+  assert.ok(conns.every((r) => r[3] === 'yes' && r[9] === ''), 'every connection is Kafka and whole');
+  await page.screenshot({ path: path.join(artifacts, 'kafka-python-capture.png') });
+  const key = (f) => `${f.direction} ${f.api} v${f.version} #${f.correlationId}`;
+  // The consumer's Fetch responses: their record sets hold every record produced (the aborted
+  // transaction's too, as a broker serves them), both transaction markers, all five codecs.
+  const fetched = [];
+  for (const port of ports) {
+    const want = oracle.frames.filter((f) => f.port === port).map(key).sort();
+    const open = async () => {
+      await page.click(`#file-list button.file:has-text(":${port} →")`);
+      await page.waitForSelector('#frames tbody tr');
+    };
+    await open();
     const rows = await page.$$eval('#frames tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
     const got = rows.map((r) => ({ direction: r[2], api: r[3], version: Number(r[4]), correlationId: Number(r[5]) }));
     assert.deepEqual(got.map(key).sort(), want, `connection from port ${port}`);
     assert.ok(rows.every((r) => r[9] === ''), `port ${port}: no frame errors`);
     // Each response is paired with the request of its correlation id.
     for (const r of rows.filter((r) => r[2] === 'response')) assert.equal(rows[Number(r[7])][5], r[5]);
-    const fetch = rows.findIndex((r) => r[2] === 'response' && r[3] === 'Fetch');
-    if (fetch >= 0) {
-      fetchSeen = true;
-      await page.click(`#frames tbody tr[data-index="${fetch}"]`);
-      await page.click('#detail button:has-text("records")');
-      await page.waitForSelector('#batches tbody tr');
-      await page.screenshot({ path: path.join(artifacts, 'kafka-python-fetch-batches.png') });
-      const batches = await tableRows(page);
-      assert.equal(batches.reduce((a, b) => a + b.count, 0), oracle.records, 'the Fetch response holds every record produced');
-      assert.deepEqual([...new Set(batches.map((b) => b.codec))].sort(), ['gzip', 'lz4', 'none', 'snappy', 'zstd']);
-      assert.ok(batches.every((b) => b.crc.startsWith('✓')));
-      await page.click(`#file-list button.file:has-text("kafka-python.pcap")`);
-      await page.waitForSelector('#connections tbody tr');
+    for (const [i, r] of rows.entries()) {
+      if (r[2] !== 'response' || r[3] !== 'Fetch') continue;
+      await page.click(`#frames tbody tr[data-index="${i}"]`);
+      await page.waitForSelector('#detail h3');
+      const sets = await page.$$eval('#detail li', (li) => li.map((x) => x.textContent));
+      for (const [k, text] of sets.entries()) {
+        if (/ · 0 batches/.test(text)) continue;
+        await page.click(`#detail li:nth-child(${k + 1}) button`);
+        await page.waitForSelector('#batches tbody tr');
+        if (!fetched.length) await page.screenshot({ path: path.join(artifacts, 'kafka-python-fetch-batches.png') });
+        fetched.push(...await tableRows(page));
+        await open();
+        await page.click(`#frames tbody tr[data-index="${i}"]`);
+        await page.waitForSelector('#detail h3');
+      }
     }
   }
-  assert.ok(fetchSeen, 'the consumer\'s Fetch is in the capture');
+  assert.ok(fetched.length > 0, 'the consumer\'s Fetch responses are in the capture');
+  const data = fetched.filter((b) => !b.control);
+  assert.equal(data.reduce((a, b) => a + b.count, 0), oracle.records, 'every record produced was fetched');
+  assert.deepEqual([...new Set(data.map((b) => b.codec))].sort(), ['gzip', 'lz4', 'none', 'snappy', 'zstd']);
+  assert.deepEqual(fetched.filter((b) => b.control).map((b) => b.control), ['COMMIT', 'ABORT']);
+  assert.ok(fetched.every((b) => b.crc.startsWith('✓')));
+  assert.deepEqual(errors, []);
+  assert.deepEqual(late, []);
+  await context.close();
+});
+
+test('a partition written by a real Kafka 4.4.0 broker: the table equals DumpLogSegments\' output', async () => {
+  // Copied by `cargo run -p web --example capture` after the broker's clean shutdown, with
+  // `DumpLogSegments --deep-iteration` over its segments (idempotent producers with every
+  // codec, a committed and an aborted transaction, two segments).
+  const dump = JSON.parse(fs.readFileSync(path.join(fixtures, 'kafka-partition.json'), 'utf8'));
+  assert.ok(dump.length >= 2, 'two segments at least');
+  const { page, context, errors, late } = await openPage();
+  await openDir(page, 'kafka-partition');
+  const markers = [];
+  for (const seg of dump) {
+    await selectFile(page, seg.file);
+    await page.waitForFunction((n) => document.querySelectorAll('#batches tbody tr').length === Math.min(n, 100), seg.batches.length);
+    const rows = [];
+    for (;;) {
+      rows.push(...await tableRows(page));
+      const next = page.locator('.pager button:has-text("Next")');
+      if (await next.isDisabled()) break;
+      await next.click();
+    }
+    assert.equal(rows.length, seg.batches.length, seg.file);
+    rows.forEach((r, i) => {
+      const k = seg.batches[i];
+      assert.deepEqual(
+        [r.position, r.baseOffset, r.lastOffset, r.count, r.codec, r.crc, r.producerId, r.producerEpoch, r.baseSequence, r.transactional],
+        [Number(k.position), Number(k.baseOffset), Number(k.lastOffset), Number(k.count), k.compresscodec, `✓ ${hex8(Number(k.crc))}`,
+          Number(k.producerId), Number(k.producerEpoch), Number(k.baseSequence), k.isTransactional === 'true'],
+        `${seg.file} batch ${i}`);
+      assert.equal(r.control, k.isControl === 'true' ? k.endTxnMarker : '', `${seg.file} batch ${i} control`);
+      if (r.control) markers.push(r.control);
+    });
+    assert.equal(await page.locator('#view details.problems').count(), 0, `${seg.file}: indexes and batches agree`);
+  }
+  assert.deepEqual(markers, ['COMMIT', 'ABORT']);
+  await page.screenshot({ path: path.join(artifacts, 'kafka-partition.png') });
+  // The broker's aborted-transactions index holds the aborted transaction, ending at its marker.
+  const abort = dump.flatMap((s) => s.batches).find((b) => b.endTxnMarker === 'ABORT');
+  const txn = fs.readdirSync(path.join(fixtures, 'kafka-partition')).find((n) => n.endsWith('.txnindex'));
+  await selectFile(page, txn);
+  await page.waitForSelector('#other tbody tr');
+  const aborted = await page.$$eval('#other tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  assert.deepEqual(aborted.map((r) => [r[1], r[3]]), [[abort.producerId, abort.baseOffset]]);
   assert.deepEqual(errors, []);
   assert.deepEqual(late, []);
   await context.close();
