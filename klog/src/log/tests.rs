@@ -305,6 +305,34 @@ fn invalid_batches_are_refused_with_kafkas_error_codes() {
 }
 
 #[test]
+fn a_request_ending_inside_a_batch_is_refused_naming_where_that_batch_starts() {
+    // Kafka-sized: two 64 KiB batches, the second cut anywhere (inside its header or records)
+    let st = MemStorage::new();
+    let mut log = open(&st, LogConfig::default());
+    let whole = batch(200, 0, 320, 1);
+    for cut in [1, 16, 17, 61, whole.len() / 2, whole.len() - 1] {
+        let mut req = whole.clone();
+        req.extend_from_slice(&whole[..cut]);
+        let e = log.append(&mut req, 0).unwrap_err();
+        assert_eq!(e.error_code(), kproto::ErrorCode::CorruptMessage, "{e}");
+        let needed = if cut < 17 { 17 } else { whole.len() };
+        assert_eq!(
+            e,
+            AppendError::Corrupt {
+                position: whole.len(),
+                source: kproto::records::RecordError::Incomplete {
+                    offset: whole.len(),
+                    needed,
+                    available: cut,
+                },
+            },
+            "cut at {cut}"
+        );
+    }
+    assert_eq!(log.log_end_offset(), 0, "nothing was written");
+}
+
+#[test]
 fn idempotent_producer_duplicates_gaps_and_restart() {
     let st = MemStorage::new();
     let mut log = open(&st, cfg());
