@@ -24,7 +24,7 @@ use crate::names::{self, RECOVERY_POINT_CHECKPOINT};
 use crate::producer_state::ProducerStateManager;
 use crate::segment::{LogSegment, SegmentError};
 use crate::storage::Storage;
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::{String, ToString};
 use kproto::ErrorCode;
 
@@ -328,7 +328,20 @@ impl<S: Storage> Log<S> {
         Ok(())
     }
 
-    /// Removes the snapshot at `offset` (its segment is deleted), if there is one.
+    /// The offsets of the producer snapshots in the partition directory.
+    fn snapshot_offsets(&mut self) -> Result<BTreeSet<u64>, LogError> {
+        Ok(self
+            .st
+            .list(&self.dir)?
+            .iter()
+            .filter_map(|n| match names::parse_file_name(n) {
+                Some((o, names::FileKind::Snapshot)) => Some(o),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Removes the snapshot at `offset`, if there is one.
     fn remove_snapshot(&mut self, offset: u64) -> Result<(), LogError> {
         let path = names::segment_file(&self.dir, offset, names::SNAPSHOT_SUFFIX);
         match self.st.remove(&path) {
@@ -408,15 +421,7 @@ impl<S: Storage> Log<S> {
         self.recovery_point = self.recovery_point.min(offset);
         self.high_watermark = self.high_watermark.min(offset);
         // the producer state at `offset`: snapshots past it go, the newest one left is loaded
-        let mut snapshots: alloc::collections::BTreeSet<u64> = self
-            .st
-            .list(&self.dir)?
-            .iter()
-            .filter_map(|n| match names::parse_file_name(n) {
-                Some((o, names::FileKind::Snapshot)) => Some(o),
-                _ => None,
-            })
-            .collect();
+        let mut snapshots = self.snapshot_offsets()?;
         for o in snapshots.clone().range(offset + 1..) {
             self.remove_snapshot(*o)?;
             snapshots.remove(o);
@@ -438,8 +443,9 @@ impl<S: Storage> Log<S> {
 
     /// Deletes whole segments beyond `retention.ms` (newest timestamp older than
     /// `now - retention.ms`) and `retention.bytes` (oldest first while the log stays at or
-    /// above the limit without them), moving the log start offset. When every segment goes,
-    /// a new empty one is rolled first. Returns how many segments were deleted.
+    /// above the limit without them), moving the log start offset; the producer snapshots
+    /// below the new log start go with them (the producers stay, as in Kafka). When every
+    /// segment goes, a new empty one is rolled first. Returns how many segments were deleted.
     pub fn delete_old_segments(&mut self, now_ms: i64) -> Result<usize, LogError> {
         self.check_failed()?;
         let r = self.delete_old_inner(now_ms);
@@ -483,11 +489,16 @@ impl<S: Storage> Log<S> {
         for b in &bases[..doomed] {
             let seg = self.segments.remove(b).expect("listed segment");
             seg.delete(&mut self.st)?;
-            self.remove_snapshot(*b)?;
         }
         self.dir_dirty = true;
         self.log_start_offset = *self.segments.keys().next().expect("a segment is left");
         let start = self.log_start_offset;
+        // every snapshot below the new log start goes: the deleted segments' (Kafka's
+        // deleteProducerSnapshots) and one a close took inside a deleted segment, which Kafka
+        // leaves until the next load (truncateAndReload removes snapshots up to the log start)
+        for o in self.snapshot_offsets()?.range(..start) {
+            self.remove_snapshot(*o)?;
+        }
         self.producers.on_log_start_offset_incremented(start);
         self.high_watermark = self.high_watermark.max(start);
         self.st.sync_dir(&self.dir)?;

@@ -669,3 +669,66 @@ fn retention_keeps_producers_whose_batches_it_deleted_as_kafka_does() {
     log.append(&mut batch_with(1, 50_001, 10, 2, Some((7, 0, 2))), 50_001)
         .unwrap();
 }
+
+/// The producer snapshots in the partition directory, by offset.
+fn snapshot_offsets(st: &MemStorage) -> Vec<u64> {
+    st.paths()
+        .iter()
+        .filter_map(
+            |p| match names::parse_file_name(p.rsplit('/').next().unwrap()) {
+                Some((o, names::FileKind::Snapshot)) => Some(o),
+                _ => None,
+            },
+        )
+        .collect()
+}
+
+#[test]
+fn retention_removes_every_snapshot_below_the_new_log_start() {
+    let st = MemStorage::new();
+    let cfg = LogConfig {
+        retention_ms: 10_000,
+        ..LogConfig::default()
+    };
+    // a close in the middle of segment 0 leaves a snapshot there (not at a segment base)
+    let mut log = open(&st, cfg.clone());
+    for i in 0..4 {
+        log.append(
+            &mut batch_with(200, 1000, 300, i as u8, Some((7, 0, i * 200))),
+            1000,
+        )
+        .unwrap();
+    }
+    let mid = log.log_end_offset();
+    log.close(1000).unwrap();
+    assert_eq!(snapshot_offsets(&st), [mid]);
+    let (mut log, report) = Log::open(st.clone(), "t", 0, cfg.clone(), 2000).unwrap();
+    assert!(report.removed_files.is_empty(), "{report:?}");
+    log.append(&mut batch_with(200, 2000, 300, 4, Some((7, 0, 800))), 2000)
+        .unwrap();
+    log.roll(60_000).unwrap();
+    let base = log.log_end_offset();
+    log.append(
+        &mut batch_with(200, 60_000, 300, 5, Some((7, 0, 1000))),
+        60_000,
+    )
+    .unwrap();
+    assert_eq!(snapshot_offsets(&st), [mid, base]);
+    assert_eq!(log.delete_old_segments(60_000).unwrap(), 1);
+    assert_eq!(log.log_start_offset(), base);
+    // the close-time snapshot at `mid` is below the log start: it goes with the segment
+    assert_eq!(snapshot_offsets(&st), [base]);
+    log.close(60_000).unwrap();
+    // so the next open finds nothing stale there (the snapshot at the log start itself goes on
+    // open by Kafka's out-of-range rule)
+    let (log, report) = Log::open(st.clone(), "t", 0, cfg, 60_000).unwrap();
+    let stale = names::segment_file("", mid, names::SNAPSHOT_SUFFIX);
+    assert!(
+        !report
+            .removed_files
+            .iter()
+            .any(|f| stale.ends_with(f.as_str())),
+        "{report:?}"
+    );
+    assert_eq!(log.producer_state().producers()[&7].last_seq(), 1199);
+}
