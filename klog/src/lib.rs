@@ -49,7 +49,9 @@ pub use checkpoint::CheckpointError;
 pub use config::{ConfigError, LogConfig, TimestampType};
 pub use error::{IndexError, StorageError, TxnIndexError};
 pub use index::{AbortedTxn, TimestampOffset};
-pub use log::{AppendError, AppendInfo, ListOffsetsTimestamp, Log, LogError, RecoveryReport};
+pub use log::{
+    AppendError, AppendInfo, ListOffsetsTimestamp, Log, LogError, RecoveryReport, TruncateReport,
+};
 pub use producer_state::{
     BatchMetadata, ProducerEntry, ProducerStateError, ProducerStateManager, SnapshotError,
 };

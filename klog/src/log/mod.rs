@@ -21,11 +21,12 @@ use crate::checkpoint;
 use crate::config::LogConfig;
 use crate::error::StorageError;
 use crate::names::{self, RECOVERY_POINT_CHECKPOINT};
-use crate::producer_state::ProducerStateManager;
+use crate::producer_state::{ProducerStateManager, SnapshotError};
 use crate::segment::{LogSegment, SegmentError};
 use crate::storage::Storage;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use kproto::ErrorCode;
 
 /// A log operation other than an append failed.
@@ -72,6 +73,18 @@ impl LogError {
             _ => ErrorCode::KafkaStorageError,
         }
     }
+}
+
+/// What [`Log::truncate_to`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TruncateReport {
+    /// Offsets were removed (false when the offset was at or past the log end: nothing
+    /// changed).
+    pub truncated: bool,
+    /// Producer snapshots found corrupt while the producer state was reloaded, by offset with
+    /// the reason: each was deleted and an older snapshot or the log used instead.
+    pub corrupt_snapshots: Vec<(u64, SnapshotError)>,
 }
 
 /// One partition's log on a [`Storage`] whose root is a Kafka log directory (`log.dirs`):
@@ -379,12 +392,13 @@ impl<S: Storage> Log<S> {
     /// snapshots, the segment holding `offset` is cut (its offset, time and transaction
     /// indexes with it), and the producer state is reloaded from the newest snapshot at or
     /// below `offset` plus the batches after it. A batch holding `offset` is removed whole
-    /// (the log then ends at its base offset). Returns whether anything was removed;
-    /// `offset` below the log start offset is OFFSET_OUT_OF_RANGE.
-    pub fn truncate_to(&mut self, offset: u64) -> Result<bool, LogError> {
+    /// (the log then ends at its base offset). A snapshot found corrupt while reloading is
+    /// deleted and listed in the report, as recovery lists it. `offset` below the log start
+    /// offset is OFFSET_OUT_OF_RANGE.
+    pub fn truncate_to(&mut self, offset: u64) -> Result<TruncateReport, LogError> {
         self.check_failed()?;
         if offset >= self.log_end_offset {
-            return Ok(false);
+            return Ok(TruncateReport::default());
         }
         if offset < self.log_start_offset {
             return Err(LogError::OffsetOutOfRange {
@@ -397,10 +411,10 @@ impl<S: Storage> Log<S> {
         if let Err(e) = &r {
             self.fail(e);
         }
-        r.map(|()| true)
+        r
     }
 
-    fn truncate_inner(&mut self, offset: u64) -> Result<(), LogError> {
+    fn truncate_inner(&mut self, offset: u64) -> Result<TruncateReport, LogError> {
         let doomed: alloc::vec::Vec<u64> =
             self.segments.range(offset + 1..).map(|(b, _)| *b).collect();
         for b in doomed {
@@ -426,10 +440,10 @@ impl<S: Storage> Log<S> {
             self.remove_snapshot(*o)?;
             snapshots.remove(o);
         }
-        let mut ignored = RecoveryReport::default();
+        let mut recovery = RecoveryReport::default();
         let start = self.log_start_offset;
         let (from, mut state) =
-            match self.newest_snapshot_at_or_below(offset, &mut snapshots, &mut ignored)? {
+            match self.newest_snapshot_at_or_below(offset, &mut snapshots, &mut recovery)? {
                 Some((o, s)) if o >= start => (o, s),
                 _ => (start, ProducerStateManager::starting_at(start)),
             };
@@ -438,7 +452,10 @@ impl<S: Storage> Log<S> {
         state.set_map_end_offset(offset);
         state.on_high_watermark_updated(self.high_watermark);
         self.producers = state;
-        Ok(())
+        Ok(TruncateReport {
+            truncated: true,
+            corrupt_snapshots: recovery.corrupt_snapshots,
+        })
     }
 
     /// Deletes whole segments beyond `retention.ms` (newest timestamp older than
