@@ -732,3 +732,51 @@ fn retention_removes_every_snapshot_below_the_new_log_start() {
     );
     assert_eq!(log.producer_state().producers()[&7].last_seq(), 1199);
 }
+
+#[test]
+fn a_retry_of_a_producers_last_batch_is_a_duplicate_after_retention_deleted_it() {
+    let st = MemStorage::new();
+    let cfg = LogConfig {
+        retention_ms: 10_000,
+        ..LogConfig::default()
+    };
+    let mut log = open(&st, cfg.clone());
+    let mut sent = Vec::new();
+    for i in 0..3 {
+        let mut b = batch_with(200, 1000, 300, i as u8, Some((7, 2, i * 200)));
+        let info = log.append(&mut b.clone(), 1000).unwrap();
+        assert!(!info.duplicate);
+        sent.push((b.split_off(0), info));
+    }
+    log.roll(60_000).unwrap();
+    log.append(&mut batch(200, 60_000, 300, 9), 60_000).unwrap();
+    assert_eq!(log.delete_old_segments(60_000).unwrap(), 1);
+    assert_eq!(log.log_start_offset(), 600, "producer 7's batches are gone");
+    let retry = |log: &mut Log<MemStorage>, i: usize| {
+        let (bytes, info) = &sent[i];
+        let end = log.log_end_offset();
+        let dup = log.append(&mut bytes.clone(), 60_001).unwrap();
+        assert!(dup.duplicate, "batch {i}");
+        assert_eq!(
+            (dup.first_offset, dup.last_offset, dup.record_count),
+            (info.first_offset, info.last_offset, 200)
+        );
+        assert_eq!(log.log_end_offset(), end, "nothing was written");
+    };
+    // every one of the producer's last (up to five) batches is answered as a duplicate
+    for i in [2, 0, 1] {
+        retry(&mut log, i);
+    }
+    // and the last one still after a clean restart (the close-time snapshot keeps the producer)
+    log.close(60_001).unwrap();
+    let (mut log, _) = Log::open(st.clone(), "t", 0, cfg, 60_002).unwrap();
+    retry(&mut log, 2);
+    // a snapshot keeps only a producer's last batch (as Kafka's): an older one is out of order
+    let (first, _) = &sent[0];
+    assert_eq!(
+        log.append(&mut first.clone(), 60_002)
+            .unwrap_err()
+            .error_code(),
+        kproto::ErrorCode::OutOfOrderSequenceNumber
+    );
+}
