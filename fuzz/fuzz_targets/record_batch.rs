@@ -2,7 +2,8 @@
 //! CRC, records after decompression with a 1 MiB cap, control records), the legacy message
 //! set walk with wrapped messages, and the owned parse/emit. Errors are fine; panics, hangs and
 //! unbounded allocations are not. The strict walk (`Batches::complete`, for a Produce
-//! request's records) agrees with the lenient one and fails exactly at a partial tail.
+//! request's records) agrees with the lenient one and fails exactly at a partial tail;
+//! `encode` into a `BufMut` writes what `emit` does, `encoded_len` bytes of it.
 #![no_main]
 
 use bytes::Bytes;
@@ -31,6 +32,11 @@ fuzz_target!(|data: &[u8]| {
         if crc_ok {
             if let Ok(owned) = RecordBatch::parse(&Bytes::copy_from_slice(b.as_bytes()), CAP) {
                 let again = owned.emit().expect("a parsed batch emits");
+                // Encoding into a BufMut gives the same bytes, encoded_len of them.
+                let mut into = Vec::new();
+                owned.encode(&mut into).expect("a parsed batch encodes");
+                assert_eq!(into, again);
+                assert_eq!(owned.encoded_len().expect("a parsed batch has a length"), again.len());
                 let back = RecordBatch::parse(&Bytes::from(again), CAP).expect("an emitted batch parses");
                 assert_eq!(back, owned);
             }

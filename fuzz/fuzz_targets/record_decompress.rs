@@ -1,6 +1,6 @@
 //! Every codec's decompression of arbitrary bytes with an output cap: the first byte picks the
 //! codec (and the legacy LZ4 header checksum), the rest is the input. A zip bomb must be an
-//! error, never an allocation past the cap.
+//! error, never an allocation past the cap, nor past what the input can expand to.
 #![no_main]
 
 use kproto::records::codec::{decompress, CodecError};
@@ -21,4 +21,21 @@ fuzz_target!(|data: &[u8]| {
     }
     // Memory stays near the cap whatever the input claims.
     assert!(out.capacity() <= 4 * CAP + (1 << 20), "capacity {}", out.capacity());
+    // And near what the input can expand to: at most twice the output that many bytes of the
+    // codec can decode to (deflate 1032:1, snappy 64:3, LZ4 255:1, zstd 128 KiB per 4 bytes),
+    // whatever sizes the input claims.
+    let expansion = match codec {
+        Compression::None => 1,
+        Compression::Gzip => 1032,
+        Compression::Snappy => 22,
+        Compression::Lz4 => 256,
+        Compression::Zstd => 32 * 1024,
+    };
+    let bound = input.len().saturating_mul(expansion).min(CAP + 1);
+    assert!(
+        out.capacity() <= 2 * bound + (64 << 10),
+        "{codec}: {} input bytes, capacity {}",
+        input.len(),
+        out.capacity()
+    );
 });

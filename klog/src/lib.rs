@@ -37,6 +37,7 @@ pub mod config;
 pub mod error;
 pub mod index;
 mod log;
+pub mod log_dir;
 pub mod names;
 pub mod producer_state;
 mod scan;

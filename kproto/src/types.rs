@@ -111,25 +111,56 @@ impl Uuid {
         Uuid(b)
     }
 
-    /// Kafka's text form: URL-safe base64 without padding (22 characters).
+    /// Kafka's text form: URL-safe base64 without padding (22 characters), as Java's
+    /// `Uuid.toString`.
     pub fn to_kafka_string(&self) -> String {
-        const ALPHABET: &[u8; 64] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = String::with_capacity(22);
-        for chunk in self.0.chunks(3) {
-            let n = chunk.len();
-            let b = [
-                chunk[0],
-                if n > 1 { chunk[1] } else { 0 },
-                if n > 2 { chunk[2] } else { 0 },
-            ];
-            let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            for i in 0..=n {
-                out.push(ALPHABET[((v >> (18 - 6 * i)) & 63) as usize] as char);
-            }
-        }
-        out
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0)
     }
+
+    /// Parses Kafka's text form, as Java's `Uuid.fromString`: URL-safe base64 of exactly 16
+    /// bytes, padded or not.
+    pub fn from_kafka_string(s: &str) -> Result<Uuid, UuidParseError> {
+        use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+        use base64::Engine as _;
+        const URL_SAFE_ANY_PAD: GeneralPurpose = GeneralPurpose::new(
+            &base64::alphabet::URL_SAFE,
+            GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+        );
+        if s.len() > 24 {
+            return Err(UuidParseError::TooLong { len: s.len() });
+        }
+        let mut out = [0u8; 16];
+        match URL_SAFE_ANY_PAD.decode_slice(s, &mut out) {
+            Ok(16) => Ok(Uuid(out)),
+            Ok(n) => Err(UuidParseError::Length { len: n }),
+            Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+                Err(UuidParseError::Length { len: 17 })
+            }
+            Err(base64::DecodeSliceError::DecodeError(_)) => Err(UuidParseError::NotBase64),
+        }
+    }
+}
+
+/// Why a text is not a Kafka UUID (`Uuid.fromString`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UuidParseError {
+    /// Longer than any base64 form of 16 bytes.
+    #[error("a base64 UUID has at most 24 characters, this has {len}")]
+    TooLong {
+        /// Its length.
+        len: usize,
+    },
+    /// Not URL-safe base64.
+    #[error("not URL-safe base64")]
+    NotBase64,
+    /// Decodes to other than 16 bytes.
+    #[error("decodes to {len} bytes, a UUID has 16")]
+    Length {
+        /// The decoded length (17: more than 16).
+        len: usize,
+    },
 }
 
 impl fmt::Debug for Uuid {
@@ -161,6 +192,29 @@ mod tests {
     #[test]
     fn uuid_kafka_string() {
         assert_eq!(Uuid::ZERO.to_kafka_string(), "AAAAAAAAAAAAAAAAAAAAAA");
+        // Kafka's own files: a partition.metadata topic id, and Java's padded form of ZERO+1.
+        let id = Uuid::from_kafka_string("cS3ZFOwjS6yrsolwKs05bA").unwrap();
+        assert_eq!(id.to_kafka_string(), "cS3ZFOwjS6yrsolwKs05bA");
+        assert_eq!(
+            Uuid::from_kafka_string("AAAAAAAAAAAAAAAAAAAAAQ==").unwrap(),
+            Uuid::from_u64_pair(0, 1)
+        );
+        assert_eq!(
+            Uuid::from_kafka_string("AAAA"),
+            Err(UuidParseError::Length { len: 3 })
+        );
+        assert_eq!(
+            Uuid::from_kafka_string("AAAAAAAAAAAAAAAAAAAAAAAA"),
+            Err(UuidParseError::Length { len: 17 })
+        );
+        assert_eq!(
+            Uuid::from_kafka_string("cS3ZFOwjS6yrsolwKs05b+"),
+            Err(UuidParseError::NotBase64)
+        );
+        assert!(matches!(
+            Uuid::from_kafka_string(&"A".repeat(30)),
+            Err(UuidParseError::TooLong { len: 30 })
+        ));
         // Java: new Uuid(-1L, -1L).toString()
         assert_eq!(
             Uuid::from_u64_pair(u64::MAX, u64::MAX).to_kafka_string(),

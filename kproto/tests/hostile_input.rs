@@ -1,9 +1,11 @@
 //! Bad input gets an error, never a panic, and never an allocation sized by an unchecked
-//! length: truncating any valid frame at any byte, and lying counts.
+//! length: truncating any valid frame at any byte, lying counts, and a records buffer whose
+//! batch length claims 2 GiB.
 
 use bytes::{Bytes, BytesMut};
 use kproto::frame::{decode_request, decode_response, encode_request_frame, encode_response_frame};
 use kproto::messages::{ApiVersionsResponse, RequestHeader};
+use kproto::records::{Batches, RecordError};
 use kproto::testing::{Rng, Sizes};
 use kproto::{ApiKey, DecodeError, Message, RequestBody, ResponseBody};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -66,6 +68,35 @@ fn a_six_byte_api_versions_response_claiming_i32_max_entries_is_rejected_without
 
 /// A request frame of a tiny random message: cutting or flipping every byte costs the square
 /// of its size.
+#[test]
+fn records_whose_batch_length_claims_i32_max_are_incomplete_without_allocating() {
+    // A Produce request's records: a whole 61-byte-header batch would need 2 GiB + 11 bytes.
+    let mut records = vec![0u8; 100];
+    records[8..12].copy_from_slice(&i32::MAX.to_be_bytes());
+    records[16] = 2; // magic
+    let before = allocated();
+    let strict: Vec<_> = Batches::complete(&records).collect();
+    let lenient = Batches::new(&records).count();
+    assert!(allocated() - before < 4096);
+    assert_eq!(lenient, 0, "the lenient walk stops at the partial batch");
+    assert_eq!(
+        strict,
+        vec![Err(RecordError::Incomplete {
+            offset: 0,
+            needed: i32::MAX as usize + 12,
+            available: 100
+        })]
+    );
+    assert_eq!(
+        Batches::count_complete(&records),
+        Err(RecordError::Incomplete {
+            offset: 0,
+            needed: i32::MAX as usize + 12,
+            available: 100
+        })
+    );
+}
+
 fn request_frame(key: ApiKey, v: i16, rng: &mut Rng) -> Bytes {
     let body = RequestBody::random_sized(key, rng, v, true, Sizes::Tiny);
     let header = RequestHeader {

@@ -488,3 +488,61 @@ fn compressed_size_limits_are_javas() {
         assert!(limited > 30, "{codec}: only {limited} cases hit the limit");
     }
 }
+
+/// Megabyte batches: 300 records of up to 8 KB (two-byte length varints everywhere) under a
+/// 2 MiB `batch.size`, with every codec. Java and kproto accept the same records, build the
+/// same bytes when uncompressed, and each reads the other's batch.
+#[test]
+fn megabyte_batches_are_javas_and_read_both_ways() {
+    let mut peer = Peer::start();
+    let mut rng = Rng::new(0x5eed_1004);
+    let gen = RecordGen {
+        max_key: 300,
+        max_value: 8000,
+        incompressible_in: 4,
+        null_in: 40,
+        odd_timestamps: true,
+        unicode_header_keys: true,
+        ..RecordGen::default()
+    };
+    for codec in Compression::ALL {
+        let mut c = random_case(&mut rng, codec, 2 << 20, 1.0);
+        c.recs = gen.records(&mut rng, 300);
+        let (n_java, limit_java, java) = java_build(&mut peer, &c);
+        let (n_us, limit_us, us) = our_build(&c);
+        assert_eq!(
+            (n_us, limit_us),
+            (n_java, limit_java),
+            "{codec}: records accepted, write limit; {}",
+            c.summary()
+        );
+        assert_eq!(n_us, 300, "{codec}: 2 MiB holds them all");
+        if codec == Compression::None {
+            assert!(java.len() > 1 << 20, "only {} bytes", java.len());
+            assert!(us == java, "{codec}: bytes differ; {}", c.summary());
+        }
+        assert_lines(
+            &format!("{codec}: kproto reading Kafka's megabyte batch"),
+            &kproto_lines(&java),
+            &[
+                expected_lines(&c, n_java, &java),
+                vec![format!("END {}", java.len())],
+            ]
+            .concat(),
+        );
+        assert_lines(
+            &format!("{codec}: Kafka reading kproto's megabyte batch"),
+            &java_lines(&mut peer, &us),
+            &[
+                expected_lines(&c, n_us, &us),
+                vec![format!("END {}", us.len())],
+            ]
+            .concat(),
+        );
+        eprintln!(
+            "{codec}: 300 records, {} bytes from Kafka, {} from kproto",
+            java.len(),
+            us.len()
+        );
+    }
+}
