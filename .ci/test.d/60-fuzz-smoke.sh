@@ -3,7 +3,8 @@
 # `cargo fuzz list` fails or lists nothing, when it lists another number of targets than
 # fuzz/Cargo.toml declares ([[bin]] sections), and when a target did not run: libFuzzer's
 # closing "Done N runs in S second(s)" must be there with N > 0 for every one. On a failure the
-# panic, the crashing input's path and how to replay it are printed. fuzz/smoke_selftest.sh
+# panic, the crashing input's path and how to replay it are printed (an input running over 60 s
+# is a failure: a hang). fuzz/smoke_selftest.sh
 # first checks these checks against a stand-in cargo.
 set -euo pipefail
 if [ "${FUZZ_SMOKE_SELFTEST:-1}" != 0 ]; then
@@ -28,7 +29,7 @@ declared=$(grep -c '^\[\[bin\]\]' Cargo.toml || true)
 ran=0
 for t in "${targets[@]}"; do
   echo "fuzz: $t for ${secs}s"
-  if cargo +nightly fuzz run "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 >"$log" 2>&1; then
+  if cargo +nightly fuzz run "$t" -- -max_total_time="$secs" -timeout=60 -rss_limit_mb=2048 >"$log" 2>&1; then
     runs=$(sed -n -E 's/^Done ([0-9]+) runs in .*/\1/p' "$log" | tail -1)
     if [ -z "$runs" ] || [ "$runs" -eq 0 ]; then
       tail -20 "$log" >&2

@@ -80,7 +80,7 @@ where
         };
         let left = i64::from(end - pos);
         match claimed {
-            Some(total) if total <= left && total as usize > rest.len() => want = total as usize,
+            Some(total) if total <= left && total > rest.len() as i64 => want = total as usize,
             _ if (rest.len() as i64) < left && consumed > 0 => want = CHUNK,
             _ => {
                 return Ok(ScanEnd::Invalid(
@@ -94,4 +94,44 @@ where
         }
     }
     Ok(ScanEnd::Complete)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::MemStorage;
+    use alloc::vec;
+    use kproto::records::{BatchBuilder, BatchConfig};
+
+    /// A segment ending in 12 to 16 bytes of a batch header whose length field is negative:
+    /// the walk ends there as an invalid tail (it used to take the negative claimed size, cast
+    /// to a huge read length, as "read more" and loop forever; found by fuzzing recovery).
+    #[test]
+    fn a_partial_header_with_a_negative_length_ends_the_walk() {
+        let mut b = BatchBuilder::new(BatchConfig::default());
+        b.try_append(1_700_000_000_000, Some(b"k"), Some(&[7u8; 300]), &[])
+            .unwrap();
+        let seg = b.finish().unwrap();
+        let whole = seg.len() as u32;
+        for tail in 12..17usize {
+            let mut data = seg.clone();
+            let mut header = vec![0u8; tail];
+            header[8..12].copy_from_slice(&(-842_150_451i32).to_be_bytes());
+            data.extend_from_slice(&header);
+            let mut st = MemStorage::new();
+            st.put("t-0/00000000000000000000.log", &data);
+            let mut f = st.open("t-0/00000000000000000000.log", false).unwrap();
+            let mut seen = 0;
+            let end = scan::<_, StorageError>(&mut st, &mut f, 0, data.len() as u32, |_, _| {
+                seen += 1;
+                Ok(true)
+            })
+            .unwrap();
+            assert_eq!(seen, 1, "tail of {tail} bytes");
+            assert!(
+                matches!(end, ScanEnd::Invalid(at, _) if at == whole),
+                "tail of {tail}: {end:?}"
+            );
+        }
+    }
 }

@@ -42,6 +42,11 @@ pub trait TestMessage: Sized {
     fn random_sized(rng: &mut Rng, version: i16, unknown_tags: bool, sizes: Sizes) -> Self;
     /// The message in Kafka's JsonConverter form for `version`.
     fn kafka_json(&self, version: i16) -> String;
+    /// The fields kproto carries at `version`, nested ones included, as paths of the snake_case
+    /// names of Kafka's compiled schemas (`topics/partitions/index`; a tagged field as
+    /// `name@tag`): equal to what Kafka's `SCHEMAS[version]` lists when kproto models every
+    /// field Kafka has.
+    fn schema_paths(version: i16) -> Vec<String>;
 }
 
 /// The budget (in bytes, roughly) for a message's medium and large draws, most of the time.

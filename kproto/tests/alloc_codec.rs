@@ -239,12 +239,10 @@ fn gzip_of_a_few_bytes_allocates_little() {
 
 /// A megabyte of record-like data: compressible, not trivially.
 fn payload(n: usize) -> Vec<u8> {
-    let mut x = 0x9e37_79b9u32;
+    let mut rng = kproto::rng::Rng::new(0x9e37_79b9);
     (0..n)
         .map(|i| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
+            let x = rng.next_u64() as u32;
             if i % 4 == 0 {
                 (x >> 24) as u8
             } else {

@@ -217,3 +217,50 @@ fn decoding_shares_the_input_buffer() {
         "topic name was copied"
     );
 }
+
+#[test]
+fn the_generator_draws_realistic_sizes() {
+    use kproto::messages::{ApiVersionsResponse, MetadataResponse, ProduceRequest};
+    use kproto::records::Batches;
+    // Tagged fields both present and absent (finalizedFeaturesEpoch, tag 1, default -1).
+    let epochs: Vec<i64> = (0..60)
+        .map(|s| ApiVersionsResponse::random(&mut Rng::new(s), 3, false).finalized_features_epoch)
+        .collect();
+    assert!(epochs.contains(&-1), "never absent");
+    assert!(epochs.iter().any(|&e| e != -1), "never present");
+
+    // Arrays of hundreds and strings of kilobytes: compact counts and lengths of 2+ bytes.
+    let (mut big_array, mut long_string) = (0, 0);
+    for s in 0..200 {
+        let m = MetadataResponse::random(&mut Rng::new(s), 12, false);
+        big_array += usize::from(m.topics.len() >= 128 || m.brokers.len() >= 128);
+        let longest = m
+            .topics
+            .iter()
+            .filter_map(|t| t.name.as_ref().map(|n| n.len()))
+            .chain(m.brokers.iter().map(|b| b.host.len()))
+            .max()
+            .unwrap_or(0);
+        long_string += usize::from(longest >= 1024);
+    }
+    assert!(big_array >= 5, "{big_array} of 200 with 128+ entries");
+    assert!(long_string >= 5, "{long_string} of 200 with a KB string");
+
+    // Record-batch fields hold real batches, now and then of most of a MiB.
+    let (mut batches, mut huge) = (0, 0);
+    for s in 0..200 {
+        let p = ProduceRequest::random(&mut Rng::new(s), 9, false);
+        for t in &p.topic_data {
+            for part in &t.partition_data {
+                let records = part.records.as_deref().unwrap_or_default();
+                huge += usize::from(records.len() > 512 << 10);
+                for b in Batches::new(records) {
+                    b.unwrap().validate().unwrap();
+                    batches += 1;
+                }
+            }
+        }
+    }
+    assert!(batches >= 200, "{batches} batches");
+    assert!(huge >= 1, "no batch over 512 KiB");
+}

@@ -15,6 +15,7 @@
 //! The headers on their own (every header version) are checked the same way.
 
 use bytes::{Buf, Bytes, BytesMut};
+use integration_tests::records::{peer_timeout, LinePeer};
 use integration_tests::{cache_dir, repo_root};
 use kproto::frame::{decode_request, decode_response, encode_request_frame, encode_response_frame};
 use kproto::messages::{RequestHeader, ResponseHeader};
@@ -23,17 +24,10 @@ use kproto::versions::{KAFKA_3_9_1, KAFKA_4_4_0};
 use kproto::{ApiKey, Message, RequestBody, ResponseBody};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
 /// Random messages per (key, version, direction).
 const INSTANCES: u64 = 12;
-
-/// How long the harness may go without answering a line before it is killed and the test fails
-/// (a hung JVM must not hang CI). A line takes milliseconds; JVM start about a second.
-const HARNESS_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
@@ -259,8 +253,9 @@ fn parse_json(what: &str, s: &str) -> Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("{what}: JSON does not parse: {e}"))
 }
 
-/// Runs the harness for one kafka-clients version over all lines; one answer per line. A harness
-/// silent for [`HARNESS_IDLE_TIMEOUT`] is killed and fails the test.
+/// Runs the harness for one kafka-clients version over all lines; one answer per line. The
+/// harness runs as a [`LinePeer`]: one that goes silent for [`peer_timeout`] (a hung JVM) is
+/// killed and the test fails saying so, instead of hanging CI.
 fn run_harness(kafka: &str, lines: &[String]) -> Vec<String> {
     let script = repo_root().join("tests/java/conformance/run.sh");
     let classes = cache_dir().join(format!("java/conformance-{kafka}/Conformance.class"));
@@ -269,56 +264,25 @@ fn run_harness(kafka: &str, lines: &[String]) -> Vec<String> {
         "{} is missing: run `bash .ci/install` (it builds the Java harness)",
         classes.display()
     );
-    let mut child = Command::new("bash")
-        .arg(&script)
-        .arg(kafka)
-        .env("KPP_CACHE", cache_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the Java harness");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = lines.join("\n") + "\n";
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let mut cmd = Command::new("bash");
+    cmd.arg(&script).arg(kafka).env("KPP_CACHE", cache_dir());
+    let mut peer = LinePeer::spawn(
+        &format!("the Java conformance harness (kafka-clients {kafka})"),
+        cmd,
+        peer_timeout(),
+    );
+    peer.send(&(lines.join("\n") + "\n"));
     let mut out = Vec::with_capacity(lines.len());
-    loop {
-        match rx.recv_timeout(HARNESS_IDLE_TIMEOUT) {
-            Ok(line) => out.push(line),
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "the Java conformance harness (kafka-clients {kafka}) hung: no answer for {} s \
-                     after {} of {} lines; killed it",
-                    HARNESS_IDLE_TIMEOUT.as_secs(),
-                    out.len(),
-                    lines.len()
-                );
-            }
+    while out.len() < lines.len() {
+        match peer.read_line() {
+            Some(line) => out.push(line),
+            None => panic!(
+                "the harness for {kafka} exited after answering {} of {} lines",
+                out.len(),
+                lines.len()
+            ),
         }
     }
-    reader.join().unwrap();
-    let _ = writer.join().unwrap();
-    let status = child.wait().unwrap();
-    assert!(status.success(), "harness for {kafka} failed: {status}");
-    assert_eq!(
-        out.len(),
-        lines.len(),
-        "harness for {kafka} answered {} of {} lines",
-        out.len(),
-        lines.len()
-    );
     out
 }
 
@@ -525,4 +489,204 @@ fn kproto_and_kafka_agree_on_every_released_key_and_version_both_ways() {
             shown.join("\n")
         );
     }
+}
+
+#[test]
+fn kafka_refuses_strings_over_32767_bytes_where_kproto_does() {
+    use kproto::messages::{ApiVersionsRequest, MetadataRequest, SaslAuthenticateRequest};
+    use kproto::{DecodeError, EncodeError};
+    let long = "x".repeat(32_768);
+    let longest = "x".repeat(32_767);
+    let api_versions = |name: &str| ApiVersionsRequest {
+        client_software_name: name.into(),
+        client_software_version: "1".into(),
+        ..Default::default()
+    };
+    let metadata = |name: &str| MetadataRequest {
+        topics: Some(vec![
+            kproto::messages::metadata::request::MetadataRequestTopic {
+                name: Some(name.into()),
+                ..Default::default()
+            },
+        ]),
+        ..Default::default()
+    };
+    let sasl = SaslAuthenticateRequest {
+        auth_bytes: vec![7u8; 40_000].into(),
+        ..Default::default()
+    };
+    // A compact string claiming 32768 bytes, with the bytes: ApiVersionsRequest v3.
+    let mut crafted = vec![0x81, 0x80, 0x02]; // uvarint 32769
+    crafted.extend_from_slice(long.as_bytes());
+    crafted.extend_from_slice(&[2, b'1', 0]);
+
+    let cases: Vec<(String, String, Result<Vec<u8>, String>)> = vec![
+        (
+            "ApiVersions v3, a 32767-byte name".into(),
+            format!(
+                "{{\"t\":\"request\",\"k\":18,\"v\":3,\"j\":{}}}",
+                api_versions(&longest).kafka_json(3)
+            ),
+            Ok(encode(&api_versions(&longest), 3)),
+        ),
+        (
+            "ApiVersions v3 (compact), a 32768-byte name".into(),
+            format!(
+                "{{\"t\":\"request\",\"k\":18,\"v\":3,\"j\":{}}}",
+                api_versions(&long).kafka_json(3)
+            ),
+            Err("'clientSoftwareName' field is too long to be serialized".into()),
+        ),
+        (
+            "Metadata v1 (classic), a 32768-byte topic name".into(),
+            format!(
+                "{{\"t\":\"request\",\"k\":3,\"v\":1,\"j\":{}}}",
+                metadata(&long).kafka_json(1)
+            ),
+            Err("'name' field is too long to be serialized".into()),
+        ),
+        (
+            "SaslAuthenticate v2, 40000 bytes (bytes are not limited)".into(),
+            format!(
+                "{{\"t\":\"request\",\"k\":36,\"v\":2,\"j\":{}}}",
+                sasl.kafka_json(2)
+            ),
+            Ok(encode(&sasl, 2)),
+        ),
+        (
+            "decoding ApiVersions v3 with a name length of 32768".into(),
+            format!(
+                "{{\"t\":\"decodeRequest\",\"k\":18,\"v\":3,\"hex\":\"{}\"}}",
+                hex(&crafted)
+            ),
+            Err("string field clientSoftwareName had invalid length 32768".into()),
+        ),
+    ];
+    // kproto agrees with each expectation.
+    assert_eq!(
+        api_versions(&long).encoded_len(3),
+        Err(EncodeError::StringTooLong {
+            field: "ApiVersionsRequest.ClientSoftwareName",
+            len: 32_768
+        })
+    );
+    assert_eq!(
+        metadata(&long).encoded_len(1),
+        Err(EncodeError::StringTooLong {
+            field: "MetadataRequestTopic.Name",
+            len: 32_768
+        })
+    );
+    assert!(matches!(
+        ApiVersionsRequest::decode(&mut Bytes::from(crafted.clone()), 3),
+        Err(DecodeError::StringTooLong { len: 32_768, at }) if at.field == "ApiVersionsRequest.ClientSoftwareName"
+    ));
+
+    let lines: Vec<String> = cases.iter().map(|c| c.1.clone()).collect();
+    for kafka in ["4.4.0", "3.9.1"] {
+        let answers = run_harness(kafka, &lines);
+        for ((what, _, want), got) in cases.iter().zip(&answers) {
+            match want {
+                Ok(bytes) => assert_eq!(
+                    got.strip_prefix("OK ").and_then(unhex).as_ref(),
+                    Some(bytes),
+                    "{kafka}: {what}: {}",
+                    cut(got, 200)
+                ),
+                Err(msg) => assert!(
+                    got.starts_with("ERR ") && got.contains(msg.as_str()),
+                    "{kafka}: {what}: expected an error containing {msg:?}, got {}",
+                    cut(got, 200)
+                ),
+            }
+        }
+    }
+}
+
+/// What is being compared, the harness line that asks Kafka, and kproto's sorted field paths.
+type SchemaCase = (String, String, Vec<String>);
+
+#[test]
+fn kproto_carries_every_field_of_kafkas_compiled_schemas() {
+    // What kproto carries at each version against Kafka's own XxxData.SCHEMAS[v], nested and
+    // tagged fields included: a field Kafka has and kproto does not model (or the reverse) is
+    // named here even when it is tagged, which a JSON echo cannot show (Kafka's JsonConverter
+    // leaves tagged fields at their default out).
+    let new_min: BTreeMap<ApiKey, i16> = KAFKA_4_4_0.iter().map(|r| (r.api_key, r.min)).collect();
+    let mut by_release: BTreeMap<&str, Vec<SchemaCase>> = BTreeMap::new();
+    let mut add = |release: &'static str, key: ApiKey, v: i16| {
+        for (kind, ours) in [
+            ("request", RequestBody::schema_paths(key, v)),
+            ("response", ResponseBody::schema_paths(key, v)),
+        ] {
+            let mut ours = ours;
+            ours.sort();
+            by_release.entry(release).or_default().push((
+                format!("{key:?} v{v} {kind}"),
+                format!(
+                    "{{\"t\":\"schema\",\"kind\":\"{kind}\",\"k\":{},\"v\":{v}}}",
+                    key.key()
+                ),
+                ours,
+            ));
+        }
+    };
+    for r in KAFKA_4_4_0 {
+        for v in r.min..=r.max {
+            add("4.4.0", r.api_key, v);
+        }
+    }
+    for r in KAFKA_3_9_1 {
+        let below = new_min.get(&r.api_key).copied().unwrap_or(i16::MAX);
+        for v in r.min..=r.max.min(below - 1) {
+            add("3.9.1", r.api_key, v);
+        }
+    }
+    for (release, kind, v) in [
+        ("3.9.1", "requestHeader", 0),
+        ("4.4.0", "requestHeader", 1),
+        ("4.4.0", "requestHeader", 2),
+        ("4.4.0", "responseHeader", 0),
+        ("4.4.0", "responseHeader", 1),
+    ] {
+        let mut ours = if kind == "requestHeader" {
+            RequestHeader::schema_paths(v)
+        } else {
+            ResponseHeader::schema_paths(v)
+        };
+        ours.sort();
+        by_release.entry(release).or_default().push((
+            format!("{kind} v{v}"),
+            format!("{{\"t\":\"schema\",\"kind\":\"{kind}\",\"v\":{v}}}"),
+            ours,
+        ));
+    }
+    let mut failures = Vec::new();
+    let mut fields = 0;
+    for (kafka, cases) in &by_release {
+        let lines: Vec<String> = cases.iter().map(|c| c.1.clone()).collect();
+        let answers = run_harness(kafka, &lines);
+        for ((what, _, ours), answer) in cases.iter().zip(&answers) {
+            let Some(json) = answer.strip_prefix("OK ") else {
+                failures.push(format!("{what}: Kafka {kafka}: {answer}"));
+                continue;
+            };
+            let theirs: Vec<String> = serde_json::from_str(json).unwrap();
+            fields += theirs.len();
+            let missing: Vec<_> = theirs.iter().filter(|p| !ours.contains(p)).collect();
+            let extra: Vec<_> = ours.iter().filter(|p| !theirs.contains(p)).collect();
+            if !missing.is_empty() || !extra.is_empty() {
+                failures.push(format!(
+                    "{what} (kafka-clients {kafka}): kproto lacks {missing:?}, has fields Kafka does not: {extra:?}"
+                ));
+            }
+        }
+    }
+    println!("{fields} schema fields compared");
+    assert!(
+        failures.is_empty(),
+        "{} messages differ; first ones:\n{}",
+        failures.len(),
+        failures[..failures.len().min(15)].join("\n")
+    );
 }

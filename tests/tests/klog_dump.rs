@@ -260,6 +260,7 @@ fn klog_dump_reports_bad_files_without_panicking() {
     let tidx = w("00000000000000000200.timeindex", &[1; 24]);
     let log = w("00000000000000000300.log", &[0xff; 100]);
     let unknown = w("00000000000000000300.weird", b"x");
+    let kraft = w("00000000000000000000-0000000001.checkpoint", b"x");
     for (file, says) in [
         (&txn, "partial entry"),
         (&bad_crc, "crc"),
@@ -269,6 +270,7 @@ fn klog_dump_reports_bad_files_without_panicking() {
         (&tidx, "cannot read"),
         (&log, "invalid batch"),
         (&unknown, "Ignoring unknown file"),
+        (&kraft, "does not read KRaft snapshots"),
     ] {
         let d = klog_dump(&["--deep-iteration", file]);
         assert!(!d.stderr.contains("panicked"), "{file}: {}", d.stderr);

@@ -107,6 +107,13 @@ test('a klog partition: every segment\'s table equals what was written, indexes 
   await selectFile(page, manifest.segments[0].file.split('/')[1]);
   await page.waitForSelector('#batches tbody tr');
   await page.screenshot({ path: path.join(artifacts, 'batch-table.png') });
+  // The producer snapshot lists the three idempotent producers.
+  await selectFile(page, '00000000000000001100.snapshot');
+  await page.waitForSelector('#other tbody tr');
+  const pids = await page.$$eval('#other tbody tr td:first-child', (t) => t.map((x) => x.textContent));
+  assert.deepEqual(pids, ['1000', '1001', '1002']);
+  await selectFile(page, manifest.segments[0].file.split('/')[1]);
+  await page.waitForSelector('#batches tbody tr');
   // Sorting by count puts the largest batch last (descending on a second click puts it first).
   await page.click('#batches th:nth-child(5) button');
   await page.click('#batches th:nth-child(5) button');
@@ -242,6 +249,72 @@ test('pasted hex of a batch is decoded', async () => {
   const rows = await tableRows(page);
   assert.equal(rows.length, 1);
   assert.equal(rows[0].crc, `✓ ${hex8(seg.batches[0].crc)}`);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(late, []);
+  await context.close();
+});
+
+test('a capture: TCP connections listed, the Kafka one found on port 29092 and its frames paired', async () => {
+  const { page, context, errors, late } = await openPage();
+  await page.setInputFiles('#pick-files', [path.join(fixtures, 'capture.pcap')]);
+  await page.waitForSelector('#connections tbody tr');
+  const conns = await page.$$eval('#connections tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  assert.deepEqual(conns.map((r) => [r[1], r[2], r[3], r[7]]), [
+    ['10.0.0.1:51000', '10.0.0.2:29092', 'yes', '1000'],
+    ['10.0.0.1:51001', '10.0.0.3:8080', 'no', '0'],
+  ]);
+  assert.match(await page.textContent('#view'), /pcap · \d+ packets · \d+ TCP · 2 connections · 1 Kafka/);
+  await page.screenshot({ path: path.join(artifacts, 'capture.png') });
+  await page.click('#connections tbody tr:first-child');
+  await page.waitForSelector('#frames tbody tr');
+  const rows = await page.$$eval('#frames tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  assert.deepEqual(rows.map((r) => [r[2], r[3], Number(r[4]), Number(r[5])]), manifest.frames);
+  assert.deepEqual(rows.map((r) => r[7]), ['1', '0', '4', '5', '2', '3']);
+  assert.ok(rows.every((r) => r[9] === ''), 'no frame errors');
+  assert.deepEqual(errors, []);
+  assert.deepEqual(late, []);
+  await context.close();
+});
+
+test('a tcpdump capture of kafka-python and a Kafka 4.4.0 broker: every connection\'s frames as kafka-python logged them', async () => {
+  // Recorded by `cargo run -p web --example capture` (tcpdump -i lo, a real broker, kafka-python).
+  const oracle = JSON.parse(fs.readFileSync(path.join(fixtures, 'kafka-python.json'), 'utf8'));
+  const { page, context, errors, late } = await openPage();
+  await page.setInputFiles('#pick-files', [path.join(fixtures, 'kafka-python.pcap')]);
+  await page.waitForSelector('#connections tbody tr');
+  const conns = await page.$$eval('#connections tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  const ports = [...new Set(oracle.frames.map((f) => f.port))].sort();
+  assert.deepEqual(conns.map((r) => Number(r[1].split(':').pop())).sort(), ports, 'one connection per kafka-python connection');
+  assert.ok(conns.every((r) => r[3] === 'yes' && r[9] === ''), 'every connection is Kafka and clean');
+  await page.screenshot({ path: path.join(artifacts, 'kafka-python-capture.png') });
+  const key = (f) => `${f.direction} ${f.api} v${f.version} #${f.correlationId}`;
+  let fetchSeen = false;
+  for (const port of ports) {
+    const want = oracle.frames.filter((f) => f.port === port).map(key).sort();
+    await page.click(`#file-list button.file:has-text(":${port} →")`);
+    await page.waitForSelector('#frames tbody tr');
+    const rows = await page.$$eval('#frames tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+    const got = rows.map((r) => ({ direction: r[2], api: r[3], version: Number(r[4]), correlationId: Number(r[5]) }));
+    assert.deepEqual(got.map(key).sort(), want, `connection from port ${port}`);
+    assert.ok(rows.every((r) => r[9] === ''), `port ${port}: no frame errors`);
+    // Each response is paired with the request of its correlation id.
+    for (const r of rows.filter((r) => r[2] === 'response')) assert.equal(rows[Number(r[7])][5], r[5]);
+    const fetch = rows.findIndex((r) => r[2] === 'response' && r[3] === 'Fetch');
+    if (fetch >= 0) {
+      fetchSeen = true;
+      await page.click(`#frames tbody tr[data-index="${fetch}"]`);
+      await page.click('#detail button:has-text("records")');
+      await page.waitForSelector('#batches tbody tr');
+      await page.screenshot({ path: path.join(artifacts, 'kafka-python-fetch-batches.png') });
+      const batches = await tableRows(page);
+      assert.equal(batches.reduce((a, b) => a + b.count, 0), oracle.records, 'the Fetch response holds every record produced');
+      assert.deepEqual([...new Set(batches.map((b) => b.codec))].sort(), ['gzip', 'lz4', 'none', 'snappy', 'zstd']);
+      assert.ok(batches.every((b) => b.crc.startsWith('✓')));
+      await page.click(`#file-list button.file:has-text("kafka-python.pcap")`);
+      await page.waitForSelector('#connections tbody tr');
+    }
+  }
+  assert.ok(fetchSeen, 'the consumer\'s Fetch is in the capture');
   assert.deepEqual(errors, []);
   assert.deepEqual(late, []);
   await context.close();

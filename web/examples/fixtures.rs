@@ -2,13 +2,15 @@
 //! `orders-0/`, a partition written by klog (every codec, idempotent and transactional
 //! producers, a 1.5 MB value, several segments with indexes); `corrupt-0/`, its first segment
 //! with one batch in the middle corrupted (a flipped bit under the CRC); `frames.bin`, a raw
-//! stream of request and response frames; and `manifest.json`, what was written, for the test
+//! stream of request and response frames; `capture.pcap`, the same conversation as TCP
+//! packets; and `manifest.json`, what was written, for the test
 //! to compare the page's tables with.
 
 #[path = "../tests/fixture/mod.rs"]
 mod fixture;
 
 use bytes::BytesMut;
+use fixture::pcap::{v4, Capture, Link};
 use kproto::frame::{encode_request_frame, encode_response_frame};
 use kproto::messages::produce::request::{PartitionProduceData, TopicProduceData};
 use kproto::messages::{ApiVersionsRequest, MetadataRequest, ProduceRequest, RequestHeader};
@@ -79,8 +81,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .ok_or("index")?;
         std::fs::write(out.join("corrupt-0").join(format!("{stem}{suffix}")), idx)?;
     }
-    // A raw frame stream: ApiVersions, Metadata and Produce requests, and their responses.
-    let mut s = BytesMut::new();
+    // A raw frame stream: ApiVersions, Metadata and Produce requests, and their responses, in
+    // the order they were "sent"; and the same conversation as a capture (see below).
     let header = |key: ApiKey, version, id| RequestHeader {
         request_api_key: key.key(),
         request_api_version: version,
@@ -88,17 +90,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         client_id: Some("e2e-client".into()),
         ..Default::default()
     };
-    encode_request_frame(
-        &header(ApiKey::ApiVersions, 3, 1),
-        &RequestBody::ApiVersions(Box::<ApiVersionsRequest>::default()),
-        &mut s,
-    )?;
-    encode_response_frame(1, &ResponseBody::ApiVersions(Box::default()), 3, &mut s)?;
-    encode_request_frame(
-        &header(ApiKey::Metadata, 12, 2),
-        &RequestBody::Metadata(Box::<MetadataRequest>::default()),
-        &mut s,
-    )?;
     let records = &data[positions[0].0..positions[2].0];
     let produce = ProduceRequest {
         acks: -1,
@@ -114,13 +105,68 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }],
         ..Default::default()
     };
+    let mut talk: Vec<(bool, BytesMut)> = (0..6)
+        .map(|k| (matches!(k, 0 | 2 | 3), BytesMut::new()))
+        .collect();
+    encode_request_frame(
+        &header(ApiKey::ApiVersions, 3, 1),
+        &RequestBody::ApiVersions(Box::<ApiVersionsRequest>::default()),
+        &mut talk[0].1,
+    )?;
+    encode_response_frame(
+        1,
+        &ResponseBody::ApiVersions(Box::default()),
+        3,
+        &mut talk[1].1,
+    )?;
+    encode_request_frame(
+        &header(ApiKey::Metadata, 12, 2),
+        &RequestBody::Metadata(Box::<MetadataRequest>::default()),
+        &mut talk[2].1,
+    )?;
     encode_request_frame(
         &header(ApiKey::Produce, 11, 3),
         &RequestBody::Produce(Box::new(produce)),
-        &mut s,
+        &mut talk[3].1,
     )?;
-    encode_response_frame(2, &ResponseBody::Metadata(Box::default()), 12, &mut s)?;
-    encode_response_frame(3, &ResponseBody::Produce(Box::default()), 11, &mut s)?;
+    encode_response_frame(
+        2,
+        &ResponseBody::Metadata(Box::default()),
+        12,
+        &mut talk[4].1,
+    )?;
+    encode_response_frame(
+        3,
+        &ResponseBody::Produce(Box::default()),
+        11,
+        &mut talk[5].1,
+    )?;
+    let s: Vec<u8> = talk.iter().flat_map(|(_, f)| f.to_vec()).collect();
+    // The capture: Ethernet + IPv4 as `tcpdump -i lo` writes, a handshake, the conversation in
+    // 1000-byte segments with one of them retransmitted, and an HTTP connection beside it.
+    let mut cap = Capture::new(Link::EthernetV4);
+    let (mut c, mut b) = (v4(1, 51_000, 7), v4(2, 29_092, 70_000));
+    cap.packet(&c, &b, c.seq, 1, &[]);
+    c.seq += 1;
+    cap.packet(&b, &c, b.seq, 2, &[]);
+    b.seq += 1;
+    for (k, (request, f)) in talk.iter().enumerate() {
+        let (from, to) = if *request { (&mut c, &b) } else { (&mut b, &c) };
+        if k == 3 {
+            cap.packet(from, to, from.seq, 0, &f[..1000]);
+        }
+        cap.send(from, to, f, 1000);
+    }
+    let (mut h, hs) = (v4(1, 51_001, 5), v4(3, 8080, 6));
+    cap.packet(&h, &hs, h.seq, 1, &[]);
+    h.seq += 1;
+    cap.send(
+        &mut h,
+        &hs,
+        b"GET /metrics HTTP/1.1\r\nHost: broker\r\n\r\n",
+        1000,
+    );
+    std::fs::write(out.join("capture.pcap"), cap.pcap())?;
     std::fs::write(out.join("frames.bin"), &s)?;
     let manifest = json!({
         "segments": segments,

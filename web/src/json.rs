@@ -53,6 +53,68 @@ impl Json {
     }
 }
 
+/// Re-indents JSON text that is known to be valid, two spaces a level, keeping every number,
+/// string escape and key exactly as written (a parse and re-serialisation would turn `0.00`
+/// into `0.0` and lose digits beyond `f64`).
+pub fn reindent(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    let mut depth = 0usize;
+    let mut in_str = false;
+    let mut escaped = false;
+    let mut chars = text.chars().peekable();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str("  ");
+        }
+    };
+    while let Some(c) = chars.next() {
+        if in_str {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_str = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                // An empty object or array stays on one line.
+                while chars.peek().is_some_and(|c| c.is_ascii_whitespace()) {
+                    chars.next();
+                }
+                if matches!(chars.peek(), Some('}') | Some(']')) {
+                    out.push(chars.next().unwrap_or(']'));
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_ascii_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 impl Serialize for Json {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -131,12 +193,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reindent_keeps_numbers_escapes_and_empty_containers_as_written() {
+        let text = "{ \"price\": 0.00, \"big\": 123456789012345678901234567890, \"s\": \"a,\\\"{b}\\\\\", \"e\": [ ], \"o\": {}}";
+        let want = "{\n  \"price\": 0.00,\n  \"big\": 123456789012345678901234567890,\n  \"s\": \"a,\\\"{b}\\\\\",\n  \"e\": [],\n  \"o\": {}\n}";
+        assert_eq!(reindent(text), want);
+    }
+
+    #[test]
     fn keys_keep_document_order_through_a_round_trip() {
         let text = br#"{"zeta":1,"alpha":[true,null,{"y":"s","b":-2.5}],"mid":{}}"#;
         let j = Json::parse(text).unwrap();
         assert_eq!(j.keys(), ["zeta", "alpha", "mid"]);
         assert_eq!(j.get("alpha").unwrap().at(2).unwrap().keys(), ["y", "b"]);
         assert_eq!(serde_json::to_string(&j).unwrap().as_bytes(), text);
+        assert_eq!(
+            reindent(core::str::from_utf8(text).unwrap()),
+            serde_json::to_string_pretty(&j).unwrap()
+        );
         // serde_json's Value (without preserve_order) sorts them: why this type exists.
         let v: serde_json::Value = serde_json::from_slice(text).unwrap();
         assert_ne!(serde_json::to_string(&v).unwrap().as_bytes(), text);

@@ -9,7 +9,10 @@
 //!   `DumpLogSegments --verify-index-only` and `--index-sanity-check` do.
 //! - [`frames`]: size-prefixed request/response frames decoded with kproto into a field tree,
 //!   responses matched to their requests by correlation id.
+//! - [`pcap`]: pcap and pcapng captures: TCP streams reassembled, Kafka found on any port by
+//!   framing it, each connection's frames decoded as [`frames`] does.
 //! - [`paste`]: pasted hex or base64 of a batch, a message set or a frame.
+//! - [`other`]: producer snapshots, `.txnindex`, `leader-epoch-checkpoint`, `partition.metadata`.
 //! - [`ranges`]: named byte ranges (kproto's `records::field`) for the hex view's highlight.
 //!
 //! What it does not do: no I/O of its own (every read goes through a
@@ -20,7 +23,9 @@ pub mod error;
 pub mod frames;
 pub mod index;
 pub mod json;
+pub mod other;
 pub mod paste;
+pub mod pcap;
 pub mod ranges;
 pub mod records;
 pub mod segment;

@@ -102,8 +102,9 @@ pub fn pretty_json(b: &[u8]) -> Option<String> {
     if *first != b'{' && *first != b'[' {
         return None;
     }
-    let v = crate::json::Json::parse(b).ok()?;
-    serde_json::to_string_pretty(&v).ok()
+    // Validated by a parse that keeps nothing, then re-indented as written.
+    serde_json::from_slice::<serde::de::IgnoredAny>(b).ok()?;
+    Some(crate::json::reindent(core::str::from_utf8(b).ok()?))
 }
 
 /// The longest prefix of `b` that is UTF-8, if only a character cut at the end stops it.
@@ -178,10 +179,12 @@ mod tests {
 
     #[test]
     fn json_values_are_pretty_printed_and_kind_json() {
-        let v = view(br#"{"id":7,"tags":["a","b"],"nested":{"x":1.5}}"#, 1024);
+        let v = view(br#"{"id":7,"tags":["a","b"],"nested":{"x":1.50}}"#, 1024);
         assert_eq!(v.kind, "json");
         let j = v.json.unwrap();
         assert!(j.starts_with("{\n  \"id\": 7,\n  \"tags\": ["), "{j}");
+        // Numbers as written (a parse and re-serialisation would print 1.5).
+        assert!(j.contains("\"x\": 1.50"), "{j}");
         assert!(!v.truncated);
     }
 

@@ -346,6 +346,39 @@ impl Inspector {
         json(&report)
     }
 
+    /// Reads a pcap or pcapng capture: its TCP connections, and for Kafka ones their frames;
+    /// record sets are opened as files as [`Inspector::frames`] does.
+    pub fn capture(&mut self, id: u32) -> Result<String, JsError> {
+        let f = self.get(id)?;
+        let name = f.name.clone();
+        let mut report = crate::pcap::read_capture(f.src.as_mut());
+        for c in &mut report.connections {
+            for (i, fr) in c.frames.iter_mut().enumerate() {
+                for set in &mut fr.record_sets {
+                    let set_name = format!("{name} {} frame {i} {}", c.client, set.path);
+                    set.file = Some(self.open_bytes(set_name, core::mem::take(&mut set.bytes)));
+                }
+            }
+        }
+        json(&report)
+    }
+
+    /// A producer snapshot, `.txnindex`, `leader-epoch-checkpoint` or `partition.metadata` as a
+    /// table (`null` for a file of another kind).
+    pub fn other(&mut self, id: u32) -> Result<String, JsError> {
+        let f = self.get(id)?;
+        if f.src.len() > index::MAX_INDEX_BYTES {
+            return Err(JsError::new(&format!(
+                "{}: {} bytes is too large for this kind of file",
+                f.name,
+                f.src.len()
+            )));
+        }
+        let len = f.src.len();
+        let data = f.src.read_range(0, len).map_err(js_err)?;
+        json(&crate::other::read_other(&f.name, &data))
+    }
+
     /// The listing of a scanned `.log` file as JSON (the page's export).
     #[wasm_bindgen(js_name = exportListing)]
     pub fn export_listing(&mut self, id: u32) -> Result<String, JsError> {

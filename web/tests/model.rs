@@ -552,3 +552,35 @@ fn header_ranges_come_from_kproto_fields_and_a_click_selects_the_innermost() {
     assert_eq!(bv.compute_crc(), b0.crc_computed);
     let _ = Compression::None;
 }
+
+#[test]
+fn klog_producer_snapshots_list_every_idempotent_producer() {
+    let f = klog_partition();
+    let (name, data) = f
+        .files
+        .iter()
+        .rfind(|(n, _)| n.ends_with(".snapshot"))
+        .unwrap();
+    let t = web::other::read_other(name, data).unwrap();
+    assert!(t.problems.is_empty(), "{:?}", t.problems);
+    // Three producers (ids 1000..=1002) wrote batches; the last of each is in the snapshot.
+    let pids: Vec<_> = t.rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(pids, ["1000", "1001", "1002"]);
+    for r in &t.rows {
+        let pid: i64 = r[0].parse().unwrap();
+        let last = f.batches.iter().rfind(|b| b.producer_id == pid).unwrap();
+        assert_eq!(r[3], last.last_offset.to_string(), "producer {pid}");
+        assert_eq!(
+            r[2],
+            (last.base_sequence + last.count as i32 - 1).to_string()
+        );
+    }
+    let mut bad = data.clone();
+    bad[10] ^= 1;
+    let t = web::other::read_other(name, &bad).unwrap();
+    assert_eq!(
+        t.problems.len(),
+        1,
+        "a flipped bit fails the snapshot's CRC"
+    );
+}

@@ -161,3 +161,50 @@ fn pasted_hex_and_frames_and_errors_as_exceptions() {
     assert_eq!(r["frames"][0]["correlationId"], 5);
     assert_eq!(r["problems"][0]["kind"], "tail");
 }
+
+mod fixture;
+
+#[wasm_bindgen_test]
+fn a_capture_through_the_api_lists_its_kafka_connection() {
+    use fixture::pcap::{v4, Capture, Link};
+    let mut cap = Capture::new(Link::EthernetV4);
+    let (mut c, mut s) = (v4(1, 40_001, 1), v4(2, 9092, 2));
+    cap.packet(&c, &s, c.seq, 1, &[]);
+    c.seq += 1;
+    cap.packet(&s, &c, s.seq, 2, &[]);
+    s.seq += 1;
+    let mut req = Vec::new();
+    kproto::frame::encode_request_frame(
+        &kproto::messages::RequestHeader {
+            request_api_key: 18,
+            request_api_version: 4,
+            correlation_id: 9,
+            client_id: Some("w".into()),
+            ..Default::default()
+        },
+        &kproto::RequestBody::ApiVersions(Box::default()),
+        &mut req,
+    )
+    .unwrap();
+    let mut resp = Vec::new();
+    kproto::frame::encode_response_frame(
+        9,
+        &kproto::ResponseBody::ApiVersions(Box::default()),
+        4,
+        &mut resp,
+    )
+    .unwrap();
+    cap.send(&mut c, &s, &req, 10);
+    cap.send(&mut s, &c, &resp, 10);
+    let mut insp = Inspector::new();
+    let id = insp.open_bytes("lo.pcap".into(), cap.pcap());
+    let r = parse(&insp.capture(id).map_err(JsValue::from).unwrap());
+    let k = &r["connections"][0];
+    assert_eq!(
+        (k["kafka"].as_bool(), k["server"].as_str()),
+        (Some(true), Some("10.0.0.2:9092"))
+    );
+    assert_eq!(k["frames"][1]["apiName"], "ApiVersions");
+    assert_eq!(k["frames"][1]["direction"], "response");
+    assert_eq!(k["frames"][1]["pair"], 0);
+}

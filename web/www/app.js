@@ -80,11 +80,18 @@ async function openFiles(list) {
   setStatus(`Opening ${list.length} file(s)…`);
   const opened = await call('open', { list });
   for (const f of opened) addFile(f);
+  // Show the first segment while it is being read: its first rows come after the first slice.
+  if (!current && opened.length) select((opened.find((f) => f.kind === 'log') || opened[0]).id);
   // Logs first (their listings are what index files are checked against), then indexes.
   for (const f of opened.filter((f) => f.kind === 'log')) await scanLog(files.get(f.id));
   for (const f of opened.filter((f) => f.kind === 'frames')) await decodeFrames(files.get(f.id));
+  for (const f of opened.filter((f) => f.kind === 'capture')) await decodeCapture(files.get(f.id));
+  for (const f of opened.filter((f) => f.kind === 'other')) {
+    const g = files.get(f.id);
+    try { g.table = await call('other', { id: f.id }); g.problems = g.table ? g.table.problems : []; updateFileState(g); } catch (e) { showError(`${f.name}: ${e.message}`); }
+  }
   for (const f of opened.filter((f) => f.kind === 'index' || f.kind === 'timeindex')) await checkIndexFor(files.get(f.id));
-  if (!current && opened.length) select(opened[0].id);
+  if (current !== null) render();
   setStatus(`${files.size} file(s) open`);
 }
 
@@ -103,7 +110,9 @@ function updateFileState(f) {
   const b = fileButton(f.id);
   if (!b) return;
   const n = f.problems.length + Object.values(f.reports).reduce((a, r) => a + r.problems.length, 0);
-  const what = f.kind === 'log' ? `${f.batches.length} batches${f.done ? '' : '…'}` : f.kind === 'frames' && f.frames ? `${f.frames.frames.length} frames` : '';
+  const what = f.kind === 'log' ? `${f.batches.length} batches${f.done ? '' : '…'}`
+    : f.kind === 'frames' && f.frames ? `${f.frames.frames.length} frames`
+      : f.kind === 'capture' && f.capture ? `${f.capture.connections.length} connections` : '';
   b.querySelector('.fstate').textContent = [what, n ? `${n} problem${n > 1 ? 's' : ''}` : ''].filter(Boolean).join(' · ');
   b.classList.toggle('has-problems', n > 0);
 }
@@ -155,13 +164,53 @@ async function decodeFrames(f) {
   } catch (e) { showError(`${f.name}: ${e.message}`); }
 }
 
+let uiIds = 1e6; // ids of entries that exist only in the page (a capture's connections)
+async function decodeCapture(f) {
+  try {
+    f.capture = await call('capture', { id: f.id });
+    f.problems = f.capture.problems;
+    let after = fileButton(f.id).parentElement;
+    for (const c of f.capture.connections) {
+      if (!c.kafka) continue;
+      const id = uiIds++;
+      c.file = id;
+      const g = { id, name: `${c.client} → ${c.server}`, kind: 'frames', size: c.clientBytes + c.serverBytes, batches: [], problems: c.problems, done: true, reports: {}, frames: { frames: c.frames, problems: c.problems }, parent: f.id };
+      files.set(id, g);
+      for (const fr of c.frames) for (const s of fr.recordSets) {
+        if (!files.has(s.file)) files.set(s.file, { id: s.file, name: `${g.name} #${fr.index} ${s.path}`, kind: 'log', size: s.len, batches: [], problems: [], done: false, reports: {}, parent: id });
+      }
+      const li = h('li', { class: 'child' }, h('button', { type: 'button', class: 'file', dataset: { id }, onclick: () => select(id) },
+        h('span', { class: 'fname' }, g.name), h('span', { class: 'fmeta' }, `Kafka · ${fmtBytes(g.size)}`), h('span', { class: 'fstate' })));
+      after.after(li);
+      after = li;
+      updateFileState(g);
+    }
+    updateFileState(f);
+  } catch (e) { showError(`${f.name}: ${e.message}`); }
+}
+
+function renderCapture(f) {
+  const v = $('view');
+  const r = f.capture;
+  if (!r) { v.replaceChildren(h('h2', {}, f.name), h('p', { class: 'hint' }, 'Reading…')); return; }
+  v.replaceChildren(h('h2', {}, f.name),
+    h('p', {}, `${r.format} · ${r.packets} packets · ${r.tcpPackets} TCP · ${r.connections.length} connections · ${r.connections.filter((c) => c.kafka).length} Kafka`),
+    problemList(r.problems) || '',
+    h('div', { class: 'table-wrap', tabindex: 0 }, h('table', { id: 'connections', class: 'grid' },
+      h('thead', {}, h('tr', {}, ['#', 'Client', 'Server', 'Kafka', 'Packets', 'Client bytes', 'Server bytes', 'Retransmitted', 'Frames', 'Problems'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, r.connections.map((c) => h('tr', { class: c.problems.length ? 'warn' : '', onclick: () => { if (c.file !== undefined) select(c.file); } },
+        h('td', {}, c.index), h('td', {}, c.client), h('td', {}, c.server), h('td', {}, c.kafka ? 'yes' : 'no'), h('td', {}, c.packets),
+        h('td', {}, c.clientBytes), h('td', {}, c.serverBytes), h('td', {}, c.retransmittedBytes), h('td', {}, c.frames.length),
+        h('td', { class: 'note' }, c.problems.map((p) => p.reason).join('; '))))))));
+}
+
 // ---- selection and rendering -----------------------------------------------------------------
 function select(id) {
   current = id;
   Object.assign(view, { sort: null, dir: 1, page: 0, batch: null, recs: null, record: null, hex: null, frame: null });
   for (const b of document.querySelectorAll('#file-list button')) b.classList.toggle('current', Number(b.dataset.id) === id);
   const f = files.get(id);
-  $('export').disabled = !(f && (f.kind === 'log' || f.kind === 'frames'));
+  $('export').disabled = !(f && (f.kind === 'log' || f.kind === 'frames' || f.kind === 'capture'));
   if (f && f.kind === 'log' && !f.done && !f.scanning && f.parent !== undefined) { f.scanning = true; scanLog(f); }
   render();
 }
@@ -173,7 +222,13 @@ function render() {
   if (f.kind === 'log') renderLog(f, true);
   else if (f.kind === 'index' || f.kind === 'timeindex') renderIndex(f);
   else if (f.kind === 'frames') renderFrames(f);
-  else v.replaceChildren(h('h2', {}, f.name), h('p', { class: 'hint' }, `${f.kind === 'capture' ? 'Capture files (pcap, pcapng)' : 'This kind of file'} cannot be decoded by this version of the inspector yet.`));
+  else if (f.kind === 'capture') renderCapture(f);
+  else if (f.table) v.replaceChildren(h('h2', {}, f.name), h('p', {}, `${f.table.kind} · ${f.table.rows.length} entries · ${fmtBytes(f.size)}`),
+    problemList(f.table.problems) || '',
+    h('div', { class: 'table-wrap', tabindex: 0 }, h('table', { id: 'other', class: 'grid' },
+      h('thead', {}, h('tr', {}, f.table.columns.map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, f.table.rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))))));
+  else v.replaceChildren(h('h2', {}, f.name), h('p', { class: 'hint' }, 'This kind of file cannot be decoded by this version of the inspector yet.'));
 }
 
 function problemList(list) {
@@ -610,7 +665,8 @@ $('export').addEventListener('click', async () => {
   const f = files.get(current);
   if (!f) return;
   if (f.kind === 'log') download(`${f.name.replace(/[/ #]/g, '_')}.json`, await call('exportListing', { id: f.id }), 'application/json');
-  else if (f.kind === 'frames') download(`${f.name}.json`, JSON.stringify(f.frames, null, 2), 'application/json');
+  else if (f.kind === 'frames') download(`${f.name.replace(/[^\w.-]+/g, '_')}.json`, JSON.stringify(f.frames, null, 2), 'application/json');
+  else if (f.kind === 'capture') download(`${f.name}.json`, JSON.stringify(f.capture, null, 2), 'application/json');
 });
 $('paste-toggle').addEventListener('click', (e) => {
   const p = $('paste');

@@ -31,8 +31,10 @@ const ops = {
   scan({ id }, post) {
     // Budgeted steps: the first rows are posted before the rest of the file is read.
     let total = 0;
+    let budget = 1; // the first step is one slice: the first rows are shown at once
     for (;;) {
-      const step = JSON.parse(insp.scan(id, 4 << 20));
+      const step = JSON.parse(insp.scan(id, budget));
+      budget = 8 << 20;
       total += step.batches.length;
       post({ progress: step });
       if (step.done) return { batches: total };
@@ -56,6 +58,8 @@ const ops = {
     }
     return r;
   },
+  other({ id }) { return JSON.parse(insp.other(id)); },
+  capture({ id }) { return JSON.parse(insp.capture(id)); },
   paste({ text }) {
     const r = JSON.parse(insp.paste(text));
     const name = `pasted-${r.file}`;

@@ -20,9 +20,12 @@
 //! files were given (Kafka's order is a hash map's). Where Kafka would stop with an exception
 //! (an unreadable batch, a corrupt snapshot, a missing `.log` for an index), klog says what is
 //! wrong on stderr and goes on with the next file. KRaft control records (`__cluster_metadata`)
-//! are printed as `controlType: NAME(id)` rather than Kafka's JSON, and `.checkpoint` files are
-//! not read. The exit status is 1 when a file could not be read or holds an invalid batch, a
-//! mismatching index entry or trailing bytes; 2 for bad usage.
+//! are printed as `controlType: NAME(id)` rather than Kafka's JSON, and `.checkpoint` files (KRaft
+//! snapshots) are refused. Keys and payloads are decoded as UTF-8 with U+FFFD for invalid bytes,
+//! like Java's `new String(bytes, UTF_8)`; what Kafka's JVM then prints depends on its stdout
+//! encoding (`?` for anything non-ASCII under a POSIX locale). The exit status is 1 when a file
+//! could not be read or holds an invalid batch, a mismatching index entry or trailing bytes; 2
+//! for bad usage.
 
 use klog::index::txn::{self, ABORTED_TXN_SIZE};
 use klog::producer_state::ProducerStateManager;
@@ -722,6 +725,13 @@ fn main() -> ExitCode {
                 continue;
             };
             let suffix = &name[dot..];
+            if suffix == ".checkpoint" {
+                // Kafka dumps KRaft snapshots (their control records as JSON); klog does not
+                out.flush()?;
+                eprintln!("{path}: klog dump does not read KRaft snapshots (.checkpoint)");
+                problems.failed = true;
+                continue;
+            }
             if ![".log", ".index", ".timeindex", ".txnindex", ".snapshot"].contains(&suffix) {
                 out.flush()?;
                 eprintln!("Ignoring unknown file {path}");

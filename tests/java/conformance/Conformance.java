@@ -149,6 +149,9 @@ public final class Conformance {
         if (t.equals("requestFrame") || t.equals("responseFrame")) {
             return frame(line, t.equals("requestFrame"));
         }
+        if (t.equals("schema")) {
+            return schema(line);
+        }
         boolean decode = t.startsWith("decode");
         String kind = decode ? Character.toLowerCase(t.charAt(6)) + t.substring(7) : t;
         int k = (kind.equals("requestHeader") || kind.equals("responseHeader")) ? 0 : intField(line, "k");
@@ -237,6 +240,60 @@ public final class Conformance {
         back.set("h", kafkaJson(hc, header, hv));
         back.set("j", kafkaJson(bc, body, v));
         return "OK " + hex(bytes, bytes.length) + " " + MAPPER.writeValueAsString(back);
+    }
+
+    /**
+     * The fields of a message at a version as Kafka's compiled schema has them
+     * (XxxData.SCHEMAS[v]): {"t":"schema","kind":"request"|"response"|"requestHeader"|
+     * "responseHeader","k":K,"v":V} answers "OK [paths]", sorted, nested fields as
+     * "topics/partitions/index", tagged fields as "name@tag".
+     */
+    private static String schema(JsonNode line) throws Throwable {
+        JsonNode kindNode = line.get("kind");
+        if (kindNode == null || !kindNode.isTextual()) {
+            throw new IllegalArgumentException("missing \"kind\"");
+        }
+        String kind = kindNode.asText();
+        int k = kind.endsWith("Header") ? 0 : intField(line, "k");
+        Codec c = codecFor(kind, k);
+        short v = checkedVersion(c, intField(line, "v"));
+        Object[] schemas = (Object[]) c.dataClass.getField("SCHEMAS").get(null);
+        List<String> out = new ArrayList<>();
+        schemaPaths((org.apache.kafka.common.protocol.types.Schema) schemas[v], "", out);
+        java.util.Collections.sort(out);
+        return "OK " + MAPPER.writeValueAsString(out);
+    }
+
+    private static void schemaPaths(org.apache.kafka.common.protocol.types.Schema schema, String prefix, List<String> out)
+            throws ReflectiveOperationException {
+        for (org.apache.kafka.common.protocol.types.BoundField bf : schema.fields()) {
+            org.apache.kafka.common.protocol.types.Field f = bf.def;
+            if (f.type instanceof org.apache.kafka.common.protocol.types.TaggedFields) {
+                // TaggedFields.fields() is public in 4.x only; the map is its "fields" member in both.
+                Field m = org.apache.kafka.common.protocol.types.TaggedFields.class.getDeclaredField("fields");
+                m.setAccessible(true);
+                @SuppressWarnings("unchecked")
+                Map<Integer, org.apache.kafka.common.protocol.types.Field> tagged =
+                    (Map<Integer, org.apache.kafka.common.protocol.types.Field>) m.get(f.type);
+                for (Map.Entry<Integer, org.apache.kafka.common.protocol.types.Field> e : tagged.entrySet()) {
+                    out.add(prefix + e.getValue().name + "@" + e.getKey());
+                    nested(e.getValue().type, prefix + e.getValue().name + "/", out);
+                }
+                continue;
+            }
+            out.add(prefix + f.name);
+            nested(f.type, prefix + f.name + "/", out);
+        }
+    }
+
+    private static void nested(org.apache.kafka.common.protocol.types.Type t, String prefix, List<String> out)
+            throws ReflectiveOperationException {
+        if (t instanceof org.apache.kafka.common.protocol.types.Schema) {
+            schemaPaths((org.apache.kafka.common.protocol.types.Schema) t, prefix, out);
+        } else if (t.isArray() && t.arrayElementType().isPresent()
+                && t.arrayElementType().get() instanceof org.apache.kafka.common.protocol.types.Schema) {
+            schemaPaths((org.apache.kafka.common.protocol.types.Schema) t.arrayElementType().get(), prefix, out);
+        }
     }
 
     /** A channel that keeps what is written to it. */

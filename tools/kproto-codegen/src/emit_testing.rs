@@ -52,10 +52,61 @@ fn json_one(t: &Ty, p: &str) -> String {
     }
 }
 
-/// Emits `random_at` and `to_kafka_json` for one struct.
+/// A schema field name as Kafka's `MessageGenerator.toSnakeCase` makes it (the names of the
+/// compiled `Schema` classes): `_` before each capital that follows a lower-case letter.
+fn kafka_snake(name: &str) -> String {
+    let mut out = String::new();
+    let mut prev_capital = true;
+    for c in name.chars() {
+        if c.is_uppercase() {
+            if !prev_capital {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+            prev_capital = true;
+        } else {
+            out.push(c);
+            prev_capital = false;
+        }
+    }
+    out
+}
+
+/// Emits `random_at`, `to_kafka_json` and `schema_paths_at` for one struct.
 pub fn emit_struct_testing(cx: &Ctx, out: &mut String, name: &str, fields: &[Field]) {
     let _ = writeln!(out, "#[cfg(feature = \"testing\")]");
     let _ = writeln!(out, "impl {name} {{");
+    let _ = writeln!(
+        out,
+        "    /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas."
+    );
+    let _ = writeln!(
+        out,
+        "    pub fn schema_paths_at(v: i16, prefix: &str, out: &mut alloc::vec::Vec<alloc::string::String>) {{"
+    );
+    for f in fields {
+        let sn = kafka_snake(&f.name);
+        let mark = match f.tag {
+            Some(tag) if !f.tagged.is_empty() => format!(
+                "if {} {{ alloc::format!(\"{{prefix}}{sn}@{tag}\") }} else {{ alloc::format!(\"{{prefix}}{sn}\") }}",
+                cx.vc(f.tagged)
+            ),
+            _ => format!("alloc::format!(\"{{prefix}}{sn}\")"),
+        };
+        let sub = match f.ty.struct_name() {
+            Some(st) => {
+                format!(" {st}::schema_paths_at(v, &alloc::format!(\"{{prefix}}{sn}/\"), out);")
+            }
+            None => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "        if {} {{ out.push({mark});{sub} }}",
+            cx.vc(f.versions)
+        );
+    }
+    let _ = writeln!(out, "        let _ = (v, prefix, &out);");
+    let _ = writeln!(out, "    }}\n");
     let _ = writeln!(
         out,
         "    /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields."
@@ -110,11 +161,6 @@ pub fn emit_struct_testing(cx: &Ctx, out: &mut String, name: &str, fields: &[Fie
     let _ = writeln!(out, "        out.push('{{');");
     let _ = writeln!(out, "        let mut first = true;");
     for f in fields {
-        let present = if f.tag.is_some() && !f.tagged.is_empty() {
-            f.tagged.intersect(f.versions)
-        } else {
-            f.versions
-        };
         // Kafka's JsonConverter.write leaves out a tagged field at its default, as the wire does.
         let when = if f.tag.is_some() && !f.tagged.is_empty() {
             format!(
@@ -124,7 +170,7 @@ pub fn emit_struct_testing(cx: &Ctx, out: &mut String, name: &str, fields: &[Fie
                 non_default(f)
             )
         } else {
-            cx.vc(present)
+            cx.vc(f.versions)
         };
         let key = camel(f.old_name.as_deref().unwrap_or(&f.name));
         let id = ident(&f.name);

@@ -77,6 +77,7 @@ fn emit_message(out: &mut String, m: &Merged, key: i16, about: &str) {
     let _ = writeln!(out, "impl crate::testing::TestMessage for {name} {{");
     let _ = writeln!(out, "    fn random_sized(rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool, sizes: crate::testing::Sizes) -> Self {{ Self::random_at(&mut crate::testing::Gen::new(rng, sizes), version, 0, unknown_tags) }}");
     let _ = writeln!(out, "    fn kafka_json(&self, version: i16) -> alloc::string::String {{ let mut s = alloc::string::String::new(); self.to_kafka_json(version, &mut s); s }}");
+    let _ = writeln!(out, "    fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {{ let mut out = alloc::vec::Vec::new(); Self::schema_paths_at(version, \"\", &mut out); out }}");
     let _ = writeln!(out, "}}");
 }
 
@@ -323,6 +324,17 @@ pub fn mod_file(pin: &str, apis: &[Api]) -> String {
         let _ = writeln!(s, "    pub fn random_sized(key: ApiKey, rng: &mut crate::testing::Rng, version: i16, unknown_tags: bool, sizes: crate::testing::Sizes) -> Self {{\n        use crate::testing::TestMessage;\n        match key {{");
         for a in apis {
             let _ = writeln!(s, "            ApiKey::{0} => {kind}Body::{0}(Box::new({0}{kind}::random_sized(rng, version, unknown_tags, sizes))),", a.name);
+        }
+        let _ = writeln!(s, "        }}\n    }}");
+        let _ = writeln!(s, "    /// The fields kproto carries for API `key` at `version` (see `TestMessage::schema_paths`).");
+        let _ = writeln!(s, "    #[cfg(feature = \"testing\")]");
+        let _ = writeln!(s, "    pub fn schema_paths(key: ApiKey, version: i16) -> alloc::vec::Vec<alloc::string::String> {{\n        use crate::testing::TestMessage;\n        match key {{");
+        for a in apis {
+            let _ = writeln!(
+                s,
+                "            ApiKey::{0} => {0}{kind}::schema_paths(version),",
+                a.name
+            );
         }
         let _ = writeln!(s, "        }}\n    }}");
         let _ = writeln!(

@@ -522,6 +522,40 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl AddPartitionsToTxnRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}transactions"));
+                AddPartitionsToTxnTransaction::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}transactions/"),
+                    out,
+                );
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}v3_and_below_transactional_id"));
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}v3_and_below_producer_id"));
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}v3_and_below_producer_epoch"));
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}v3_and_below_topics"));
+                AddPartitionsToTxnTopic::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}v3_and_below_topics/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -647,6 +681,35 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl AddPartitionsToTxnTransaction {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}transactional_id"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}producer_id"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}producer_epoch"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}verify_only"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}topics"));
+                AddPartitionsToTxnTopic::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topics/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -753,6 +816,21 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl AddPartitionsToTxnTopic {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -854,6 +932,11 @@ pub mod request {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -1349,6 +1432,37 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl AddPartitionsToTxnResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}results_by_transaction"));
+                AddPartitionsToTxnResult::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}results_by_transaction/"),
+                    out,
+                );
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}results_by_topic_v3_and_below"));
+                AddPartitionsToTxnTopicResult::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}results_by_topic_v3_and_below/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1463,6 +1577,26 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl AddPartitionsToTxnResult {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}transactional_id"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}topic_results"));
+                AddPartitionsToTxnTopicResult::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topic_results/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1535,6 +1669,26 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl AddPartitionsToTxnTopicResult {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}results_by_partition"));
+                AddPartitionsToTxnPartitionResult::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}results_by_partition/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1607,6 +1761,21 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl AddPartitionsToTxnPartitionResult {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition_error_code"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1698,6 +1867,11 @@ pub mod response {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

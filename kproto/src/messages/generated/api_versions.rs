@@ -165,6 +165,27 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl ApiVersionsRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}client_software_name"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}client_software_version"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}cluster_id"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}node_id"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -285,6 +306,11 @@ pub mod request {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -924,6 +950,63 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl ApiVersionsResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}api_keys"));
+                ApiVersion::schema_paths_at(v, &alloc::format!("{prefix}api_keys/"), out);
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if v >= 3 {
+                out.push(if v >= 3 {
+                    alloc::format!("{prefix}supported_features@0")
+                } else {
+                    alloc::format!("{prefix}supported_features")
+                });
+                SupportedFeatureKey::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}supported_features/"),
+                    out,
+                );
+            }
+            if v >= 3 {
+                out.push(if v >= 3 {
+                    alloc::format!("{prefix}finalized_features_epoch@1")
+                } else {
+                    alloc::format!("{prefix}finalized_features_epoch")
+                });
+            }
+            if v >= 3 {
+                out.push(if v >= 3 {
+                    alloc::format!("{prefix}finalized_features@2")
+                } else {
+                    alloc::format!("{prefix}finalized_features")
+                });
+                FinalizedFeatureKey::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}finalized_features/"),
+                    out,
+                );
+            }
+            if v >= 3 {
+                out.push(if v >= 3 {
+                    alloc::format!("{prefix}zk_migration_ready@3")
+                } else {
+                    alloc::format!("{prefix}zk_migration_ready")
+                });
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1080,6 +1163,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl ApiVersion {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}api_key"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}min_version"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}max_version"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1148,6 +1249,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl SupportedFeatureKey {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}min_version"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}max_version"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1214,6 +1333,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl FinalizedFeatureKey {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}max_version_level"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}min_version_level"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1316,6 +1453,11 @@ pub mod response {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

@@ -272,6 +272,44 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl BrokerHeartbeatRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}broker_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}broker_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}current_metadata_offset"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}want_fence"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}want_shut_down"));
+            }
+            if v >= 1 {
+                out.push(if v >= 1 {
+                    alloc::format!("{prefix}offline_log_dirs@0")
+                } else {
+                    alloc::format!("{prefix}offline_log_dirs")
+                });
+            }
+            if v >= 2 {
+                out.push(if v >= 2 {
+                    alloc::format!("{prefix}cordoned_log_dirs@1")
+                } else {
+                    alloc::format!("{prefix}cordoned_log_dirs")
+                });
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -456,6 +494,11 @@ pub mod request {
             self.to_kafka_json(version, &mut s);
             s
         }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
+        }
     }
 }
 
@@ -606,6 +649,30 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl BrokerHeartbeatResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}is_caught_up"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}is_fenced"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}should_shut_down"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -736,6 +803,11 @@ pub mod response {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

@@ -307,6 +307,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl CreateDelegationTokenRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}owner_principal_type"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}owner_principal_name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}renewers"));
+                CreatableRenewers::schema_paths_at(v, &alloc::format!("{prefix}renewers/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}max_lifetime_ms"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -414,6 +436,21 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl CreatableRenewers {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}principal_type"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}principal_name"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -501,6 +538,11 @@ pub mod request {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -806,6 +848,48 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl CreateDelegationTokenResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}principal_type"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}principal_name"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}token_requester_principal_type"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}token_requester_principal_name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}issue_timestamp_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}expiry_timestamp_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}max_timestamp_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}token_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}hmac"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1002,6 +1086,11 @@ pub mod response {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

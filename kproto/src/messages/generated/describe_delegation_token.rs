@@ -222,6 +222,23 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl DescribeDelegationTokenRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}owners"));
+                DescribeDelegationTokenOwner::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}owners/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -290,6 +307,21 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl DescribeDelegationTokenOwner {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}principal_type"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}principal_name"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -377,6 +409,11 @@ pub mod request {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -892,6 +929,29 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl DescribeDelegationTokenResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}tokens"));
+                DescribedDelegationToken::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}tokens/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -974,6 +1034,50 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl DescribedDelegationToken {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}principal_type"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}principal_name"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}token_requester_principal_type"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}token_requester_principal_name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}issue_timestamp"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}expiry_timestamp"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}max_timestamp"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}token_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}hmac"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}renewers"));
+                DescribedDelegationTokenRenewer::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}renewers/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1140,6 +1244,21 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl DescribedDelegationTokenRenewer {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}principal_type"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}principal_name"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1227,6 +1346,11 @@ pub mod response {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

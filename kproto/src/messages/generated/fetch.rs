@@ -892,6 +892,66 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl FetchRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 12 {
+                out.push(if v >= 12 {
+                    alloc::format!("{prefix}cluster_id@0")
+                } else {
+                    alloc::format!("{prefix}cluster_id")
+                });
+            }
+            if v <= 14 {
+                out.push(alloc::format!("{prefix}replica_id"));
+            }
+            if v >= 15 {
+                out.push(if v >= 15 {
+                    alloc::format!("{prefix}replica_state@1")
+                } else {
+                    alloc::format!("{prefix}replica_state")
+                });
+                ReplicaState::schema_paths_at(v, &alloc::format!("{prefix}replica_state/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}max_wait_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}min_bytes"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}max_bytes"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}isolation_level"));
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}session_id"));
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}session_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topics"));
+                FetchTopic::schema_paths_at(v, &alloc::format!("{prefix}topics/"), out);
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}forgotten_topics_data"));
+                ForgottenTopic::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}forgotten_topics_data/"),
+                    out,
+                );
+            }
+            if v >= 11 {
+                out.push(alloc::format!("{prefix}rack_id"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1104,6 +1164,21 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl ReplicaState {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 15 {
+                out.push(alloc::format!("{prefix}replica_id"));
+            }
+            if v >= 15 {
+                out.push(alloc::format!("{prefix}replica_epoch"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1159,6 +1234,25 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl FetchTopic {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 12 {
+                out.push(alloc::format!("{prefix}topic"));
+            }
+            if v >= 13 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+                FetchPartition::schema_paths_at(v, &alloc::format!("{prefix}partitions/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1235,6 +1329,47 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl FetchPartition {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}partition"));
+            }
+            if v >= 9 {
+                out.push(alloc::format!("{prefix}current_leader_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}fetch_offset"));
+            }
+            if v >= 12 {
+                out.push(alloc::format!("{prefix}last_fetched_epoch"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}log_start_offset"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition_max_bytes"));
+            }
+            if v >= 17 {
+                out.push(if v >= 17 {
+                    alloc::format!("{prefix}replica_directory_id@0")
+                } else {
+                    alloc::format!("{prefix}replica_directory_id")
+                });
+            }
+            if v >= 18 {
+                out.push(if v >= 18 {
+                    alloc::format!("{prefix}high_watermark@1")
+                } else {
+                    alloc::format!("{prefix}high_watermark")
+                });
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1366,6 +1501,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl ForgottenTopic {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if (7..=12).contains(&v) {
+                out.push(alloc::format!("{prefix}topic"));
+            }
+            if v >= 13 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1478,6 +1631,11 @@ pub mod request {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -2672,6 +2830,40 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl FetchResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}session_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}responses"));
+                FetchableTopicResponse::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}responses/"),
+                    out,
+                );
+            }
+            if v >= 16 {
+                out.push(if v >= 16 {
+                    alloc::format!("{prefix}node_endpoints@0")
+                } else {
+                    alloc::format!("{prefix}node_endpoints")
+                });
+                NodeEndpoint::schema_paths_at(v, &alloc::format!("{prefix}node_endpoints/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2790,6 +2982,25 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl FetchableTopicResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 12 {
+                out.push(alloc::format!("{prefix}topic"));
+            }
+            if v >= 13 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+                PartitionData::schema_paths_at(v, &alloc::format!("{prefix}partitions/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2866,6 +3077,76 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl PartitionData {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}high_watermark"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}last_stable_offset"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}log_start_offset"));
+            }
+            if v >= 12 {
+                out.push(if v >= 12 {
+                    alloc::format!("{prefix}diverging_epoch@0")
+                } else {
+                    alloc::format!("{prefix}diverging_epoch")
+                });
+                EpochEndOffset::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}diverging_epoch/"),
+                    out,
+                );
+            }
+            if v >= 12 {
+                out.push(if v >= 12 {
+                    alloc::format!("{prefix}current_leader@1")
+                } else {
+                    alloc::format!("{prefix}current_leader")
+                });
+                LeaderIdAndEpoch::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}current_leader/"),
+                    out,
+                );
+            }
+            if v >= 12 {
+                out.push(if v >= 12 {
+                    alloc::format!("{prefix}snapshot_id@2")
+                } else {
+                    alloc::format!("{prefix}snapshot_id")
+                });
+                SnapshotId::schema_paths_at(v, &alloc::format!("{prefix}snapshot_id/"), out);
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}aborted_transactions"));
+                AbortedTransaction::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}aborted_transactions/"),
+                    out,
+                );
+            }
+            if v >= 11 {
+                out.push(alloc::format!("{prefix}preferred_read_replica"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}records"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -3058,6 +3339,21 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl EpochEndOffset {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 12 {
+                out.push(alloc::format!("{prefix}epoch"));
+            }
+            if v >= 12 {
+                out.push(alloc::format!("{prefix}end_offset"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -3113,6 +3409,21 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl LeaderIdAndEpoch {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 12 {
+                out.push(alloc::format!("{prefix}leader_id"));
+            }
+            if v >= 12 {
+                out.push(alloc::format!("{prefix}leader_epoch"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -3168,6 +3479,21 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl SnapshotId {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}end_offset"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}epoch"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -3223,6 +3549,21 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl AbortedTransaction {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}producer_id"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}first_offset"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -3278,6 +3619,27 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl NodeEndpoint {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 16 {
+                out.push(alloc::format!("{prefix}node_id"));
+            }
+            if v >= 16 {
+                out.push(alloc::format!("{prefix}host"));
+            }
+            if v >= 16 {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            if v >= 16 {
+                out.push(alloc::format!("{prefix}rack"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -3400,6 +3762,11 @@ pub mod response {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

@@ -169,6 +169,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl FindCoordinatorRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}key"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}key_type"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}coordinator_keys"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -281,6 +299,11 @@ pub mod request {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -718,6 +741,37 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl FindCoordinatorResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if (1..=3).contains(&v) {
+                out.push(alloc::format!("{prefix}error_message"));
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}node_id"));
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}host"));
+            }
+            if v <= 3 {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}coordinators"));
+                Coordinator::schema_paths_at(v, &alloc::format!("{prefix}coordinators/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -855,6 +909,33 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Coordinator {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}key"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}node_id"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}host"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}error_message"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1001,6 +1082,11 @@ pub mod response {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

@@ -155,6 +155,23 @@ impl WireStruct for RequestHeader {
 
 #[cfg(feature = "testing")]
 impl RequestHeader {
+    /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+    pub fn schema_paths_at(v: i16, prefix: &str, out: &mut alloc::vec::Vec<alloc::string::String>) {
+        if true {
+            out.push(alloc::format!("{prefix}request_api_key"));
+        }
+        if true {
+            out.push(alloc::format!("{prefix}request_api_version"));
+        }
+        if true {
+            out.push(alloc::format!("{prefix}correlation_id"));
+        }
+        if v >= 1 {
+            out.push(alloc::format!("{prefix}client_id"));
+        }
+        let _ = (v, prefix, &out);
+    }
+
     /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
     pub fn random_at(
         rng: &mut crate::testing::Gen<'_>,
@@ -280,6 +297,11 @@ impl crate::testing::TestMessage for RequestHeader {
         self.to_kafka_json(version, &mut s);
         s
     }
+    fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+        let mut out = alloc::vec::Vec::new();
+        Self::schema_paths_at(version, "", &mut out);
+        out
+    }
 }
 /// The header in front of every response.
 #[derive(Debug, Clone, PartialEq)]
@@ -355,6 +377,14 @@ impl WireStruct for ResponseHeader {
 
 #[cfg(feature = "testing")]
 impl ResponseHeader {
+    /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+    pub fn schema_paths_at(v: i16, prefix: &str, out: &mut alloc::vec::Vec<alloc::string::String>) {
+        if true {
+            out.push(alloc::format!("{prefix}correlation_id"));
+        }
+        let _ = (v, prefix, &out);
+    }
+
     /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
     pub fn random_at(
         rng: &mut crate::testing::Gen<'_>,
@@ -433,5 +463,10 @@ impl crate::testing::TestMessage for ResponseHeader {
         let mut s = alloc::string::String::new();
         self.to_kafka_json(version, &mut s);
         s
+    }
+    fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+        let mut out = alloc::vec::Vec::new();
+        Self::schema_paths_at(version, "", &mut out);
+        out
     }
 }

@@ -822,6 +822,54 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl LeaderAndIsrRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}controller_id"));
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}is_kraft_controller"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}controller_epoch"));
+            }
+            if v >= 2 {
+                out.push(alloc::format!("{prefix}broker_epoch"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}type"));
+            }
+            if v <= 1 {
+                out.push(alloc::format!("{prefix}ungrouped_partition_states"));
+                LeaderAndIsrPartitionState::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}ungrouped_partition_states/"),
+                    out,
+                );
+            }
+            if v >= 2 {
+                out.push(alloc::format!("{prefix}topic_states"));
+                LeaderAndIsrTopicState::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topic_states/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}live_leaders"));
+                LeaderAndIsrLiveLeader::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}live_leaders/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -993,6 +1041,51 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl LeaderAndIsrPartitionState {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 1 {
+                out.push(alloc::format!("{prefix}topic_name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}controller_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}leader"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}leader_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}isr"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}replicas"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}adding_replicas"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}removing_replicas"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}is_new"));
+            }
+            if v >= 6 {
+                out.push(alloc::format!("{prefix}leader_recovery_state"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1224,6 +1317,29 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl LeaderAndIsrTopicState {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 2 {
+                out.push(alloc::format!("{prefix}topic_name"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if v >= 2 {
+                out.push(alloc::format!("{prefix}partition_states"));
+                LeaderAndIsrPartitionState::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partition_states/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1302,6 +1418,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl LeaderAndIsrLiveLeader {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}broker_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}host_name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1404,6 +1538,11 @@ pub mod request {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -1784,6 +1923,30 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl LeaderAndIsrResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if v <= 4 {
+                out.push(alloc::format!("{prefix}partition_errors"));
+                LeaderAndIsrPartitionError::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partition_errors/"),
+                    out,
+                );
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}topics"));
+                LeaderAndIsrTopicError::schema_paths_at(v, &alloc::format!("{prefix}topics/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1878,6 +2041,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl LeaderAndIsrPartitionError {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 4 {
+                out.push(alloc::format!("{prefix}topic_name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1944,6 +2125,26 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl LeaderAndIsrTopicError {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}partition_errors"));
+                LeaderAndIsrPartitionError::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partition_errors/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2047,6 +2248,11 @@ pub mod response {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

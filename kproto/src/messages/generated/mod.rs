@@ -2491,6 +2491,134 @@ impl RequestBody {
             )),
         }
     }
+    /// The fields kproto carries for API `key` at `version` (see `TestMessage::schema_paths`).
+    #[cfg(feature = "testing")]
+    pub fn schema_paths(key: ApiKey, version: i16) -> alloc::vec::Vec<alloc::string::String> {
+        use crate::testing::TestMessage;
+        match key {
+            ApiKey::Produce => ProduceRequest::schema_paths(version),
+            ApiKey::Fetch => FetchRequest::schema_paths(version),
+            ApiKey::ListOffsets => ListOffsetsRequest::schema_paths(version),
+            ApiKey::Metadata => MetadataRequest::schema_paths(version),
+            ApiKey::LeaderAndIsr => LeaderAndIsrRequest::schema_paths(version),
+            ApiKey::StopReplica => StopReplicaRequest::schema_paths(version),
+            ApiKey::UpdateMetadata => UpdateMetadataRequest::schema_paths(version),
+            ApiKey::ControlledShutdown => ControlledShutdownRequest::schema_paths(version),
+            ApiKey::OffsetCommit => OffsetCommitRequest::schema_paths(version),
+            ApiKey::OffsetFetch => OffsetFetchRequest::schema_paths(version),
+            ApiKey::FindCoordinator => FindCoordinatorRequest::schema_paths(version),
+            ApiKey::JoinGroup => JoinGroupRequest::schema_paths(version),
+            ApiKey::Heartbeat => HeartbeatRequest::schema_paths(version),
+            ApiKey::LeaveGroup => LeaveGroupRequest::schema_paths(version),
+            ApiKey::SyncGroup => SyncGroupRequest::schema_paths(version),
+            ApiKey::DescribeGroups => DescribeGroupsRequest::schema_paths(version),
+            ApiKey::ListGroups => ListGroupsRequest::schema_paths(version),
+            ApiKey::SaslHandshake => SaslHandshakeRequest::schema_paths(version),
+            ApiKey::ApiVersions => ApiVersionsRequest::schema_paths(version),
+            ApiKey::CreateTopics => CreateTopicsRequest::schema_paths(version),
+            ApiKey::DeleteTopics => DeleteTopicsRequest::schema_paths(version),
+            ApiKey::DeleteRecords => DeleteRecordsRequest::schema_paths(version),
+            ApiKey::InitProducerId => InitProducerIdRequest::schema_paths(version),
+            ApiKey::OffsetForLeaderEpoch => OffsetForLeaderEpochRequest::schema_paths(version),
+            ApiKey::AddPartitionsToTxn => AddPartitionsToTxnRequest::schema_paths(version),
+            ApiKey::AddOffsetsToTxn => AddOffsetsToTxnRequest::schema_paths(version),
+            ApiKey::EndTxn => EndTxnRequest::schema_paths(version),
+            ApiKey::WriteTxnMarkers => WriteTxnMarkersRequest::schema_paths(version),
+            ApiKey::TxnOffsetCommit => TxnOffsetCommitRequest::schema_paths(version),
+            ApiKey::DescribeAcls => DescribeAclsRequest::schema_paths(version),
+            ApiKey::CreateAcls => CreateAclsRequest::schema_paths(version),
+            ApiKey::DeleteAcls => DeleteAclsRequest::schema_paths(version),
+            ApiKey::DescribeConfigs => DescribeConfigsRequest::schema_paths(version),
+            ApiKey::AlterConfigs => AlterConfigsRequest::schema_paths(version),
+            ApiKey::AlterReplicaLogDirs => AlterReplicaLogDirsRequest::schema_paths(version),
+            ApiKey::DescribeLogDirs => DescribeLogDirsRequest::schema_paths(version),
+            ApiKey::SaslAuthenticate => SaslAuthenticateRequest::schema_paths(version),
+            ApiKey::CreatePartitions => CreatePartitionsRequest::schema_paths(version),
+            ApiKey::CreateDelegationToken => CreateDelegationTokenRequest::schema_paths(version),
+            ApiKey::RenewDelegationToken => RenewDelegationTokenRequest::schema_paths(version),
+            ApiKey::ExpireDelegationToken => ExpireDelegationTokenRequest::schema_paths(version),
+            ApiKey::DescribeDelegationToken => {
+                DescribeDelegationTokenRequest::schema_paths(version)
+            }
+            ApiKey::DeleteGroups => DeleteGroupsRequest::schema_paths(version),
+            ApiKey::ElectLeaders => ElectLeadersRequest::schema_paths(version),
+            ApiKey::IncrementalAlterConfigs => {
+                IncrementalAlterConfigsRequest::schema_paths(version)
+            }
+            ApiKey::AlterPartitionReassignments => {
+                AlterPartitionReassignmentsRequest::schema_paths(version)
+            }
+            ApiKey::ListPartitionReassignments => {
+                ListPartitionReassignmentsRequest::schema_paths(version)
+            }
+            ApiKey::OffsetDelete => OffsetDeleteRequest::schema_paths(version),
+            ApiKey::DescribeClientQuotas => DescribeClientQuotasRequest::schema_paths(version),
+            ApiKey::AlterClientQuotas => AlterClientQuotasRequest::schema_paths(version),
+            ApiKey::DescribeUserScramCredentials => {
+                DescribeUserScramCredentialsRequest::schema_paths(version)
+            }
+            ApiKey::AlterUserScramCredentials => {
+                AlterUserScramCredentialsRequest::schema_paths(version)
+            }
+            ApiKey::Vote => VoteRequest::schema_paths(version),
+            ApiKey::BeginQuorumEpoch => BeginQuorumEpochRequest::schema_paths(version),
+            ApiKey::EndQuorumEpoch => EndQuorumEpochRequest::schema_paths(version),
+            ApiKey::DescribeQuorum => DescribeQuorumRequest::schema_paths(version),
+            ApiKey::AlterPartition => AlterPartitionRequest::schema_paths(version),
+            ApiKey::UpdateFeatures => UpdateFeaturesRequest::schema_paths(version),
+            ApiKey::Envelope => EnvelopeRequest::schema_paths(version),
+            ApiKey::FetchSnapshot => FetchSnapshotRequest::schema_paths(version),
+            ApiKey::DescribeCluster => DescribeClusterRequest::schema_paths(version),
+            ApiKey::DescribeProducers => DescribeProducersRequest::schema_paths(version),
+            ApiKey::BrokerRegistration => BrokerRegistrationRequest::schema_paths(version),
+            ApiKey::BrokerHeartbeat => BrokerHeartbeatRequest::schema_paths(version),
+            ApiKey::UnregisterBroker => UnregisterBrokerRequest::schema_paths(version),
+            ApiKey::DescribeTransactions => DescribeTransactionsRequest::schema_paths(version),
+            ApiKey::ListTransactions => ListTransactionsRequest::schema_paths(version),
+            ApiKey::AllocateProducerIds => AllocateProducerIdsRequest::schema_paths(version),
+            ApiKey::ConsumerGroupHeartbeat => ConsumerGroupHeartbeatRequest::schema_paths(version),
+            ApiKey::ConsumerGroupDescribe => ConsumerGroupDescribeRequest::schema_paths(version),
+            ApiKey::ControllerRegistration => ControllerRegistrationRequest::schema_paths(version),
+            ApiKey::GetTelemetrySubscriptions => {
+                GetTelemetrySubscriptionsRequest::schema_paths(version)
+            }
+            ApiKey::PushTelemetry => PushTelemetryRequest::schema_paths(version),
+            ApiKey::AssignReplicasToDirs => AssignReplicasToDirsRequest::schema_paths(version),
+            ApiKey::ListConfigResources => ListConfigResourcesRequest::schema_paths(version),
+            ApiKey::DescribeTopicPartitions => {
+                DescribeTopicPartitionsRequest::schema_paths(version)
+            }
+            ApiKey::ShareGroupHeartbeat => ShareGroupHeartbeatRequest::schema_paths(version),
+            ApiKey::ShareGroupDescribe => ShareGroupDescribeRequest::schema_paths(version),
+            ApiKey::ShareFetch => ShareFetchRequest::schema_paths(version),
+            ApiKey::ShareAcknowledge => ShareAcknowledgeRequest::schema_paths(version),
+            ApiKey::AddRaftVoter => AddRaftVoterRequest::schema_paths(version),
+            ApiKey::RemoveRaftVoter => RemoveRaftVoterRequest::schema_paths(version),
+            ApiKey::UpdateRaftVoter => UpdateRaftVoterRequest::schema_paths(version),
+            ApiKey::InitializeShareGroupState => {
+                InitializeShareGroupStateRequest::schema_paths(version)
+            }
+            ApiKey::ReadShareGroupState => ReadShareGroupStateRequest::schema_paths(version),
+            ApiKey::WriteShareGroupState => WriteShareGroupStateRequest::schema_paths(version),
+            ApiKey::DeleteShareGroupState => DeleteShareGroupStateRequest::schema_paths(version),
+            ApiKey::ReadShareGroupStateSummary => {
+                ReadShareGroupStateSummaryRequest::schema_paths(version)
+            }
+            ApiKey::StreamsGroupHeartbeat => StreamsGroupHeartbeatRequest::schema_paths(version),
+            ApiKey::StreamsGroupDescribe => StreamsGroupDescribeRequest::schema_paths(version),
+            ApiKey::DescribeShareGroupOffsets => {
+                DescribeShareGroupOffsetsRequest::schema_paths(version)
+            }
+            ApiKey::AlterShareGroupOffsets => AlterShareGroupOffsetsRequest::schema_paths(version),
+            ApiKey::DeleteShareGroupOffsets => {
+                DeleteShareGroupOffsetsRequest::schema_paths(version)
+            }
+            ApiKey::StreamsGroupTopologyDescriptionUpdate => {
+                StreamsGroupTopologyDescriptionUpdateRequest::schema_paths(version)
+            }
+            ApiKey::UnregisterController => UnregisterControllerRequest::schema_paths(version),
+        }
+    }
     /// The body in the JSON form of Kafka's `*JsonConverter` classes.
     #[cfg(feature = "testing")]
     pub fn kafka_json(&self, version: i16) -> alloc::string::String {
@@ -3736,6 +3864,134 @@ impl ResponseBody {
             ApiKey::UnregisterController => ResponseBody::UnregisterController(Box::new(
                 UnregisterControllerResponse::random_sized(rng, version, unknown_tags, sizes),
             )),
+        }
+    }
+    /// The fields kproto carries for API `key` at `version` (see `TestMessage::schema_paths`).
+    #[cfg(feature = "testing")]
+    pub fn schema_paths(key: ApiKey, version: i16) -> alloc::vec::Vec<alloc::string::String> {
+        use crate::testing::TestMessage;
+        match key {
+            ApiKey::Produce => ProduceResponse::schema_paths(version),
+            ApiKey::Fetch => FetchResponse::schema_paths(version),
+            ApiKey::ListOffsets => ListOffsetsResponse::schema_paths(version),
+            ApiKey::Metadata => MetadataResponse::schema_paths(version),
+            ApiKey::LeaderAndIsr => LeaderAndIsrResponse::schema_paths(version),
+            ApiKey::StopReplica => StopReplicaResponse::schema_paths(version),
+            ApiKey::UpdateMetadata => UpdateMetadataResponse::schema_paths(version),
+            ApiKey::ControlledShutdown => ControlledShutdownResponse::schema_paths(version),
+            ApiKey::OffsetCommit => OffsetCommitResponse::schema_paths(version),
+            ApiKey::OffsetFetch => OffsetFetchResponse::schema_paths(version),
+            ApiKey::FindCoordinator => FindCoordinatorResponse::schema_paths(version),
+            ApiKey::JoinGroup => JoinGroupResponse::schema_paths(version),
+            ApiKey::Heartbeat => HeartbeatResponse::schema_paths(version),
+            ApiKey::LeaveGroup => LeaveGroupResponse::schema_paths(version),
+            ApiKey::SyncGroup => SyncGroupResponse::schema_paths(version),
+            ApiKey::DescribeGroups => DescribeGroupsResponse::schema_paths(version),
+            ApiKey::ListGroups => ListGroupsResponse::schema_paths(version),
+            ApiKey::SaslHandshake => SaslHandshakeResponse::schema_paths(version),
+            ApiKey::ApiVersions => ApiVersionsResponse::schema_paths(version),
+            ApiKey::CreateTopics => CreateTopicsResponse::schema_paths(version),
+            ApiKey::DeleteTopics => DeleteTopicsResponse::schema_paths(version),
+            ApiKey::DeleteRecords => DeleteRecordsResponse::schema_paths(version),
+            ApiKey::InitProducerId => InitProducerIdResponse::schema_paths(version),
+            ApiKey::OffsetForLeaderEpoch => OffsetForLeaderEpochResponse::schema_paths(version),
+            ApiKey::AddPartitionsToTxn => AddPartitionsToTxnResponse::schema_paths(version),
+            ApiKey::AddOffsetsToTxn => AddOffsetsToTxnResponse::schema_paths(version),
+            ApiKey::EndTxn => EndTxnResponse::schema_paths(version),
+            ApiKey::WriteTxnMarkers => WriteTxnMarkersResponse::schema_paths(version),
+            ApiKey::TxnOffsetCommit => TxnOffsetCommitResponse::schema_paths(version),
+            ApiKey::DescribeAcls => DescribeAclsResponse::schema_paths(version),
+            ApiKey::CreateAcls => CreateAclsResponse::schema_paths(version),
+            ApiKey::DeleteAcls => DeleteAclsResponse::schema_paths(version),
+            ApiKey::DescribeConfigs => DescribeConfigsResponse::schema_paths(version),
+            ApiKey::AlterConfigs => AlterConfigsResponse::schema_paths(version),
+            ApiKey::AlterReplicaLogDirs => AlterReplicaLogDirsResponse::schema_paths(version),
+            ApiKey::DescribeLogDirs => DescribeLogDirsResponse::schema_paths(version),
+            ApiKey::SaslAuthenticate => SaslAuthenticateResponse::schema_paths(version),
+            ApiKey::CreatePartitions => CreatePartitionsResponse::schema_paths(version),
+            ApiKey::CreateDelegationToken => CreateDelegationTokenResponse::schema_paths(version),
+            ApiKey::RenewDelegationToken => RenewDelegationTokenResponse::schema_paths(version),
+            ApiKey::ExpireDelegationToken => ExpireDelegationTokenResponse::schema_paths(version),
+            ApiKey::DescribeDelegationToken => {
+                DescribeDelegationTokenResponse::schema_paths(version)
+            }
+            ApiKey::DeleteGroups => DeleteGroupsResponse::schema_paths(version),
+            ApiKey::ElectLeaders => ElectLeadersResponse::schema_paths(version),
+            ApiKey::IncrementalAlterConfigs => {
+                IncrementalAlterConfigsResponse::schema_paths(version)
+            }
+            ApiKey::AlterPartitionReassignments => {
+                AlterPartitionReassignmentsResponse::schema_paths(version)
+            }
+            ApiKey::ListPartitionReassignments => {
+                ListPartitionReassignmentsResponse::schema_paths(version)
+            }
+            ApiKey::OffsetDelete => OffsetDeleteResponse::schema_paths(version),
+            ApiKey::DescribeClientQuotas => DescribeClientQuotasResponse::schema_paths(version),
+            ApiKey::AlterClientQuotas => AlterClientQuotasResponse::schema_paths(version),
+            ApiKey::DescribeUserScramCredentials => {
+                DescribeUserScramCredentialsResponse::schema_paths(version)
+            }
+            ApiKey::AlterUserScramCredentials => {
+                AlterUserScramCredentialsResponse::schema_paths(version)
+            }
+            ApiKey::Vote => VoteResponse::schema_paths(version),
+            ApiKey::BeginQuorumEpoch => BeginQuorumEpochResponse::schema_paths(version),
+            ApiKey::EndQuorumEpoch => EndQuorumEpochResponse::schema_paths(version),
+            ApiKey::DescribeQuorum => DescribeQuorumResponse::schema_paths(version),
+            ApiKey::AlterPartition => AlterPartitionResponse::schema_paths(version),
+            ApiKey::UpdateFeatures => UpdateFeaturesResponse::schema_paths(version),
+            ApiKey::Envelope => EnvelopeResponse::schema_paths(version),
+            ApiKey::FetchSnapshot => FetchSnapshotResponse::schema_paths(version),
+            ApiKey::DescribeCluster => DescribeClusterResponse::schema_paths(version),
+            ApiKey::DescribeProducers => DescribeProducersResponse::schema_paths(version),
+            ApiKey::BrokerRegistration => BrokerRegistrationResponse::schema_paths(version),
+            ApiKey::BrokerHeartbeat => BrokerHeartbeatResponse::schema_paths(version),
+            ApiKey::UnregisterBroker => UnregisterBrokerResponse::schema_paths(version),
+            ApiKey::DescribeTransactions => DescribeTransactionsResponse::schema_paths(version),
+            ApiKey::ListTransactions => ListTransactionsResponse::schema_paths(version),
+            ApiKey::AllocateProducerIds => AllocateProducerIdsResponse::schema_paths(version),
+            ApiKey::ConsumerGroupHeartbeat => ConsumerGroupHeartbeatResponse::schema_paths(version),
+            ApiKey::ConsumerGroupDescribe => ConsumerGroupDescribeResponse::schema_paths(version),
+            ApiKey::ControllerRegistration => ControllerRegistrationResponse::schema_paths(version),
+            ApiKey::GetTelemetrySubscriptions => {
+                GetTelemetrySubscriptionsResponse::schema_paths(version)
+            }
+            ApiKey::PushTelemetry => PushTelemetryResponse::schema_paths(version),
+            ApiKey::AssignReplicasToDirs => AssignReplicasToDirsResponse::schema_paths(version),
+            ApiKey::ListConfigResources => ListConfigResourcesResponse::schema_paths(version),
+            ApiKey::DescribeTopicPartitions => {
+                DescribeTopicPartitionsResponse::schema_paths(version)
+            }
+            ApiKey::ShareGroupHeartbeat => ShareGroupHeartbeatResponse::schema_paths(version),
+            ApiKey::ShareGroupDescribe => ShareGroupDescribeResponse::schema_paths(version),
+            ApiKey::ShareFetch => ShareFetchResponse::schema_paths(version),
+            ApiKey::ShareAcknowledge => ShareAcknowledgeResponse::schema_paths(version),
+            ApiKey::AddRaftVoter => AddRaftVoterResponse::schema_paths(version),
+            ApiKey::RemoveRaftVoter => RemoveRaftVoterResponse::schema_paths(version),
+            ApiKey::UpdateRaftVoter => UpdateRaftVoterResponse::schema_paths(version),
+            ApiKey::InitializeShareGroupState => {
+                InitializeShareGroupStateResponse::schema_paths(version)
+            }
+            ApiKey::ReadShareGroupState => ReadShareGroupStateResponse::schema_paths(version),
+            ApiKey::WriteShareGroupState => WriteShareGroupStateResponse::schema_paths(version),
+            ApiKey::DeleteShareGroupState => DeleteShareGroupStateResponse::schema_paths(version),
+            ApiKey::ReadShareGroupStateSummary => {
+                ReadShareGroupStateSummaryResponse::schema_paths(version)
+            }
+            ApiKey::StreamsGroupHeartbeat => StreamsGroupHeartbeatResponse::schema_paths(version),
+            ApiKey::StreamsGroupDescribe => StreamsGroupDescribeResponse::schema_paths(version),
+            ApiKey::DescribeShareGroupOffsets => {
+                DescribeShareGroupOffsetsResponse::schema_paths(version)
+            }
+            ApiKey::AlterShareGroupOffsets => AlterShareGroupOffsetsResponse::schema_paths(version),
+            ApiKey::DeleteShareGroupOffsets => {
+                DeleteShareGroupOffsetsResponse::schema_paths(version)
+            }
+            ApiKey::StreamsGroupTopologyDescriptionUpdate => {
+                StreamsGroupTopologyDescriptionUpdateResponse::schema_paths(version)
+            }
+            ApiKey::UnregisterController => UnregisterControllerResponse::schema_paths(version),
         }
     }
     /// The body in the JSON form of Kafka's `*JsonConverter` classes.

@@ -631,6 +631,37 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}group_id"));
+            }
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}topics"));
+                OffsetFetchRequestTopic::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topics/"),
+                    out,
+                );
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}groups"));
+                OffsetFetchRequestGroup::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}groups/"),
+                    out,
+                );
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}require_stable"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -745,6 +776,21 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchRequestTopic {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}partition_indexes"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -810,6 +856,32 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchRequestGroup {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}group_id"));
+            }
+            if v >= 9 {
+                out.push(alloc::format!("{prefix}member_id"));
+            }
+            if v >= 9 {
+                out.push(alloc::format!("{prefix}member_epoch"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}topics"));
+                OffsetFetchRequestTopics::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topics/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -917,6 +989,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchRequestTopics {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if (8..=9).contains(&v) {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v >= 10 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}partition_indexes"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1029,6 +1119,11 @@ pub mod request {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -1955,6 +2050,37 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}topics"));
+                OffsetFetchResponseTopic::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topics/"),
+                    out,
+                );
+            }
+            if (2..=7).contains(&v) {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}groups"));
+                OffsetFetchResponseGroup::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}groups/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2064,6 +2190,26 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchResponseTopic {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}partitions"));
+                OffsetFetchResponsePartition::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partitions/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2131,6 +2277,30 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchResponsePartition {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}committed_offset"));
+            }
+            if (5..=7).contains(&v) {
+                out.push(alloc::format!("{prefix}committed_leader_epoch"));
+            }
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}metadata"));
+            }
+            if v <= 7 {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2232,6 +2402,29 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchResponseGroup {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}group_id"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}topics"));
+                OffsetFetchResponseTopics::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topics/"),
+                    out,
+                );
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2312,6 +2505,29 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchResponseTopics {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if (8..=9).contains(&v) {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v >= 10 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}partitions"));
+                OffsetFetchResponsePartitions::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partitions/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2395,6 +2611,30 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl OffsetFetchResponsePartitions {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}committed_offset"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}committed_leader_epoch"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}metadata"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2532,6 +2772,11 @@ pub mod response {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

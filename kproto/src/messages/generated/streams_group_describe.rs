@@ -156,6 +156,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl StreamsGroupDescribeRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}group_ids"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}include_authorized_operations"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}include_topology_description"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -270,6 +288,11 @@ pub mod request {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -2665,6 +2688,22 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl StreamsGroupDescribeResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}groups"));
+                DescribedGroup::schema_paths_at(v, &alloc::format!("{prefix}groups/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2732,6 +2771,58 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl DescribedGroup {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_message"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}group_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}group_state"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}group_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}assignment_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topology"));
+                Topology::schema_paths_at(v, &alloc::format!("{prefix}topology/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}members"));
+                Member::schema_paths_at(v, &alloc::format!("{prefix}members/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}authorized_operations"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}topology_description"));
+                TopologyDescription::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topology_description/"),
+                    out,
+                );
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}topology_description_status"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}assignor_name"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2958,6 +3049,22 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Topology {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}subtopologies"));
+                Subtopology::schema_paths_at(v, &alloc::format!("{prefix}subtopologies/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -3032,6 +3139,40 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Subtopology {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}source_topics"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}repartition_sink_topics"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}state_changelog_topics"));
+                TopicInfo::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}state_changelog_topics/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}repartition_source_topics"));
+                TopicInfo::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}repartition_source_topics/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -3168,6 +3309,28 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopicInfo {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}replication_factor"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topic_configs"));
+                KeyValue::schema_paths_at(v, &alloc::format!("{prefix}topic_configs/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -3259,6 +3422,66 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Member {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}member_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}member_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}instance_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}rack_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}client_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}client_host"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topology_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}process_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}user_endpoint"));
+                Endpoint::schema_paths_at(v, &alloc::format!("{prefix}user_endpoint/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}client_tags"));
+                KeyValue::schema_paths_at(v, &alloc::format!("{prefix}client_tags/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}task_offsets"));
+                TaskOffset::schema_paths_at(v, &alloc::format!("{prefix}task_offsets/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}task_end_offsets"));
+                TaskOffset::schema_paths_at(v, &alloc::format!("{prefix}task_end_offsets/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}assignment"));
+                Assignment::schema_paths_at(v, &alloc::format!("{prefix}assignment/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}target_assignment"));
+                Assignment::schema_paths_at(v, &alloc::format!("{prefix}target_assignment/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}is_classic"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -3528,6 +3751,21 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Endpoint {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}host"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -3581,6 +3819,21 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl KeyValue {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}key"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}value"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -3632,6 +3885,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TaskOffset {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}offset"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -3698,6 +3969,27 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Assignment {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}active_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}active_tasks/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}standby_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}standby_tasks/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}warmup_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}warmup_tasks/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -3802,6 +4094,31 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopologyDescription {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}subtopologies"));
+                TopologyDescriptionSubtopology::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}subtopologies/"),
+                    out,
+                );
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}global_stores"));
+                TopologyDescriptionGlobalStore::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}global_stores/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -3895,6 +4212,21 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TaskIds {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -3960,6 +4292,22 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopologyDescriptionSubtopology {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}nodes"));
+                TopologyDescriptionNode::schema_paths_at(v, &alloc::format!("{prefix}nodes/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -4027,6 +4375,31 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopologyDescriptionGlobalStore {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}source"));
+                TopologyDescriptionNode::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}source/"),
+                    out,
+                );
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}processor"));
+                TopologyDescriptionNode::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}processor/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -4079,6 +4452,33 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopologyDescriptionNode {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}node_type"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}source_topics"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}sink_topic"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}stores"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}successors"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -4257,6 +4657,11 @@ pub mod response {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

@@ -1600,6 +1600,74 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl StreamsGroupHeartbeatRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}group_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}member_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}member_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}endpoint_information_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}instance_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}rack_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}rebalance_timeout_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topology"));
+                Topology::schema_paths_at(v, &alloc::format!("{prefix}topology/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}active_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}active_tasks/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}standby_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}standby_tasks/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}warmup_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}warmup_tasks/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}process_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}user_endpoint"));
+                Endpoint::schema_paths_at(v, &alloc::format!("{prefix}user_endpoint/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}client_tags"));
+                KeyValue::schema_paths_at(v, &alloc::format!("{prefix}client_tags/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}task_offsets"));
+                TaskOffset::schema_paths_at(v, &alloc::format!("{prefix}task_offsets/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}task_end_offsets"));
+                TaskOffset::schema_paths_at(v, &alloc::format!("{prefix}task_end_offsets/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}shutdown_application"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1995,6 +2063,22 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl Topology {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}subtopologies"));
+                Subtopology::schema_paths_at(v, &alloc::format!("{prefix}subtopologies/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2062,6 +2146,51 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl Subtopology {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}source_topics"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}source_topic_regex"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}state_changelog_topics"));
+                TopicInfo::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}state_changelog_topics/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}repartition_sink_topics"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}repartition_source_topics"));
+                TopicInfo::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}repartition_source_topics/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}copartition_groups"));
+                CopartitionGroup::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}copartition_groups/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2246,6 +2375,28 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl TopicInfo {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}replication_factor"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topic_configs"));
+                KeyValue::schema_paths_at(v, &alloc::format!("{prefix}topic_configs/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2337,6 +2488,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl CopartitionGroup {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}source_topics"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}source_topic_regex"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}repartition_source_topics"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2441,6 +2610,21 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl TaskIds {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2506,6 +2690,21 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl Endpoint {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}host"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2559,6 +2758,21 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl KeyValue {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}key"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}value"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2610,6 +2824,24 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl TaskOffset {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}offset"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -2712,6 +2944,11 @@ pub mod request {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }
@@ -3730,6 +3967,72 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl StreamsGroupHeartbeatResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_message"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}member_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}member_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}heartbeat_interval_ms"));
+            }
+            if v <= 0 {
+                out.push(alloc::format!("{prefix}acceptable_recovery_lag_legacy"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}task_offset_interval_ms"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}acceptable_recovery_lag"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}status"));
+                Status::schema_paths_at(v, &alloc::format!("{prefix}status/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}active_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}active_tasks/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}standby_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}standby_tasks/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}warmup_tasks"));
+                TaskIds::schema_paths_at(v, &alloc::format!("{prefix}warmup_tasks/"), out);
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}topology_description_required"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}endpoint_information_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions_by_user_endpoint"));
+                EndpointToPartitions::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partitions_by_user_endpoint/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -4069,6 +4372,21 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Status {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}status_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}status_detail"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -4122,6 +4440,21 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TaskIds {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -4187,6 +4520,35 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl EndpointToPartitions {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}user_endpoint"));
+                Endpoint::schema_paths_at(v, &alloc::format!("{prefix}user_endpoint/"), out);
+            }
+            if true {
+                out.push(alloc::format!("{prefix}active_partitions"));
+                TopicPartition::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}active_partitions/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}standby_partitions"));
+                TopicPartition::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}standby_partitions/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -4277,6 +4639,21 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl Endpoint {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}host"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -4330,6 +4707,21 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl TopicPartition {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}topic"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partitions"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -4431,6 +4823,11 @@ pub mod response {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

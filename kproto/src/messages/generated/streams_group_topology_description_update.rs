@@ -706,6 +706,32 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl StreamsGroupTopologyDescriptionUpdateRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}group_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}member_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topology_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}topology_description"));
+                TopologyDescription::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topology_description/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -782,6 +808,31 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl TopologyDescription {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}subtopologies"));
+                TopologyDescriptionSubtopology::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}subtopologies/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}global_stores"));
+                TopologyDescriptionGlobalStore::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}global_stores/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -875,6 +926,22 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl TopologyDescriptionSubtopology {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}subtopology_id"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}nodes"));
+                TopologyDescriptionNode::schema_paths_at(v, &alloc::format!("{prefix}nodes/"), out);
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -942,6 +1009,31 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl TopologyDescriptionGlobalStore {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}source"));
+                TopologyDescriptionNode::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}source/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}processor"));
+                TopologyDescriptionNode::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}processor/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -994,6 +1086,33 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl TopologyDescriptionNode {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}node_type"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}source_topics"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}sink_topic"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}stores"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}successors"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1173,6 +1292,11 @@ pub mod request {
             self.to_kafka_json(version, &mut s);
             s
         }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
+        }
     }
 }
 
@@ -1316,6 +1440,24 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl StreamsGroupTopologyDescriptionUpdateResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}throttle_time_ms"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}error_message"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1427,6 +1569,11 @@ pub mod response {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

@@ -972,6 +972,58 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl UpdateMetadataRequest {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}controller_id"));
+            }
+            if v >= 8 {
+                out.push(alloc::format!("{prefix}is_kraft_controller"));
+            }
+            if v >= 8 {
+                out.push(if v >= 8 {
+                    alloc::format!("{prefix}type@0")
+                } else {
+                    alloc::format!("{prefix}type")
+                });
+            }
+            if true {
+                out.push(alloc::format!("{prefix}controller_epoch"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}broker_epoch"));
+            }
+            if v <= 4 {
+                out.push(alloc::format!("{prefix}ungrouped_partition_states"));
+                UpdateMetadataPartitionState::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}ungrouped_partition_states/"),
+                    out,
+                );
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}topic_states"));
+                UpdateMetadataTopicState::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}topic_states/"),
+                    out,
+                );
+            }
+            if true {
+                out.push(alloc::format!("{prefix}live_brokers"));
+                UpdateMetadataBroker::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}live_brokers/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1145,6 +1197,42 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl UpdateMetadataPartitionState {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v <= 4 {
+                out.push(alloc::format!("{prefix}topic_name"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}partition_index"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}controller_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}leader"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}leader_epoch"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}isr"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}zk_version"));
+            }
+            if true {
+                out.push(alloc::format!("{prefix}replicas"));
+            }
+            if v >= 4 {
+                out.push(alloc::format!("{prefix}offline_replicas"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1325,6 +1413,29 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl UpdateMetadataTopicState {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}topic_name"));
+            }
+            if v >= 7 {
+                out.push(alloc::format!("{prefix}topic_id"));
+            }
+            if v >= 5 {
+                out.push(alloc::format!("{prefix}partition_states"));
+                UpdateMetadataPartitionState::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}partition_states/"),
+                    out,
+                );
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1403,6 +1514,35 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl UpdateMetadataBroker {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}id"));
+            }
+            if v <= 0 {
+                out.push(alloc::format!("{prefix}v0_host"));
+            }
+            if v <= 0 {
+                out.push(alloc::format!("{prefix}v0_port"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}endpoints"));
+                UpdateMetadataEndpoint::schema_paths_at(
+                    v,
+                    &alloc::format!("{prefix}endpoints/"),
+                    out,
+                );
+            }
+            if v >= 2 {
+                out.push(alloc::format!("{prefix}rack"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1514,6 +1654,27 @@ pub mod request {
 
     #[cfg(feature = "testing")]
     impl UpdateMetadataEndpoint {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}port"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}host"));
+            }
+            if v >= 3 {
+                out.push(alloc::format!("{prefix}listener"));
+            }
+            if v >= 1 {
+                out.push(alloc::format!("{prefix}security_protocol"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1628,6 +1789,11 @@ pub mod request {
             self.to_kafka_json(version, &mut s);
             s
         }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
+        }
     }
 }
 
@@ -1710,6 +1876,18 @@ pub mod response {
 
     #[cfg(feature = "testing")]
     impl UpdateMetadataResponse {
+        /// The fields kproto carries at `v`, as paths of Kafka's schema names (`topics/partitions/index`, a tagged field as `name@tag`), for comparing with Kafka's compiled schemas.
+        pub fn schema_paths_at(
+            v: i16,
+            prefix: &str,
+            out: &mut alloc::vec::Vec<alloc::string::String>,
+        ) {
+            if true {
+                out.push(alloc::format!("{prefix}error_code"));
+            }
+            let _ = (v, prefix, &out);
+        }
+
         /// A random value for `v`: fields `v` lacks keep their defaults; `unknown_tags` adds unknown tagged fields.
         pub fn random_at(
             rng: &mut crate::testing::Gen<'_>,
@@ -1788,6 +1966,11 @@ pub mod response {
             let mut s = alloc::string::String::new();
             self.to_kafka_json(version, &mut s);
             s
+        }
+        fn schema_paths(version: i16) -> alloc::vec::Vec<alloc::string::String> {
+            let mut out = alloc::vec::Vec::new();
+            Self::schema_paths_at(version, "", &mut out);
+            out
         }
     }
 }

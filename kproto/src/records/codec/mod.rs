@@ -163,12 +163,10 @@ mod tests {
     use alloc::vec;
 
     fn sample(n: usize) -> Vec<u8> {
-        let mut x = 0x1234_5678u32;
+        let mut rng = crate::rng::Rng::new(0x1234_5678);
         (0..n)
             .map(|i| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
+                let x = rng.next_u64() as u32;
                 if i % 3 == 0 {
                     b'a' + (x % 4) as u8
                 } else {
