@@ -26,6 +26,25 @@
 //! assert_eq!(data.len(), batch.len());
 //! assert!(storage.paths().contains(&"orders-0/00000000000000000000.log".to_string()));
 //! ```
+//!
+//! Only the log changes its state: a producer state, a segment or an index cannot be changed
+//! from outside, and the internal modules (storage, names, configuration, errors) are reached
+//! through the root's re-exports.
+//!
+//! ```compile_fail
+//! let mut state = klog::ProducerStateManager::default();
+//! state.set_map_end_offset(42); // crate-internal
+//! ```
+//!
+//! ```compile_fail
+//! let st = klog::MemStorage::new();
+//! // creating an index is the segment's business
+//! let _ = klog::index::OffsetIndex::create(&mut st.clone(), "t-0/00000000000000000000.index", 0, 1024);
+//! ```
+//!
+//! ```compile_fail
+//! let _ = klog::names::segment_file("t-0", 0, ".log"); // private: klog::parse_file_name is public
+//! ```
 #![no_std]
 extern crate alloc;
 #[cfg(any(feature = "std", test))]
@@ -33,16 +52,16 @@ extern crate std;
 
 pub mod broker;
 pub mod checkpoint;
-pub mod config;
-pub mod error;
+mod config;
+mod error;
 pub mod index;
 mod log;
 pub mod log_dir;
-pub mod names;
+mod names;
 pub mod producer_state;
 mod scan;
 mod segment;
-pub mod storage;
+mod storage;
 #[cfg(test)]
 mod testutil;
 
@@ -50,11 +69,14 @@ pub use checkpoint::CheckpointError;
 pub use config::{ConfigError, LogConfig, TimestampType};
 pub use error::{IndexError, StorageError, TxnIndexError};
 pub use index::{AbortedTxn, TimestampOffset};
-pub use log::{AppendError, AppendInfo, ListOffsetsTimestamp, Log, LogError, RecoveryReport};
+pub use log::{
+    AppendError, AppendInfo, ListOffsetsTimestamp, Log, LogError, RecoveryReport, TruncateReport,
+};
+pub use names::{parse_file_name, FileKind};
 pub use producer_state::{
     BatchMetadata, ProducerEntry, ProducerStateError, ProducerStateManager, SnapshotError,
 };
 pub use segment::{InvalidOffset, LogSegment, SegmentError};
+pub use storage::{FaultConfig, FaultyStorage, MemFile, MemStorage, Storage};
 #[cfg(feature = "std")]
-pub use storage::FsStorage;
-pub use storage::{FaultConfig, FaultyStorage, MemStorage, Storage};
+pub use storage::{FsFile, FsStorage};

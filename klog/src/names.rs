@@ -5,34 +5,34 @@ use alloc::format;
 use alloc::string::String;
 
 /// Suffix of segment data files.
-pub const LOG_SUFFIX: &str = ".log";
+pub(crate) const LOG_SUFFIX: &str = ".log";
 /// Suffix of offset index files.
-pub const INDEX_SUFFIX: &str = ".index";
+pub(crate) const INDEX_SUFFIX: &str = ".index";
 /// Suffix of time index files.
-pub const TIME_INDEX_SUFFIX: &str = ".timeindex";
+pub(crate) const TIME_INDEX_SUFFIX: &str = ".timeindex";
 /// Suffix of transaction index files.
-pub const TXN_INDEX_SUFFIX: &str = ".txnindex";
+pub(crate) const TXN_INDEX_SUFFIX: &str = ".txnindex";
 /// Suffix of producer state snapshot files.
-pub const SNAPSHOT_SUFFIX: &str = ".snapshot";
+pub(crate) const SNAPSHOT_SUFFIX: &str = ".snapshot";
 /// Suffix Kafka gives files scheduled for deletion.
-pub const DELETED_SUFFIX: &str = ".deleted";
+pub(crate) const DELETED_SUFFIX: &str = ".deleted";
 /// Suffix of files being written before an atomic rename.
-pub const TMP_SUFFIX: &str = ".tmp";
+pub(crate) const TMP_SUFFIX: &str = ".tmp";
 /// The recovery point checkpoint in the log directory (parent of the partition directories).
-pub const RECOVERY_POINT_CHECKPOINT: &str = "recovery-point-offset-checkpoint";
+pub(crate) const RECOVERY_POINT_CHECKPOINT: &str = "recovery-point-offset-checkpoint";
 
 /// A partition's directory name: `topic-partition`.
-pub fn partition_dir(topic: &str, partition: i32) -> String {
+pub(crate) fn partition_dir(topic: &str, partition: i32) -> String {
     format!("{topic}-{partition}")
 }
 
 /// The 20-digit zero-padded base offset that names a segment's files.
-pub fn file_stem(base_offset: u64) -> String {
+pub(crate) fn file_stem(base_offset: u64) -> String {
     format!("{base_offset:020}")
 }
 
 /// `dir/<base offset><suffix>`.
-pub fn segment_file(dir: &str, base_offset: u64, suffix: &str) -> String {
+pub(crate) fn segment_file(dir: &str, base_offset: u64, suffix: &str) -> String {
     crate::storage::join(dir, &format!("{}{suffix}", file_stem(base_offset)))
 }
 
@@ -73,16 +73,6 @@ pub fn parse_file_name(name: &str) -> Option<(u64, FileKind)> {
     stem.parse().ok().map(|o| (o, kind))
 }
 
-/// Splits a partition directory name into topic and partition (`"a-b-3"` is topic `a-b`).
-pub fn parse_partition_dir(name: &str) -> Option<(&str, i32)> {
-    let i = name.rfind('-')?;
-    let p: i32 = name[i + 1..].parse().ok()?;
-    if i == 0 || p < 0 {
-        return None;
-    }
-    Some((&name[..i], p))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,7 +96,5 @@ mod tests {
         assert_eq!(parse_file_name("00000000000000000042.log.deleted"), None);
         assert_eq!(parse_file_name("42.log"), None);
         assert_eq!(parse_file_name("0000000000000000004x.log"), None);
-        assert_eq!(parse_partition_dir("a-b-3"), Some(("a-b", 3)));
-        assert_eq!(parse_partition_dir("-3"), None);
     }
 }

@@ -16,8 +16,14 @@
 //! forgets the old epoch's batches) and its max timestamp becomes the producer's last
 //! timestamp; a transactional data batch starts a transaction when none is open (its base
 //! offset is the transaction's first offset); a control batch's end transaction marker ends
-//! the open transaction (a [`CompletedTxn`]), sets the epoch, the coordinator epoch and the
+//! the open transaction (a `CompletedTxn`), sets the epoch, the coordinator epoch and the
 //! last timestamp (the marker record's) and leaves the sequence alone.
+//!
+//! Public for reading (the types are re-exported at the crate root too; the `klog dump` CLI
+//! names [`ProducerStateManager`] by this path to decode `.snapshot` files): a log's state
+//! ([`crate::Log::producer_state`]), its entries and the snapshot codec. Preparing, checking
+//! and applying an append, replay and the offset bookkeeping are crate-internal: only the log
+//! changes its producer state.
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
@@ -97,7 +103,7 @@ pub struct ProducerEntry {
 
 impl ProducerEntry {
     /// A producer nothing is known about (Kafka's `ProducerStateEntry.empty`).
-    pub fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         ProducerEntry {
             epoch: NO_PRODUCER_EPOCH,
             batches: VecDeque::new(),
@@ -166,7 +172,7 @@ impl ProducerEntry {
 
 /// Who appends (Kafka's `AppendOrigin`), which decides what is validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AppendOrigin {
+pub(crate) enum AppendOrigin {
     /// A producer (Produce): epochs, sequences and coordinator epochs are checked.
     Client,
     /// The transaction coordinator (WriteTxnMarkers): epochs and coordinator epochs.
@@ -177,7 +183,7 @@ pub enum AppendOrigin {
 
 /// A transaction a marker ended (Kafka's `CompletedTxn`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CompletedTxn {
+pub(crate) struct CompletedTxn {
     /// The producer.
     pub producer_id: i64,
     /// The transaction's first offset.
@@ -304,7 +310,7 @@ pub enum SnapshotError {
 /// The validation and the pending update of one producer's batches in one append (Kafka's
 /// `ProducerAppendInfo`); [`ProducerStateManager::update`] applies it.
 #[derive(Debug, Clone)]
-pub struct ProducerAppendInfo {
+pub(crate) struct ProducerAppendInfo {
     producer_id: i64,
     origin: AppendOrigin,
     /// The entry before this append.
@@ -316,7 +322,7 @@ pub struct ProducerAppendInfo {
 
 impl ProducerAppendInfo {
     /// The producer id.
-    pub fn producer_id(&self) -> i64 {
+    pub(crate) fn producer_id(&self) -> i64 {
         self.producer_id
     }
 
@@ -361,7 +367,7 @@ impl ProducerAppendInfo {
 
     /// A data batch with offsets `first_offset..=last_offset` (Kafka's `appendDataBatch`).
     #[allow(clippy::too_many_arguments)]
-    pub fn append_data_batch(
+    pub(crate) fn append_data_batch(
         &mut self,
         epoch: i16,
         first_seq: i32,
@@ -403,7 +409,7 @@ impl ProducerAppendInfo {
 
     /// An end transaction marker at `offset` (Kafka's `appendEndTxnMarker`): the transaction
     /// in progress, if any, is completed.
-    pub fn append_end_txn_marker(
+    pub(crate) fn append_end_txn_marker(
         &mut self,
         commit: bool,
         coordinator_epoch: i32,
@@ -440,7 +446,7 @@ impl ProducerAppendInfo {
     /// Any batch with a producer id, as replay sees it (Kafka's `ProducerAppendInfo.append`):
     /// a control batch's first record is its end transaction marker (an empty control batch
     /// changes nothing). Fails on a control record that is not a valid marker.
-    pub fn append_batch<T: AsRef<[u8]>>(
+    pub(crate) fn append_batch<T: AsRef<[u8]>>(
         &mut self,
         b: &BatchView<T>,
         scratch: &mut Vec<u8>,
@@ -500,27 +506,18 @@ pub struct ProducerStateManager {
     map_end_offset: u64,
 }
 
-/// What the producer state says about a batch about to be appended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SequenceCheck {
-    /// Append it.
-    Append,
-    /// It was appended before: answer with these offsets, append nothing.
-    Duplicate(BatchMetadata),
-}
-
 const CRC32C: crc::Crc<u32, crc::Table<16>> =
     crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISCSI);
 const ENTRY_SIZE: usize = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8;
 
 impl ProducerStateManager {
     /// No producers.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// An empty state standing at `offset`.
-    pub fn starting_at(offset: u64) -> Self {
+    pub(crate) fn starting_at(offset: u64) -> Self {
         ProducerStateManager {
             map_end_offset: offset,
             ..Self::default()
@@ -543,12 +540,16 @@ impl ProducerStateManager {
     }
 
     /// Sets where the state stands (after loading a snapshot or replaying).
-    pub fn set_map_end_offset(&mut self, offset: u64) {
+    pub(crate) fn set_map_end_offset(&mut self, offset: u64) {
         self.map_end_offset = offset;
     }
 
     /// The validation of one producer's batches in an append (Kafka's `prepareUpdate`).
-    pub fn prepare_update(&self, producer_id: i64, origin: AppendOrigin) -> ProducerAppendInfo {
+    pub(crate) fn prepare_update(
+        &self,
+        producer_id: i64,
+        origin: AppendOrigin,
+    ) -> ProducerAppendInfo {
         let current = self
             .producers
             .get(&producer_id)
@@ -566,7 +567,7 @@ impl ProducerStateManager {
     }
 
     /// Applies a validated append (Kafka's `update`).
-    pub fn update(&mut self, info: ProducerAppendInfo) {
+    pub(crate) fn update(&mut self, info: ProducerAppendInfo) {
         let ProducerAppendInfo {
             producer_id,
             updated,
@@ -595,7 +596,7 @@ impl ProducerStateManager {
     /// The last stable offset to record with an aborted transaction (Kafka's
     /// `lastStableOffset(CompletedTxn)`): the first offset of the earliest transaction in
     /// progress of another producer, else the marker's offset + 1.
-    pub fn last_stable_offset(&self, txn: &CompletedTxn) -> u64 {
+    pub(crate) fn last_stable_offset(&self, txn: &CompletedTxn) -> u64 {
         self.ongoing_txns
             .iter()
             .find(|(_, pid)| **pid != txn.producer_id)
@@ -604,7 +605,7 @@ impl ProducerStateManager {
 
     /// Marks a transaction completed (Kafka's `completeTxn`); it stays unstable until the
     /// high watermark passes its marker.
-    pub fn complete_txn(&mut self, txn: &CompletedTxn) {
+    pub(crate) fn complete_txn(&mut self, txn: &CompletedTxn) {
         if self.ongoing_txns.remove(&txn.first_offset).is_some() {
             self.unreplicated_txns
                 .insert(txn.first_offset, (txn.producer_id, txn.last_offset));
@@ -612,7 +613,7 @@ impl ProducerStateManager {
     }
 
     /// Forgets completed transactions whose marker is below `high_watermark`.
-    pub fn on_high_watermark_updated(&mut self, high_watermark: u64) {
+    pub(crate) fn on_high_watermark_updated(&mut self, high_watermark: u64) {
         self.unreplicated_txns
             .retain(|_, (_, last)| *last >= high_watermark);
     }
@@ -633,29 +634,6 @@ impl ProducerStateManager {
         }
     }
 
-    /// Checks a client batch of `producer_id` (>= 0) with sequences `first_seq..=last_seq`
-    /// against the state before the append: a duplicate of one of the last 5 batches, a
-    /// fenced epoch, or a sequence gap.
-    pub fn check(
-        &self,
-        producer_id: i64,
-        epoch: i16,
-        first_seq: i32,
-        last_seq: i32,
-    ) -> Result<SequenceCheck, ProducerStateError> {
-        if let Some(dup) = self
-            .producers
-            .get(&producer_id)
-            .and_then(|e| e.find_duplicate(epoch, first_seq, last_seq))
-        {
-            return Ok(SequenceCheck::Duplicate(dup));
-        }
-        let info = self.prepare_update(producer_id, AppendOrigin::Client);
-        info.check_epoch(epoch)?;
-        info.check_sequence(epoch, first_seq)?;
-        Ok(SequenceCheck::Append)
-    }
-
     /// Replays one batch read from the log (origin replication: nothing is refused) and
     /// moves the state past it. Returns the transaction its marker completed; the caller
     /// records an aborted one in the transaction index and then calls [`complete_txn`]
@@ -663,7 +641,7 @@ impl ProducerStateManager {
     ///
     /// [`complete_txn`]: Self::complete_txn
     /// [`replay`]: Self::replay
-    pub fn replay_batch<T: AsRef<[u8]>>(
+    pub(crate) fn replay_batch<T: AsRef<[u8]>>(
         &mut self,
         b: &BatchView<T>,
         scratch: &mut Vec<u8>,
@@ -683,7 +661,7 @@ impl ProducerStateManager {
     }
 
     /// [`replay_batch`](Self::replay_batch), completing the transaction it ended.
-    pub fn replay<T: AsRef<[u8]>>(
+    pub(crate) fn replay<T: AsRef<[u8]>>(
         &mut self,
         b: &BatchView<T>,
         scratch: &mut Vec<u8>,
@@ -696,7 +674,7 @@ impl ProducerStateManager {
 
     /// Forgets producers that are idle (last timestamp `expiration_ms` or more before
     /// `now_ms`) with no transaction in progress (Kafka's `removeExpiredProducers`).
-    pub fn remove_expired(&mut self, now_ms: i64, expiration_ms: i64) {
+    pub(crate) fn remove_expired(&mut self, now_ms: i64, expiration_ms: i64) {
         self.producers
             .retain(|_, e| !is_expired(e, now_ms, expiration_ms));
     }
@@ -705,7 +683,7 @@ impl ProducerStateManager {
     /// `onLogStartOffsetIncremented`): completed transactions whose marker is below it are
     /// forgotten and the state stands at least there. Producers stay (Kafka expires them by
     /// time only, [`remove_expired`](Self::remove_expired)).
-    pub fn on_log_start_offset_incremented(&mut self, log_start_offset: u64) {
+    pub(crate) fn on_log_start_offset_incremented(&mut self, log_start_offset: u64) {
         self.unreplicated_txns
             .retain(|_, (_, last)| *last >= log_start_offset);
         self.map_end_offset = self.map_end_offset.max(log_start_offset);

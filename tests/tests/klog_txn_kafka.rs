@@ -16,6 +16,9 @@
 //!    agree with the plan Kafka acknowledged (and with Kafka's `.txnindex`).
 //! 5. Recovery from the recovery point at a segment's base, starting from Kafka's snapshot at
 //!    that base, writes the segment's lost `.txnindex` again, byte for byte.
+//! 6. At every offset where Kafka took a snapshot (each roll and the log end), the producer
+//!    state klog rebuilds by replay up to that offset (a rebuilt copy truncated there) equals
+//!    Kafka's snapshot, field by field: transactions still open there included.
 
 use integration_tests::kafka::TempDir;
 use integration_tests::kafka_dirs::{kafka_txn_dir, KafkaDir, ProducerKind, TOPIC};
@@ -411,5 +414,66 @@ fn recovery_from_kafkas_segment_snapshot_rebuilds_each_txnindex() {
     assert!(
         checked >= 1,
         "a segment with aborted transactions and a snapshot at its base"
+    );
+}
+
+/// The producer entries of Kafka's snapshot file `path`, by producer id.
+fn snapshot_state(path: &Path) -> BTreeMap<i64, SnapshotEntry> {
+    let data = fs::read(path).unwrap();
+    snapshot_entries_from(path, &data)
+        .into_iter()
+        .map(|e| (e.producer_id, e))
+        .collect()
+}
+
+#[test]
+fn replay_to_each_of_kafkas_snapshots_gives_that_snapshot() {
+    let dir = kafka_txn_dir();
+    let kafka = kafka_state(dir);
+    let snapshots = snapshots_in(&dir.partition);
+    assert!(
+        snapshots.len() >= 3,
+        "Kafka snapshotted at its rolls: {snapshots:?}"
+    );
+    let mut open_txns = 0;
+    for (what, partition) in [
+        ("after the clean shutdown", &dir.partition),
+        ("as an unclean shutdown leaves it", &dir.unclean_partition),
+    ] {
+        for (n, path) in &snapshots {
+            let want = snapshot_state(path);
+            let (_tmp, mut log) = rebuilt(partition, now_ms(&kafka));
+            let report = log.truncate_to(*n).unwrap();
+            assert_eq!(report.truncated, *n < dir.log_end_offset, "{what}: at {n}");
+            assert!(report.corrupt_snapshots.is_empty(), "{what}: {report:?}");
+            assert_eq!(
+                log.log_end_offset(),
+                *n,
+                "{what}: Kafka snapshots at a batch end"
+            );
+            let got = klog_state(&log);
+            assert_eq!(
+                got.keys().collect::<Vec<_>>(),
+                want.keys().collect::<Vec<_>>(),
+                "{what}: producers at {n}"
+            );
+            for (pid, w) in &want {
+                assert_eq!(got[pid], *w, "{what}: producer {pid} at {n}");
+            }
+            if partition == &dir.partition {
+                open_txns += want
+                    .values()
+                    .filter(|e| e.current_txn_first_offset >= 0)
+                    .count();
+            }
+        }
+    }
+    eprintln!(
+        "{} Kafka snapshots matched, {open_txns} open transactions in them",
+        snapshots.len()
+    );
+    assert!(
+        open_txns >= 1,
+        "a roll inside a transaction (the markers' wall-clock times roll segments)"
     );
 }

@@ -116,7 +116,7 @@ impl SegmentScan {
         let base_offset = file
             .rsplit('/')
             .next()
-            .and_then(klog::names::parse_file_name)
+            .and_then(klog::parse_file_name)
             .and_then(|(b, _)| i64::try_from(b).ok());
         SegmentScan {
             file,

@@ -263,7 +263,7 @@ impl Inspector {
         let base = name
             .rsplit('/')
             .next()
-            .and_then(klog::names::parse_file_name)
+            .and_then(klog::parse_file_name)
             .map_or(0, |(b, _)| b as i64);
         let data = index::read_index(self.get(id)?.src.as_mut()).map_err(js_err)?;
         let batches = self

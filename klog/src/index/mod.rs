@@ -1,5 +1,11 @@
 //! Kafka's sparse segment indexes, byte for byte.
 //!
+//! Public for reading: the segments' indexes ([`LogSegment::offset_index`](crate::LogSegment)
+//! and the others) are these types, and the entry sizes and the `.txnindex` codec
+//! ([`txn::parse`], [`txn::encode`]) serve tools that read Kafka's files (the `klog dump` CLI,
+//! the web inspector). Creating, appending to, truncating and syncing an index is klog's
+//! (crate-internal): a segment keeps its indexes in step with its `.log`.
+//!
 //! * `.index` ([`OffsetIndex`]): 8-byte entries, relative offset (int32, offset minus the
 //!   segment's base offset) then physical position in the `.log` (int32), big-endian.
 //! * `.timeindex` ([`TimeIndex`]): 12-byte entries, timestamp (int64) then relative offset
@@ -219,7 +225,7 @@ fn be_i64(b: &[u8]) -> i64 {
 }
 
 /// The offset relative to `base`, when it fits an index entry (0..=i32::MAX).
-pub fn relative_offset(base: u64, offset: u64) -> Option<u32> {
+pub(crate) fn relative_offset(base: u64, offset: u64) -> Option<u32> {
     let rel = offset.checked_sub(base)?;
     if rel <= i32::MAX as u64 {
         Some(rel as u32)

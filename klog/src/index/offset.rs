@@ -25,7 +25,7 @@ pub const OFFSET_ENTRY_SIZE: usize = 8;
 impl<F: core::fmt::Debug> OffsetIndex<F> {
     /// Creates (or empties) `path` and preallocates `max_index_size` bytes (rounded down to
     /// whole entries).
-    pub fn create<S: Storage<File = F>>(
+    pub(crate) fn create<S: Storage<File = F>>(
         st: &mut S,
         path: &str,
         base_offset: u64,
@@ -37,7 +37,7 @@ impl<F: core::fmt::Debug> OffsetIndex<F> {
     }
 
     /// Opens an existing index; its entry count is its length divided by 8.
-    pub fn open<S: Storage<File = F>>(
+    pub(crate) fn open<S: Storage<File = F>>(
         st: &mut S,
         path: &str,
         base_offset: u64,
@@ -103,7 +103,7 @@ impl<F: core::fmt::Debug> OffsetIndex<F> {
     /// relative offset, and the index must not be full.
     ///
     /// The entry is kept in memory; [`OffsetIndex::write_entries`] writes it to the file.
-    pub fn append(&mut self, offset: u64, position: u32) -> Result<(), IndexError> {
+    pub(crate) fn append(&mut self, offset: u64, position: u32) -> Result<(), IndexError> {
         if self.is_full() {
             return Err(IndexError::Full {
                 path: self.idx.path.clone(),
@@ -145,7 +145,7 @@ impl<F: core::fmt::Debug> OffsetIndex<F> {
     }
 
     /// Removes every entry with an offset `>= offset`.
-    pub fn truncate_to(&mut self, offset: u64) {
+    pub(crate) fn truncate_to(&mut self, offset: u64) {
         let keep = match offset.checked_sub(self.idx.base_offset) {
             None | Some(0) => 0,
             Some(rel) => {
@@ -159,7 +159,7 @@ impl<F: core::fmt::Debug> OffsetIndex<F> {
     }
 
     /// Sets the file length (preallocation) to `size` bytes rounded down to whole entries.
-    pub fn resize<S: Storage<File = F>>(
+    pub(crate) fn resize<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         size: u32,
@@ -168,7 +168,7 @@ impl<F: core::fmt::Debug> OffsetIndex<F> {
     }
 
     /// Trims the file to its entries.
-    pub fn trim_to_valid_size<S: Storage<File = F>>(
+    pub(crate) fn trim_to_valid_size<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
     ) -> Result<(), StorageError> {
@@ -176,7 +176,7 @@ impl<F: core::fmt::Debug> OffsetIndex<F> {
     }
 
     /// Removes every entry and preallocates `max_index_size` bytes again.
-    pub fn reset<S: Storage<File = F>>(
+    pub(crate) fn reset<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         max_index_size: u32,
@@ -187,12 +187,15 @@ impl<F: core::fmt::Debug> OffsetIndex<F> {
     /// Writes the entries appended since the last write to the file, in one write (resize,
     /// trim and sync do it too). Until then they are in memory only: lookups see them, the
     /// file does not.
-    pub fn write_entries<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
+    pub(crate) fn write_entries<S: Storage<File = F>>(
+        &mut self,
+        st: &mut S,
+    ) -> Result<(), StorageError> {
         self.idx.write_pending(st)
     }
 
     /// Makes the file durable.
-    pub fn sync<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
+    pub(crate) fn sync<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
         self.idx.sync(st)
     }
 

@@ -30,7 +30,7 @@ pub struct TimeIndex<F> {
 
 impl<F: core::fmt::Debug> TimeIndex<F> {
     /// Creates (or empties) `path` and preallocates `max_index_size` bytes.
-    pub fn create<S: Storage<File = F>>(
+    pub(crate) fn create<S: Storage<File = F>>(
         st: &mut S,
         path: &str,
         base_offset: u64,
@@ -47,7 +47,7 @@ impl<F: core::fmt::Debug> TimeIndex<F> {
     }
 
     /// Opens an existing index; its entry count is its length divided by 12.
-    pub fn open<S: Storage<File = F>>(
+    pub(crate) fn open<S: Storage<File = F>>(
         st: &mut S,
         path: &str,
         base_offset: u64,
@@ -121,7 +121,7 @@ impl<F: core::fmt::Debug> TimeIndex<F> {
     /// Appends `(timestamp, offset)` when the timestamp is larger than the last one (Kafka's
     /// `maybeAppend`). A smaller offset or timestamp than the last entry's is an error; an
     /// equal timestamp is skipped. Unless `skip_full_check`, a full index is an error.
-    pub fn maybe_append<S: Storage<File = F>>(
+    pub(crate) fn maybe_append<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         timestamp: i64,
@@ -179,7 +179,7 @@ impl<F: core::fmt::Debug> TimeIndex<F> {
     }
 
     /// Removes every entry with an offset `>= offset`.
-    pub fn truncate_to(&mut self, offset: u64) {
+    pub(crate) fn truncate_to(&mut self, offset: u64) {
         let mut keep = self.entries();
         while keep > 0 && self.entry(keep - 1).offset >= offset {
             keep -= 1;
@@ -189,7 +189,7 @@ impl<F: core::fmt::Debug> TimeIndex<F> {
     }
 
     /// Sets the file length (preallocation) to `size` bytes rounded down to whole entries.
-    pub fn resize<S: Storage<File = F>>(
+    pub(crate) fn resize<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         size: u32,
@@ -198,7 +198,7 @@ impl<F: core::fmt::Debug> TimeIndex<F> {
     }
 
     /// Trims the file to its entries.
-    pub fn trim_to_valid_size<S: Storage<File = F>>(
+    pub(crate) fn trim_to_valid_size<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
     ) -> Result<(), StorageError> {
@@ -206,7 +206,7 @@ impl<F: core::fmt::Debug> TimeIndex<F> {
     }
 
     /// Removes every entry and preallocates `max_index_size` bytes again.
-    pub fn reset<S: Storage<File = F>>(
+    pub(crate) fn reset<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         max_index_size: u32,
@@ -219,12 +219,15 @@ impl<F: core::fmt::Debug> TimeIndex<F> {
     /// Writes the entries appended since the last write to the file, in one write (resize,
     /// trim and sync do it too). Until then they are in memory only: lookups see them, the
     /// file does not.
-    pub fn write_entries<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
+    pub(crate) fn write_entries<S: Storage<File = F>>(
+        &mut self,
+        st: &mut S,
+    ) -> Result<(), StorageError> {
         self.idx.write_pending(st)
     }
 
     /// Makes the file durable.
-    pub fn sync<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
+    pub(crate) fn sync<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
         self.idx.sync(st)
     }
 

@@ -172,7 +172,7 @@ pub struct TransactionIndex<F> {
 
 impl<F: core::fmt::Debug> TransactionIndex<F> {
     /// An index for a new segment: no file until an entry is appended.
-    pub fn new(path: &str, base_offset: u64) -> Self {
+    pub(crate) fn new(path: &str, base_offset: u64) -> Self {
         TransactionIndex {
             path: String::from(path),
             base_offset,
@@ -185,7 +185,7 @@ impl<F: core::fmt::Debug> TransactionIndex<F> {
     /// Opens `path` if it exists and reads its entries. A file that fails [`parse`] or
     /// [`sanity_check`] opens empty with [`corruption`](Self::corruption) set, for the caller to
     /// rebuild it.
-    pub fn open<S: Storage<File = F>>(
+    pub(crate) fn open<S: Storage<File = F>>(
         st: &mut S,
         path: &str,
         base_offset: u64,
@@ -261,7 +261,7 @@ impl<F: core::fmt::Debug> TransactionIndex<F> {
 
     /// Appends an entry (written at once). Its last offset must be larger than the last one
     /// (Kafka's rule) and not below the base offset.
-    pub fn append<S: Storage<File = F>>(
+    pub(crate) fn append<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         txn: AbortedTxn,
@@ -293,7 +293,7 @@ impl<F: core::fmt::Debug> TransactionIndex<F> {
     }
 
     /// Removes the entries whose last offset is `>= offset` (Kafka's `truncateTo`).
-    pub fn truncate_to<S: Storage<File = F>>(
+    pub(crate) fn truncate_to<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         offset: u64,
@@ -313,7 +313,7 @@ impl<F: core::fmt::Debug> TransactionIndex<F> {
     }
 
     /// Removes every entry; an existing file is emptied, none is created (Kafka's `reset`).
-    pub fn reset<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
+    pub(crate) fn reset<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
         self.entries.clear();
         self.corrupt = None;
         if let Some(f) = &mut self.file {
@@ -323,7 +323,7 @@ impl<F: core::fmt::Debug> TransactionIndex<F> {
     }
 
     /// Syncs the file, if there is one.
-    pub fn sync<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
+    pub(crate) fn sync<S: Storage<File = F>>(&mut self, st: &mut S) -> Result<(), StorageError> {
         match &mut self.file {
             Some(f) => st.sync(f),
             None => Ok(()),
@@ -331,7 +331,7 @@ impl<F: core::fmt::Debug> TransactionIndex<F> {
     }
 
     /// Removes the file, if there is one.
-    pub fn delete<S: Storage<File = F>>(self, st: &mut S) -> Result<(), StorageError> {
+    pub(crate) fn delete<S: Storage<File = F>>(self, st: &mut S) -> Result<(), StorageError> {
         if self.file.is_some() || st.exists(&self.path)? {
             match st.remove(&self.path) {
                 Ok(()) | Err(StorageError::NotFound { .. }) => {}

@@ -242,12 +242,14 @@ impl<S: Storage> Log<S> {
         let mut out = Vec::new();
         let mut producers: Vec<ProducerAppendInfo> = Vec::new();
         let mut next_offset = self.log_end_offset;
-        let mut walk = Batches::new(records);
+        // whole batches only: a request ending inside a batch is refused (Incomplete, naming
+        // where that batch starts) rather than trimmed as Kafka's trimInvalidBytes does
+        let walk = Batches::complete(records);
         let mut scratch = Vec::new();
         let min_ts = now_ms.saturating_sub(self.cfg.message_timestamp_before_max_ms);
         let max_ts = now_ms.saturating_add(self.cfg.message_timestamp_after_max_ms);
         let check_ts = self.cfg.message_timestamp_type == TsType::CreateTime;
-        for item in walk.by_ref() {
+        for item in walk {
             let b = item.map_err(|source| AppendError::Corrupt {
                 position: source_position(&source),
                 source,
@@ -365,15 +367,6 @@ impl<S: Storage> Log<S> {
                 fix_max_timestamp: check_ts && true_max != b.max_timestamp(),
             });
         }
-        if !walk.remainder().is_empty() {
-            return Err(AppendError::Corrupt {
-                position: walk.position(),
-                source: RecordError::Truncated {
-                    offset: walk.position(),
-                    expected: "a whole batch (the request ends inside one)",
-                },
-            });
-        }
         if out.is_empty() {
             return Err(AppendError::InvalidRecord {
                 position: 0,
@@ -390,7 +383,8 @@ fn source_position(e: &RecordError) -> usize {
         | RecordError::BadSize { offset, .. }
         | RecordError::UnsupportedMagic { offset, .. }
         | RecordError::CrcMismatch { offset, .. }
-        | RecordError::Invalid { offset, .. } => *offset,
+        | RecordError::Invalid { offset, .. }
+        | RecordError::Incomplete { offset, .. } => *offset,
         _ => 0,
     }
 }

@@ -21,11 +21,12 @@ use crate::checkpoint;
 use crate::config::LogConfig;
 use crate::error::StorageError;
 use crate::names::{self, RECOVERY_POINT_CHECKPOINT};
-use crate::producer_state::ProducerStateManager;
+use crate::producer_state::{ProducerStateManager, SnapshotError};
 use crate::segment::{LogSegment, SegmentError};
 use crate::storage::Storage;
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use kproto::ErrorCode;
 
 /// A log operation other than an append failed.
@@ -72,6 +73,18 @@ impl LogError {
             _ => ErrorCode::KafkaStorageError,
         }
     }
+}
+
+/// What [`Log::truncate_to`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TruncateReport {
+    /// Offsets were removed (false when the offset was at or past the log end: nothing
+    /// changed).
+    pub truncated: bool,
+    /// Producer snapshots found corrupt while the producer state was reloaded, by offset with
+    /// the reason: each was deleted and an older snapshot or the log used instead.
+    pub corrupt_snapshots: Vec<(u64, SnapshotError)>,
 }
 
 /// One partition's log on a [`Storage`] whose root is a Kafka log directory (`log.dirs`):
@@ -328,7 +341,20 @@ impl<S: Storage> Log<S> {
         Ok(())
     }
 
-    /// Removes the snapshot at `offset` (its segment is deleted), if there is one.
+    /// The offsets of the producer snapshots in the partition directory.
+    fn snapshot_offsets(&mut self) -> Result<BTreeSet<u64>, LogError> {
+        Ok(self
+            .st
+            .list(&self.dir)?
+            .iter()
+            .filter_map(|n| match names::parse_file_name(n) {
+                Some((o, names::FileKind::Snapshot)) => Some(o),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Removes the snapshot at `offset`, if there is one.
     fn remove_snapshot(&mut self, offset: u64) -> Result<(), LogError> {
         let path = names::segment_file(&self.dir, offset, names::SNAPSHOT_SUFFIX);
         match self.st.remove(&path) {
@@ -366,12 +392,13 @@ impl<S: Storage> Log<S> {
     /// snapshots, the segment holding `offset` is cut (its offset, time and transaction
     /// indexes with it), and the producer state is reloaded from the newest snapshot at or
     /// below `offset` plus the batches after it. A batch holding `offset` is removed whole
-    /// (the log then ends at its base offset). Returns whether anything was removed;
-    /// `offset` below the log start offset is OFFSET_OUT_OF_RANGE.
-    pub fn truncate_to(&mut self, offset: u64) -> Result<bool, LogError> {
+    /// (the log then ends at its base offset). A snapshot found corrupt while reloading is
+    /// deleted and listed in the report, as recovery lists it. `offset` below the log start
+    /// offset is OFFSET_OUT_OF_RANGE.
+    pub fn truncate_to(&mut self, offset: u64) -> Result<TruncateReport, LogError> {
         self.check_failed()?;
         if offset >= self.log_end_offset {
-            return Ok(false);
+            return Ok(TruncateReport::default());
         }
         if offset < self.log_start_offset {
             return Err(LogError::OffsetOutOfRange {
@@ -384,10 +411,10 @@ impl<S: Storage> Log<S> {
         if let Err(e) = &r {
             self.fail(e);
         }
-        r.map(|()| true)
+        r
     }
 
-    fn truncate_inner(&mut self, offset: u64) -> Result<(), LogError> {
+    fn truncate_inner(&mut self, offset: u64) -> Result<TruncateReport, LogError> {
         let doomed: alloc::vec::Vec<u64> =
             self.segments.range(offset + 1..).map(|(b, _)| *b).collect();
         for b in doomed {
@@ -408,23 +435,15 @@ impl<S: Storage> Log<S> {
         self.recovery_point = self.recovery_point.min(offset);
         self.high_watermark = self.high_watermark.min(offset);
         // the producer state at `offset`: snapshots past it go, the newest one left is loaded
-        let mut snapshots: alloc::collections::BTreeSet<u64> = self
-            .st
-            .list(&self.dir)?
-            .iter()
-            .filter_map(|n| match names::parse_file_name(n) {
-                Some((o, names::FileKind::Snapshot)) => Some(o),
-                _ => None,
-            })
-            .collect();
+        let mut snapshots = self.snapshot_offsets()?;
         for o in snapshots.clone().range(offset + 1..) {
             self.remove_snapshot(*o)?;
             snapshots.remove(o);
         }
-        let mut ignored = RecoveryReport::default();
+        let mut recovery = RecoveryReport::default();
         let start = self.log_start_offset;
         let (from, mut state) =
-            match self.newest_snapshot_at_or_below(offset, &mut snapshots, &mut ignored)? {
+            match self.newest_snapshot_at_or_below(offset, &mut snapshots, &mut recovery)? {
                 Some((o, s)) if o >= start => (o, s),
                 _ => (start, ProducerStateManager::starting_at(start)),
             };
@@ -433,13 +452,17 @@ impl<S: Storage> Log<S> {
         state.set_map_end_offset(offset);
         state.on_high_watermark_updated(self.high_watermark);
         self.producers = state;
-        Ok(())
+        Ok(TruncateReport {
+            truncated: true,
+            corrupt_snapshots: recovery.corrupt_snapshots,
+        })
     }
 
     /// Deletes whole segments beyond `retention.ms` (newest timestamp older than
     /// `now - retention.ms`) and `retention.bytes` (oldest first while the log stays at or
-    /// above the limit without them), moving the log start offset. When every segment goes,
-    /// a new empty one is rolled first. Returns how many segments were deleted.
+    /// above the limit without them), moving the log start offset; the producer snapshots
+    /// below the new log start go with them (the producers stay, as in Kafka). When every
+    /// segment goes, a new empty one is rolled first. Returns how many segments were deleted.
     pub fn delete_old_segments(&mut self, now_ms: i64) -> Result<usize, LogError> {
         self.check_failed()?;
         let r = self.delete_old_inner(now_ms);
@@ -483,11 +506,16 @@ impl<S: Storage> Log<S> {
         for b in &bases[..doomed] {
             let seg = self.segments.remove(b).expect("listed segment");
             seg.delete(&mut self.st)?;
-            self.remove_snapshot(*b)?;
         }
         self.dir_dirty = true;
         self.log_start_offset = *self.segments.keys().next().expect("a segment is left");
         let start = self.log_start_offset;
+        // every snapshot below the new log start goes: the deleted segments' (Kafka's
+        // deleteProducerSnapshots) and one a close took inside a deleted segment, which Kafka
+        // leaves until the next load (truncateAndReload removes snapshots up to the log start)
+        for o in self.snapshot_offsets()?.range(..start) {
+            self.remove_snapshot(*o)?;
+        }
         self.producers.on_log_start_offset_incremented(start);
         self.high_watermark = self.high_watermark.max(start);
         self.st.sync_dir(&self.dir)?;

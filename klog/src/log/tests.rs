@@ -305,6 +305,34 @@ fn invalid_batches_are_refused_with_kafkas_error_codes() {
 }
 
 #[test]
+fn a_request_ending_inside_a_batch_is_refused_naming_where_that_batch_starts() {
+    // Kafka-sized: two 64 KiB batches, the second cut anywhere (inside its header or records)
+    let st = MemStorage::new();
+    let mut log = open(&st, LogConfig::default());
+    let whole = batch(200, 0, 320, 1);
+    for cut in [1, 16, 17, 61, whole.len() / 2, whole.len() - 1] {
+        let mut req = whole.clone();
+        req.extend_from_slice(&whole[..cut]);
+        let e = log.append(&mut req, 0).unwrap_err();
+        assert_eq!(e.error_code(), kproto::ErrorCode::CorruptMessage, "{e}");
+        let needed = if cut < 17 { 17 } else { whole.len() };
+        assert_eq!(
+            e,
+            AppendError::Corrupt {
+                position: whole.len(),
+                source: kproto::records::RecordError::Incomplete {
+                    offset: whole.len(),
+                    needed,
+                    available: cut,
+                },
+            },
+            "cut at {cut}"
+        );
+    }
+    assert_eq!(log.log_end_offset(), 0, "nothing was written");
+}
+
+#[test]
 fn idempotent_producer_duplicates_gaps_and_restart() {
     let st = MemStorage::new();
     let mut log = open(&st, cfg());
@@ -640,4 +668,115 @@ fn retention_keeps_producers_whose_batches_it_deleted_as_kafka_does() {
     assert_eq!(e.error_code(), kproto::ErrorCode::OutOfOrderSequenceNumber);
     log.append(&mut batch_with(1, 50_001, 10, 2, Some((7, 0, 2))), 50_001)
         .unwrap();
+}
+
+/// The producer snapshots in the partition directory, by offset.
+fn snapshot_offsets(st: &MemStorage) -> Vec<u64> {
+    st.paths()
+        .iter()
+        .filter_map(
+            |p| match names::parse_file_name(p.rsplit('/').next().unwrap()) {
+                Some((o, names::FileKind::Snapshot)) => Some(o),
+                _ => None,
+            },
+        )
+        .collect()
+}
+
+#[test]
+fn retention_removes_every_snapshot_below_the_new_log_start() {
+    let st = MemStorage::new();
+    let cfg = LogConfig {
+        retention_ms: 10_000,
+        ..LogConfig::default()
+    };
+    // a close in the middle of segment 0 leaves a snapshot there (not at a segment base)
+    let mut log = open(&st, cfg.clone());
+    for i in 0..4 {
+        log.append(
+            &mut batch_with(200, 1000, 300, i as u8, Some((7, 0, i * 200))),
+            1000,
+        )
+        .unwrap();
+    }
+    let mid = log.log_end_offset();
+    log.close(1000).unwrap();
+    assert_eq!(snapshot_offsets(&st), [mid]);
+    let (mut log, report) = Log::open(st.clone(), "t", 0, cfg.clone(), 2000).unwrap();
+    assert!(report.removed_files.is_empty(), "{report:?}");
+    log.append(&mut batch_with(200, 2000, 300, 4, Some((7, 0, 800))), 2000)
+        .unwrap();
+    log.roll(60_000).unwrap();
+    let base = log.log_end_offset();
+    log.append(
+        &mut batch_with(200, 60_000, 300, 5, Some((7, 0, 1000))),
+        60_000,
+    )
+    .unwrap();
+    assert_eq!(snapshot_offsets(&st), [mid, base]);
+    assert_eq!(log.delete_old_segments(60_000).unwrap(), 1);
+    assert_eq!(log.log_start_offset(), base);
+    // the close-time snapshot at `mid` is below the log start: it goes with the segment
+    assert_eq!(snapshot_offsets(&st), [base]);
+    log.close(60_000).unwrap();
+    // so the next open finds nothing stale there (the snapshot at the log start itself goes on
+    // open by Kafka's out-of-range rule)
+    let (log, report) = Log::open(st.clone(), "t", 0, cfg, 60_000).unwrap();
+    let stale = names::segment_file("", mid, names::SNAPSHOT_SUFFIX);
+    assert!(
+        !report
+            .removed_files
+            .iter()
+            .any(|f| stale.ends_with(f.as_str())),
+        "{report:?}"
+    );
+    assert_eq!(log.producer_state().producers()[&7].last_seq(), 1199);
+}
+
+#[test]
+fn a_retry_of_a_producers_last_batch_is_a_duplicate_after_retention_deleted_it() {
+    let st = MemStorage::new();
+    let cfg = LogConfig {
+        retention_ms: 10_000,
+        ..LogConfig::default()
+    };
+    let mut log = open(&st, cfg.clone());
+    let mut sent = Vec::new();
+    for i in 0..3 {
+        let mut b = batch_with(200, 1000, 300, i as u8, Some((7, 2, i * 200)));
+        let info = log.append(&mut b.clone(), 1000).unwrap();
+        assert!(!info.duplicate);
+        sent.push((b.split_off(0), info));
+    }
+    log.roll(60_000).unwrap();
+    log.append(&mut batch(200, 60_000, 300, 9), 60_000).unwrap();
+    assert_eq!(log.delete_old_segments(60_000).unwrap(), 1);
+    assert_eq!(log.log_start_offset(), 600, "producer 7's batches are gone");
+    let retry = |log: &mut Log<MemStorage>, i: usize| {
+        let (bytes, info) = &sent[i];
+        let end = log.log_end_offset();
+        let dup = log.append(&mut bytes.clone(), 60_001).unwrap();
+        assert!(dup.duplicate, "batch {i}");
+        assert_eq!(
+            (dup.first_offset, dup.last_offset, dup.record_count),
+            (info.first_offset, info.last_offset, 200)
+        );
+        assert_eq!(log.log_end_offset(), end, "nothing was written");
+    };
+    // every one of the producer's last (up to five) batches is answered as a duplicate
+    for i in [2, 0, 1] {
+        retry(&mut log, i);
+    }
+    // and the last one still after a clean restart (the close-time snapshot keeps the producer)
+    log.close(60_001).unwrap();
+    let (mut log, _) = Log::open(st.clone(), "t", 0, cfg, 60_002).unwrap();
+    retry(&mut log, 2);
+    // a snapshot keeps only a producer's last batch (as Kafka's): an older one is out of order
+    let (first, _) = &sent[0];
+    assert_eq!(
+        log.append(&mut first.clone(), 60_002)
+            .unwrap_err()
+            .error_code(),
+        kproto::ErrorCode::OutOfOrderSequenceNumber
+    );
 }

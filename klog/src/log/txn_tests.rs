@@ -6,7 +6,7 @@ use crate::config::LogConfig;
 use crate::index::{txn, AbortedTxn};
 use crate::log::Log;
 use crate::names;
-use crate::producer_state::ProducerEntry;
+use crate::producer_state::{ProducerEntry, SnapshotError};
 use crate::storage::{MemStorage, Storage};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -377,8 +377,11 @@ fn truncation_cuts_the_transaction_index_and_reloads_the_producer_state() {
     // cut in the middle of the log, at an abort marker: its transaction is open again
     let victim = want[want.len() / 2];
     let to = victim.last_offset as u64;
-    assert!(log.truncate_to(to).unwrap());
-    assert!(!log.truncate_to(to + 10).unwrap(), "nothing past the end");
+    assert!(log.truncate_to(to).unwrap().truncated);
+    assert!(
+        !log.truncate_to(to + 10).unwrap().truncated,
+        "nothing past the end"
+    );
     assert_eq!(log.log_end_offset(), to);
     assert!(log.segment_count() < segments_before);
     let kept: Vec<AbortedTxn> = want
@@ -418,7 +421,7 @@ fn truncation_cuts_the_transaction_index_and_reloads_the_producer_state() {
     probe
         .append(&mut produce(5, -1, -1, -1, false, T), T)
         .unwrap();
-    assert!(probe.truncate_to(7).unwrap());
+    assert!(probe.truncate_to(7).unwrap().truncated);
     assert_eq!(probe.log_end_offset(), 5);
     let mut st2 = log.close(T + 7000).unwrap();
     for p in st2.paths() {
@@ -432,13 +435,67 @@ fn truncation_cuts_the_transaction_index_and_reloads_the_producer_state() {
     assert_eq!(log.aborted_transactions(0, to), kept);
     // to the log start: nothing is left, no transaction, no aborted one
     let mut log = log;
-    assert!(log.truncate_to(0).unwrap());
+    assert!(log.truncate_to(0).unwrap().truncated);
     assert_eq!((log.log_end_offset(), log.segment_count()), (0, 1));
     assert!(log.aborted_transactions(0, 1).is_empty());
     assert!(log.producer_state().producers().is_empty());
     assert_eq!(log.last_stable_offset(), 0);
     let st = log.into_storage();
     assert!(txn_indexes(&st).values().all(|e| e.is_empty()));
+}
+
+#[test]
+fn a_corrupt_snapshot_met_by_truncation_is_deleted_and_reported() {
+    let st = MemStorage::new();
+    let (mut log, _) = Log::open(st.clone(), "t", 0, cfg(), T).unwrap();
+    let want = workload(&mut log);
+    let victim = want[want.len() / 2];
+    let to = victim.last_offset as u64;
+    // the snapshot truncation would load: the newest at or below `to`
+    let snapshots: Vec<u64> = st
+        .paths()
+        .iter()
+        .filter_map(
+            |p| match p.strip_prefix("t-0/").and_then(names::parse_file_name) {
+                Some((o, names::FileKind::Snapshot)) => Some(o),
+                _ => None,
+            },
+        )
+        .collect();
+    let newest = *snapshots.iter().rfind(|o| **o <= to).unwrap();
+    assert!(
+        snapshots.iter().filter(|o| **o <= to).count() >= 2,
+        "{snapshots:?}"
+    );
+    let path = names::segment_file("t-0", newest, names::SNAPSHOT_SUFFIX);
+    let mut bytes = st.contents(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x40; // inside the last entry: the CRC no longer matches
+    st.put(&path, &bytes);
+    let report = log.truncate_to(to).unwrap();
+    assert!(report.truncated);
+    assert_eq!(report.corrupt_snapshots.len(), 1, "{report:?}");
+    let (offset, e) = &report.corrupt_snapshots[0];
+    assert_eq!(*offset, newest);
+    assert!(
+        matches!(e, SnapshotError::Crc { path: p, .. } if *p == path),
+        "{e}"
+    );
+    assert!(
+        !st.paths().contains(&path),
+        "the corrupt snapshot is deleted"
+    );
+    // the state came from an older snapshot plus the log: as a rebuild from scratch
+    let state = summaries(&log);
+    let mut st2 = log.close(T + 7000).unwrap();
+    for p in st2.paths() {
+        if p.ends_with(".snapshot") {
+            st2.remove(&p).unwrap();
+        }
+    }
+    st2.remove(names::RECOVERY_POINT_CHECKPOINT).unwrap();
+    let (log, _) = Log::open(st2, "t", 0, cfg(), T + 7000).unwrap();
+    assert_eq!(summaries(&log), state);
 }
 
 #[test]
