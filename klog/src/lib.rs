@@ -27,9 +27,10 @@
 //! assert!(storage.paths().contains(&"orders-0/00000000000000000000.log".to_string()));
 //! ```
 //!
-//! Only the log changes its state: a producer state, a segment or an index cannot be changed
-//! from outside, and the internal modules (storage, names, configuration, errors) are reached
-//! through the root's re-exports.
+//! Only the log changes its state: its producer state, segments and indexes are handed out by
+//! shared reference and their mutators are crate-internal (the few an index's fuzz target
+//! needs excepted, on an index of its own); the internal modules (storage, names,
+//! configuration, errors) are reached through the root's re-exports.
 //!
 //! ```compile_fail
 //! let mut state = klog::ProducerStateManager::default();

@@ -506,6 +506,15 @@ pub struct ProducerStateManager {
     map_end_offset: u64,
 }
 
+/// What the producer state says about a batch about to be appended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SequenceCheck {
+    /// Append it.
+    Append,
+    /// It was appended before: answer with these offsets, append nothing.
+    Duplicate(BatchMetadata),
+}
+
 const CRC32C: crc::Crc<u32, crc::Table<16>> =
     crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISCSI);
 const ENTRY_SIZE: usize = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8;
@@ -632,6 +641,31 @@ impl ProducerStateManager {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+
+    /// Checks a client batch of `producer_id` (>= 0) with sequences `first_seq..=last_seq`
+    /// against the state before the append: a duplicate of one of the last 5 batches, a
+    /// fenced epoch, or a sequence gap. A query, changing nothing; public so that a loaded
+    /// snapshot's entries can be checked against any batch (the `klog_producer_snapshot` fuzz
+    /// target does, over arbitrary snapshot bytes).
+    pub fn check(
+        &self,
+        producer_id: i64,
+        epoch: i16,
+        first_seq: i32,
+        last_seq: i32,
+    ) -> Result<SequenceCheck, ProducerStateError> {
+        if let Some(dup) = self
+            .producers
+            .get(&producer_id)
+            .and_then(|e| e.find_duplicate(epoch, first_seq, last_seq))
+        {
+            return Ok(SequenceCheck::Duplicate(dup));
+        }
+        let info = self.prepare_update(producer_id, AppendOrigin::Client);
+        info.check_epoch(epoch)?;
+        info.check_sequence(epoch, first_seq)?;
+        Ok(SequenceCheck::Append)
     }
 
     /// Replays one batch read from the log (origin replication: nothing is refused) and

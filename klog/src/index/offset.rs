@@ -37,7 +37,9 @@ impl<F: core::fmt::Debug> OffsetIndex<F> {
     }
 
     /// Opens an existing index; its entry count is its length divided by 8.
-    pub(crate) fn open<S: Storage<File = F>>(
+    ///
+    /// Public for the fuzz targets, which drive an index over arbitrary file bytes.
+    pub fn open<S: Storage<File = F>>(
         st: &mut S,
         path: &str,
         base_offset: u64,
@@ -102,8 +104,10 @@ impl<F: core::fmt::Debug> OffsetIndex<F> {
     /// Appends `(offset, position)`: the offset must exceed the last one and fit an int32
     /// relative offset, and the index must not be full.
     ///
-    /// The entry is kept in memory; [`OffsetIndex::write_entries`] writes it to the file.
-    pub(crate) fn append(&mut self, offset: u64, position: u32) -> Result<(), IndexError> {
+    /// The entry is kept in memory; `write_entries` writes it to the file.
+    ///
+    /// Public for the fuzz targets, which drive an index over arbitrary file bytes.
+    pub fn append(&mut self, offset: u64, position: u32) -> Result<(), IndexError> {
         if self.is_full() {
             return Err(IndexError::Full {
                 path: self.idx.path.clone(),
@@ -145,7 +149,9 @@ impl<F: core::fmt::Debug> OffsetIndex<F> {
     }
 
     /// Removes every entry with an offset `>= offset`.
-    pub(crate) fn truncate_to(&mut self, offset: u64) {
+    ///
+    /// Public for the fuzz targets, which drive an index over arbitrary file bytes.
+    pub fn truncate_to(&mut self, offset: u64) {
         let keep = match offset.checked_sub(self.idx.base_offset) {
             None | Some(0) => 0,
             Some(rel) => {

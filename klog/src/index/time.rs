@@ -47,7 +47,9 @@ impl<F: core::fmt::Debug> TimeIndex<F> {
     }
 
     /// Opens an existing index; its entry count is its length divided by 12.
-    pub(crate) fn open<S: Storage<File = F>>(
+    ///
+    /// Public for the fuzz targets, which drive an index over arbitrary file bytes.
+    pub fn open<S: Storage<File = F>>(
         st: &mut S,
         path: &str,
         base_offset: u64,
@@ -121,7 +123,9 @@ impl<F: core::fmt::Debug> TimeIndex<F> {
     /// Appends `(timestamp, offset)` when the timestamp is larger than the last one (Kafka's
     /// `maybeAppend`). A smaller offset or timestamp than the last entry's is an error; an
     /// equal timestamp is skipped. Unless `skip_full_check`, a full index is an error.
-    pub(crate) fn maybe_append<S: Storage<File = F>>(
+    ///
+    /// Public for the fuzz targets, which drive an index over arbitrary file bytes.
+    pub fn maybe_append<S: Storage<File = F>>(
         &mut self,
         st: &mut S,
         timestamp: i64,
@@ -179,7 +183,9 @@ impl<F: core::fmt::Debug> TimeIndex<F> {
     }
 
     /// Removes every entry with an offset `>= offset`.
-    pub(crate) fn truncate_to(&mut self, offset: u64) {
+    ///
+    /// Public for the fuzz targets, which drive an index over arbitrary file bytes.
+    pub fn truncate_to(&mut self, offset: u64) {
         let mut keep = self.entries();
         while keep > 0 && self.entry(keep - 1).offset >= offset {
             keep -= 1;

@@ -4,40 +4,6 @@ use super::*;
 use kproto::records::control::end_transaction_marker_batch;
 use kproto::records::{BatchBuilder, BatchConfig};
 
-/// What the producer state says about a client batch about to be appended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SequenceCheck {
-    /// Append it.
-    Append,
-    /// It was appended before: answer with these offsets, append nothing.
-    Duplicate(BatchMetadata),
-}
-
-impl ProducerStateManager {
-    /// Checks a client batch of `producer_id` (>= 0) with sequences `first_seq..=last_seq`
-    /// against the state before the append as `Log::append` does: a duplicate of one of the
-    /// last 5 batches, a fenced epoch, or a sequence gap.
-    fn check(
-        &self,
-        producer_id: i64,
-        epoch: i16,
-        first_seq: i32,
-        last_seq: i32,
-    ) -> Result<SequenceCheck, ProducerStateError> {
-        if let Some(dup) = self
-            .producers
-            .get(&producer_id)
-            .and_then(|e| e.find_duplicate(epoch, first_seq, last_seq))
-        {
-            return Ok(SequenceCheck::Duplicate(dup));
-        }
-        let info = self.prepare_update(producer_id, AppendOrigin::Client);
-        info.check_epoch(epoch)?;
-        info.check_sequence(epoch, first_seq)?;
-        Ok(SequenceCheck::Append)
-    }
-}
-
 fn apply(
     m: &mut ProducerStateManager,
     pid: i64,
