@@ -380,7 +380,10 @@ impl SegmentScan {
             let base = i64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
             // Random bytes rarely hold an offset just above the last good one: this keeps the
             // CRC checks (and reads) of false candidates rare.
-            if size > self.opts.max_batch || lo.is_some_and(|lo| base < lo || base - lo >= 1 << 31)
+            if size > self.opts.max_batch
+                || lo.is_some_and(|lo| {
+                    base < lo || base.checked_sub(lo).is_none_or(|d| d >= 1 << 31)
+                })
             {
                 continue;
             }

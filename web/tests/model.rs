@@ -584,3 +584,31 @@ fn klog_producer_snapshots_list_every_idempotent_producer() {
         "a flipped bit fails the snapshot's CRC"
     );
 }
+
+/// A CRC-valid batch whose base offset (not under the CRC) was set to i64::MIN, garbage, then a
+/// batch claiming a base offset near i64::MAX: resynchronising compares the two offsets and
+/// must not overflow (it panicked in debug builds).
+#[test]
+fn resync_between_extreme_base_offsets_does_not_overflow() {
+    let batch = |ts: i64| {
+        let mut b = BatchBuilder::new(BatchConfig::default());
+        b.try_append(ts, Some(b"k"), Some(b"v"), &[]).unwrap();
+        b.finish().unwrap()
+    };
+    let mut first = batch(1_700_000_000_000);
+    first[..8].copy_from_slice(&i64::MIN.to_be_bytes());
+    let mut last = batch(1_700_000_000_001);
+    last[..8].copy_from_slice(&(i64::MAX - 10).to_be_bytes());
+    let mut data = first.clone();
+    data.extend_from_slice(&[0xab; 100]);
+    data.extend_from_slice(&last);
+    let name = "00000000000000000000.log".to_string();
+    let scan = SegmentScan::run(
+        name.clone(),
+        &mut SliceSource::new(name, &data[..]),
+        SMALL_CHUNKS,
+    )
+    .unwrap();
+    assert_eq!(scan.batches[0].base_offset, i64::MIN);
+    assert!(!scan.problems.is_empty(), "the garbage is reported");
+}
