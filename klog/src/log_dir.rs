@@ -9,7 +9,7 @@ use alloc::string::{String, ToString};
 
 use kproto::Uuid;
 
-use crate::broker::config::parse_properties;
+use crate::broker::properties::parse_properties;
 
 /// `meta.properties`: the file name.
 pub const META_PROPERTIES: &str = "meta.properties";

@@ -5,7 +5,10 @@
 //! next; the network adapter (tokio) lives behind the `server` feature and only frames bytes.
 
 pub mod config;
+mod kafka_names;
+pub mod properties;
 pub mod topic_config;
 
 pub use config::{BrokerConfig, ConfigWarning, Listener};
+pub use properties::{parse_properties, PropertiesError};
 pub use topic_config::{TopicConfigError, TopicConfigs};
