@@ -1,14 +1,30 @@
 //! The broker half of the produce path, sans-IO: Kafka's request handling over klog's logs.
 //!
-//! So far: [`config`], the broker's configuration under Kafka 4.4.0's own names, parsed and
-//! checked as Kafka's `KafkaConfig` does, and [`topic_config`], the topic configs over it. The request handler and the log directory layer come
-//! next; the network adapter (tokio) lives behind the `server` feature and only frames bytes.
+//! - [`Broker`] (in `core`): the request handler, Kafka's `KafkaApis` over the partitions'
+//!   logs; its rustdoc states the call order.
+//! - [`versions`]: the APIs and versions served and advertised.
+//! - [`config`]: the broker's configuration under Kafka 4.4.0's own names, parsed and checked
+//!   as Kafka's `KafkaConfig` does, and [`topic_config`], the topic configs over it.
+//!
+//! The network adapter (tokio) lives behind the `server` feature and only frames bytes.
 
+mod api_versions;
 pub mod config;
+mod core;
+mod dispatch;
+mod error;
+mod events;
 mod kafka_names;
+mod partitions;
 pub mod properties;
+#[cfg(test)]
+mod tests;
 pub mod topic_config;
+pub mod versions;
 
+pub use self::core::{Broker, CloseReason, ConnectionId, Handled, OpenReport};
 pub use config::{BrokerConfig, ConfigWarning, Listener};
+pub use error::BrokerError;
+pub use events::{ApiCounters, BrokerEvent, BrokerMetrics};
 pub use properties::{parse_properties, PropertiesError};
 pub use topic_config::{TopicConfigError, TopicConfigs};

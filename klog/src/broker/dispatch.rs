@@ -1,0 +1,44 @@
+//! Routes a decoded request to its API's handler (Kafka's `KafkaApis.handle`).
+
+use alloc::boxed::Box;
+
+use kproto::messages::{RequestHeader, ResponseBody};
+use kproto::RequestBody;
+
+use super::core::{Broker, ConnectionId, Handled};
+use crate::storage::Storage;
+
+/// Handles `body` (already checked to be enabled at `header.request_api_version`).
+pub(crate) fn dispatch<S: Storage + Clone>(
+    b: &mut Broker<S>,
+    _conn: ConnectionId,
+    header: &RequestHeader,
+    body: RequestBody,
+    _now_ms: i64,
+) -> Handled {
+    let version = header.request_api_version;
+    let corr = header.correlation_id;
+    match body {
+        RequestBody::ApiVersions(req) => {
+            let resp =
+                super::api_versions::response(&req, version, &b.cluster_id, b.config.node_id);
+            b.metrics.error(
+                kproto::ApiKey::ApiVersions.key(),
+                kproto::ErrorCode::from_code(resp.error_code)
+                    .unwrap_or(kproto::ErrorCode::UnknownServerError),
+            );
+            b.respond(corr, version, ResponseBody::ApiVersions(Box::new(resp)))
+        }
+        other => {
+            // versions::is_enabled lets through only the APIs matched above
+            let key = other.api_key();
+            b.close(
+                _conn,
+                super::CloseReason::NotEnabled {
+                    api_key: key,
+                    version,
+                },
+            )
+        }
+    }
+}
