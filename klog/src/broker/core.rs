@@ -31,6 +31,7 @@ use kproto::messages::{RequestHeader, ResponseBody};
 use kproto::rng::Rng;
 use kproto::{ApiKey, DecodeError, EncodeError, ErrorCode, RequestBody, Uuid};
 
+use super::cluster_metadata::ClusterMetadata;
 use super::config::BrokerConfig;
 use super::error::BrokerError;
 use super::events::{BrokerEvent, BrokerMetrics};
@@ -125,7 +126,7 @@ pub struct OpenReport {
 pub struct Broker<S: Storage + Clone> {
     pub(crate) config: BrokerConfig,
     pub(crate) logs: Partitions<S>,
-    #[allow(dead_code)] // topic ids (next commit)
+    pub(crate) meta: ClusterMetadata,
     pub(crate) rng: Rng,
     pub(crate) cluster_id: String,
     pub(crate) completed: VecDeque<(ConnectionId, Bytes)>,
@@ -169,15 +170,43 @@ impl<S: Storage + Clone> Broker<S> {
         seed: u64,
         now_ms: i64,
     ) -> Result<(Self, OpenReport), BrokerError> {
+        let mut st = st;
         let mut rng = Rng::new(seed);
-        let cluster_id = random_uuid(&mut rng).to_kafka_string();
+        let meta = match ClusterMetadata::load(&mut st)? {
+            Some(m) => {
+                // the generator continues where it stopped: no topic id is drawn twice
+                for _ in 0..m.uuids_drawn {
+                    random_uuid(&mut rng);
+                }
+                m
+            }
+            None => {
+                let mut m = ClusterMetadata::new(random_uuid(&mut rng).to_kafka_string());
+                m.uuids_drawn = 1;
+                m.store(&mut st)?;
+                m
+            }
+        };
+        let cluster_id = meta.cluster_id.clone();
         let pcfg = PartitionsConfig {
             retention_check_interval_ms: config.log_retention_check_interval_ms,
             producer_id_expiration_check_interval_ms: i64::from(
                 config.producer_id_expiration_check_interval_ms,
             ),
         };
-        let (logs, reports) = Partitions::open(st, pcfg, &[], now_ms)?;
+        let partitions: Vec<_> = meta
+            .topics
+            .iter()
+            .map(|(name, t)| {
+                (
+                    name.clone(),
+                    t.partitions,
+                    t.id,
+                    t.configs.log_config(&config.log),
+                )
+            })
+            .collect();
+        let (logs, reports) = Partitions::open(st, pcfg, &partitions, now_ms)?;
         let mut report = OpenReport {
             cluster_id: cluster_id.clone(),
             ..OpenReport::default()
@@ -205,6 +234,7 @@ impl<S: Storage + Clone> Broker<S> {
             Broker {
                 config,
                 logs,
+                meta,
                 rng,
                 cluster_id,
                 completed: VecDeque::new(),

@@ -14,7 +14,7 @@ pub(crate) fn dispatch<S: Storage + Clone>(
     _conn: ConnectionId,
     header: &RequestHeader,
     body: RequestBody,
-    _now_ms: i64,
+    now_ms: i64,
 ) -> Handled {
     let version = header.request_api_version;
     let corr = header.correlation_id;
@@ -28,6 +28,18 @@ pub(crate) fn dispatch<S: Storage + Clone>(
                     .unwrap_or(kproto::ErrorCode::UnknownServerError),
             );
             b.respond(corr, version, ResponseBody::ApiVersions(Box::new(resp)))
+        }
+        RequestBody::Metadata(req) => {
+            let resp = b.handle_metadata(&req, version, now_ms);
+            b.respond(corr, version, super::metadata::boxed_metadata(resp))
+        }
+        RequestBody::DescribeCluster(req) => {
+            let resp = b.handle_describe_cluster(&req, version);
+            b.respond(corr, version, ResponseBody::DescribeCluster(Box::new(resp)))
+        }
+        RequestBody::CreateTopics(req) => {
+            let resp = b.handle_create_topics(&req, version, now_ms);
+            b.respond(corr, version, resp)
         }
         other => {
             // versions::is_enabled lets through only the APIs matched above

@@ -9,20 +9,27 @@
 //! The network adapter (tokio) lives behind the `server` feature and only frames bytes.
 
 mod api_versions;
+mod cluster_metadata;
 pub mod config;
 mod core;
+mod create_topics;
 mod dispatch;
 mod error;
 mod events;
 mod kafka_names;
+mod metadata;
 mod partitions;
 pub mod properties;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_metadata;
 pub mod topic_config;
+mod topics;
 pub mod versions;
 
 pub use self::core::{Broker, CloseReason, ConnectionId, Handled, OpenReport};
+pub use cluster_metadata::CLUSTER_METADATA_FILE;
 pub use config::{BrokerConfig, ConfigWarning, Listener};
 pub use error::BrokerError;
 pub use events::{ApiCounters, BrokerEvent, BrokerMetrics};

@@ -44,7 +44,7 @@ pub(crate) struct Partitions<S: Storage + Clone> {
     next_expiry_ms: i64,
 }
 
-#[allow(dead_code)] // create_log, log, log_mut, logs, topic_id: the Metadata and Produce handlers (next commits)
+#[allow(dead_code)] // log_mut, logs, topic_id: the Produce and Fetch handlers (next commits)
 impl<S: Storage + Clone> Partitions<S> {
     /// Opens (and recovers) the logs of `partitions` (topic, partition count, topic id, config).
     #[allow(clippy::type_complexity)]

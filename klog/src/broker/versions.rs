@@ -41,7 +41,12 @@ const fn api(key: ApiKey, min: i16, max: i16) -> ServedApi {
 }
 
 /// The APIs this broker serves, by API key, with Kafka 4.4.0's ranges.
-pub const SERVED_APIS: &[ServedApi] = &[api(ApiKey::ApiVersions, 0, 5)];
+pub const SERVED_APIS: &[ServedApi] = &[
+    api(ApiKey::Metadata, 0, 13),
+    api(ApiKey::ApiVersions, 0, 5),
+    api(ApiKey::CreateTopics, 2, 7),
+    api(ApiKey::DescribeCluster, 0, 2),
+];
 
 /// The served range of `key`, if the broker serves it.
 pub fn served(key: ApiKey) -> Option<&'static ServedApi> {
