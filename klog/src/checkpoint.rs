@@ -1,5 +1,8 @@
-//! Kafka's offset checkpoint files (`recovery-point-offset-checkpoint`): a text file with the
-//! format version (0), the entry count, then one `topic partition offset` line per partition.
+//! Kafka's offset checkpoint files (`recovery-point-offset-checkpoint`,
+//! `log-start-offset-checkpoint`; Kafka's `OffsetCheckpointFile`): a text file with the format
+//! version (0), the entry count, then one `topic partition offset` line per partition. The log
+//! directory layer writes each file whole, for all its partitions
+//! ([`crate::log_dir::LogManager::checkpoint`]).
 
 use crate::error::StorageError;
 use crate::storage::Storage;
@@ -124,31 +127,6 @@ pub fn write<S: Storage>(
     st.sync_dir(dir)
 }
 
-/// Sets one partition's entry in the checkpoint at `path` (reading the others first).
-pub fn update<S: Storage>(
-    st: &mut S,
-    dir: &str,
-    path: &str,
-    topic: &str,
-    partition: i32,
-    offset: u64,
-) -> Result<(), CheckpointError> {
-    let mut entries = read(st, path).unwrap_or_default();
-    match entries
-        .iter_mut()
-        .find(|e| e.topic == topic && e.partition == partition)
-    {
-        Some(e) => e.offset = offset,
-        None => entries.push(CheckpointEntry {
-            topic: topic.to_string(),
-            partition,
-            offset,
-        }),
-    }
-    write(st, dir, path, &entries)?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,14 +135,24 @@ mod tests {
     #[test]
     fn kafka_format_round_trip() {
         let mut st = MemStorage::new();
-        update(&mut st, "", "recovery-point-offset-checkpoint", "a", 0, 10).unwrap();
-        update(&mut st, "", "recovery-point-offset-checkpoint", "b", 2, 7).unwrap();
-        update(&mut st, "", "recovery-point-offset-checkpoint", "a", 0, 12).unwrap();
+        let entry = |topic: &str, partition, offset| CheckpointEntry {
+            topic: topic.to_string(),
+            partition,
+            offset,
+        };
+        write(
+            &mut st,
+            "",
+            "recovery-point-offset-checkpoint",
+            &[entry("a", 0, 12), entry("b", 2, 7)],
+        )
+        .unwrap();
         let text = st.contents("recovery-point-offset-checkpoint").unwrap();
         assert_eq!(
             core::str::from_utf8(&text).unwrap(),
             "0\n2\na 0 12\nb 2 7\n"
         );
+        assert!(!st.exists("recovery-point-offset-checkpoint.tmp").unwrap());
         let e = read(&mut st, "recovery-point-offset-checkpoint").unwrap();
         assert_eq!(e[1].offset, 7);
         assert!(parse("x", "1\n0\n").is_err());

@@ -71,7 +71,8 @@ pub use config::{ConfigError, LogConfig, TimestampType};
 pub use error::{IndexError, StorageError, TxnIndexError};
 pub use index::{AbortedTxn, TimestampOffset};
 pub use log::{
-    AppendError, AppendInfo, ListOffsetsTimestamp, Log, LogError, RecoveryReport, TruncateReport,
+    AppendError, AppendInfo, ListOffsetsTimestamp, LoadOptions, Log, LogError, RecoveryReport,
+    TruncateReport,
 };
 pub use names::{parse_file_name, FileKind};
 pub use producer_state::{

@@ -21,6 +21,9 @@ pub(crate) const TMP_SUFFIX: &str = ".tmp";
 /// The recovery point checkpoint in the log directory (parent of the partition directories).
 pub(crate) const RECOVERY_POINT_CHECKPOINT: &str = "recovery-point-offset-checkpoint";
 
+/// The log start offset checkpoint in the log directory (same format).
+pub(crate) const LOG_START_OFFSET_CHECKPOINT: &str = "log-start-offset-checkpoint";
+
 /// A partition's directory name: `topic-partition`.
 pub(crate) fn partition_dir(topic: &str, partition: i32) -> String {
     format!("{topic}-{partition}")

@@ -9,18 +9,20 @@ mod recovery;
 #[cfg(test)]
 mod recovery_tests;
 #[cfg(test)]
+mod start_offset_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod txn_tests;
 
 pub use append::{AppendError, AppendInfo};
 pub use read::ListOffsetsTimestamp;
-pub use recovery::RecoveryReport;
+pub use recovery::{LoadOptions, RecoveryReport};
 
 use crate::checkpoint;
 use crate::config::LogConfig;
 use crate::error::StorageError;
-use crate::names::{self, RECOVERY_POINT_CHECKPOINT};
+use crate::names;
 use crate::producer_state::{ProducerStateManager, SnapshotError};
 use crate::segment::{LogSegment, SegmentError};
 use crate::storage::Storage;
@@ -55,6 +57,17 @@ pub enum LogError {
         /// The log end offset.
         log_end_offset: u64,
     },
+    /// The log start offset cannot move past the high watermark (Kafka's
+    /// `maybeIncrementLogStartOffset`: OFFSET_OUT_OF_RANGE).
+    #[error("cannot increment the log start offset of {dir} to {offset}: it is larger than the high watermark {high_watermark}")]
+    AboveHighWatermark {
+        /// The partition directory.
+        dir: String,
+        /// The log start offset asked for.
+        offset: u64,
+        /// The high watermark.
+        high_watermark: u64,
+    },
     /// An earlier storage failure left the log unusable; reopen it to recover.
     #[error("log {dir} failed earlier ({cause}); reopen it to recover")]
     Failed {
@@ -69,7 +82,10 @@ impl LogError {
     /// Kafka's error code for it.
     pub fn error_code(&self) -> ErrorCode {
         match self {
-            LogError::OffsetOutOfRange { .. } => ErrorCode::OffsetOutOfRange,
+            LogError::OffsetOutOfRange { .. } | LogError::AboveHighWatermark { .. } => {
+                ErrorCode::OffsetOutOfRange
+            }
+            LogError::Config(_) => ErrorCode::InvalidConfig,
             _ => ErrorCode::KafkaStorageError,
         }
     }
@@ -88,8 +104,11 @@ pub struct TruncateReport {
 }
 
 /// One partition's log on a [`Storage`] whose root is a Kafka log directory (`log.dirs`):
-/// the partition lives in `topic-partition/`, the recovery point in the root's
-/// `recovery-point-offset-checkpoint`.
+/// the partition lives in `topic-partition/`. Its recovery point and log start offset are
+/// checkpointed in the root's `recovery-point-offset-checkpoint` and
+/// `log-start-offset-checkpoint` by the log directory layer
+/// ([`crate::log_dir::LogManager`]), for all partitions at once; the log reads them (through
+/// [`Log::open`] or [`LoadOptions`]) but never writes them.
 #[derive(Debug)]
 pub struct Log<S: Storage> {
     st: S,
@@ -125,9 +144,59 @@ impl<S: Storage> Log<S> {
         &self.cfg
     }
 
-    /// The first offset still in the log.
+    /// The first offset still in the log (at or above the first segment's base offset: after
+    /// [`Log::increment_log_start_offset`] it may lie inside a segment).
     pub fn log_start_offset(&self) -> u64 {
         self.log_start_offset
+    }
+
+    /// The topic.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// The partition.
+    pub fn partition(&self) -> i32 {
+        self.partition
+    }
+
+    /// When the log was last flushed (or opened), for the `flush.ms` policy.
+    pub fn last_flush_ms(&self) -> i64 {
+        self.last_flush_ms
+    }
+
+    /// Replaces the configuration (Kafka's `updateConfig`, after an AlterConfigs or a broker
+    /// default change); refused when invalid. It applies from the next append, roll,
+    /// retention pass or flush check; the existing segments and their preallocated indexes
+    /// are left as they are (Kafka's behaviour too).
+    pub fn set_config(&mut self, cfg: LogConfig) -> Result<(), LogError> {
+        cfg.validate()?;
+        self.cfg = cfg;
+        Ok(())
+    }
+
+    /// Moves the log start offset up to `offset` (Kafka's `UnifiedLog.maybeIncrementLogStartOffset`
+    /// for DeleteRecords): offsets below it are no longer read or listed; the producer state
+    /// forgets what lies below it. An offset at or below the current log start changes nothing;
+    /// one above the high watermark is refused ([`LogError::AboveHighWatermark`],
+    /// OFFSET_OUT_OF_RANGE). Segments wholly below the new log start stay on disk until the
+    /// next retention pass ([`Log::delete_old_segments`]) deletes them, as Kafka's
+    /// `deleteLogStartOffsetBreachedSegments` does; the directory layer checkpoints the new
+    /// log start in `log-start-offset-checkpoint`.
+    pub fn increment_log_start_offset(&mut self, offset: u64) -> Result<(), LogError> {
+        self.check_failed()?;
+        if offset > self.high_watermark {
+            return Err(LogError::AboveHighWatermark {
+                dir: self.dir.clone(),
+                offset,
+                high_watermark: self.high_watermark,
+            });
+        }
+        if offset > self.log_start_offset {
+            self.log_start_offset = offset;
+            self.producers.on_log_start_offset_incremented(offset);
+        }
+        Ok(())
     }
 
     /// The offset the next record will get.
@@ -214,7 +283,9 @@ impl<S: Storage> Log<S> {
     }
 
     /// Syncs every segment holding offsets below `upto` and not yet synced, the directory
-    /// when files came or went, then moves the recovery point to `upto` and checkpoints it.
+    /// when files came or went, then moves the recovery point to `upto` (in memory: the log
+    /// directory layer checkpoints every partition's recovery point, as Kafka's `LogManager`
+    /// does; a log never writes `recovery-point-offset-checkpoint` itself).
     pub fn flush_upto(&mut self, upto: u64, now_ms: i64) -> Result<(), LogError> {
         self.check_failed()?;
         let r = self.flush_inner(upto, now_ms);
@@ -243,7 +314,6 @@ impl<S: Storage> Log<S> {
         }
         if upto > self.recovery_point {
             self.recovery_point = upto;
-            self.write_checkpoint()?;
         }
         self.last_flush_ms = now_ms;
         Ok(())
@@ -264,18 +334,6 @@ impl<S: Storage> Log<S> {
             return Ok(true);
         }
         Ok(false)
-    }
-
-    fn write_checkpoint(&mut self) -> Result<(), LogError> {
-        checkpoint::update(
-            &mut self.st,
-            "",
-            RECOVERY_POINT_CHECKPOINT,
-            &self.topic,
-            self.partition,
-            self.recovery_point,
-        )?;
-        Ok(())
     }
 
     /// Rolls: the active segment becomes inactive (roll-time time index entry, indexes
@@ -459,8 +517,9 @@ impl<S: Storage> Log<S> {
     }
 
     /// Deletes whole segments beyond `retention.ms` (newest timestamp older than
-    /// `now - retention.ms`) and `retention.bytes` (oldest first while the log stays at or
-    /// above the limit without them), moving the log start offset; the producer snapshots
+    /// `now - retention.ms`), `retention.bytes` (oldest first while the log stays at or
+    /// above the limit without them) and the log start offset (segments wholly below it, after
+    /// [`Log::increment_log_start_offset`]), moving the log start offset; the producer snapshots
     /// below the new log start go with them (the producers stay, as in Kafka). When every
     /// segment goes, a new empty one is rolled first. Returns how many segments were deleted.
     pub fn delete_old_segments(&mut self, now_ms: i64) -> Result<usize, LogError> {
@@ -481,7 +540,7 @@ impl<S: Storage> Log<S> {
         } else {
             i64::MIN
         };
-        for b in &bases {
+        for (i, b) in bases.iter().enumerate() {
             let seg = &self.segments[b];
             if *b == last_base && seg.size() == 0 {
                 break;
@@ -489,10 +548,17 @@ impl<S: Storage> Log<S> {
             let by_time = self.cfg.retention_ms >= 0
                 && now_ms.saturating_sub(seg.largest_timestamp()) > self.cfg.retention_ms;
             let by_size = size_over != i64::MIN && size_over - i64::from(seg.size()) >= 0;
-            if !(by_time || by_size) {
+            // Kafka's deleteLogStartOffsetBreachedSegments: the next segment starts at or
+            // below the log start offset (DeleteRecords moved it past this one)
+            let by_start = bases
+                .get(i + 1)
+                .is_some_and(|next| *next <= self.log_start_offset);
+            if !(by_time || by_size || by_start) {
                 break;
             }
-            if by_size {
+            // what goes for any reason no longer counts against retention.bytes (Kafka runs
+            // the size pass after the time pass, on the size left)
+            if size_over != i64::MIN {
                 size_over -= i64::from(seg.size());
             }
             doomed += 1;
@@ -508,7 +574,8 @@ impl<S: Storage> Log<S> {
             seg.delete(&mut self.st)?;
         }
         self.dir_dirty = true;
-        self.log_start_offset = *self.segments.keys().next().expect("a segment is left");
+        let first = *self.segments.keys().next().expect("a segment is left");
+        self.log_start_offset = self.log_start_offset.max(first);
         let start = self.log_start_offset;
         // every snapshot below the new log start goes: the deleted segments' (Kafka's
         // deleteProducerSnapshots) and one a close took inside a deleted segment, which Kafka

@@ -6,7 +6,7 @@ use super::{Log, LogError};
 use crate::checkpoint;
 use crate::config::LogConfig;
 use crate::error::StorageError;
-use crate::names::{self, FileKind, RECOVERY_POINT_CHECKPOINT};
+use crate::names::{self, FileKind, LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT};
 use crate::producer_state::{ProducerStateManager, SnapshotError};
 use crate::segment::{InvalidOffset, LogSegment, SegmentError};
 use crate::storage::{join, Storage};
@@ -21,9 +21,16 @@ use kproto::records::RecordError;
 pub struct RecoveryReport {
     /// The recovery point read from the checkpoint.
     pub checkpoint_recovery_point: u64,
-    /// Why the recovery point checkpoint could not be read, when it could not (the recovery
-    /// point is then 0, as Kafka resets it).
+    /// The log start offset read from `log-start-offset-checkpoint` (0: no entry).
+    pub checkpoint_log_start_offset: u64,
+    /// The directory had a clean shutdown marker: no segment was re-validated.
+    pub had_clean_shutdown: bool,
+    /// Why the recovery point checkpoint could not be read, when [`Log::open`] read it and
+    /// could not (the recovery point is then 0, as Kafka resets it).
     pub unreadable_checkpoint: Option<checkpoint::CheckpointError>,
+    /// Why the log start offset checkpoint could not be read, when [`Log::open`] read it and
+    /// could not (the log then starts at its first segment, as Kafka resets it).
+    pub unreadable_log_start_checkpoint: Option<checkpoint::CheckpointError>,
     /// Base offsets of the segments re-validated batch by batch.
     pub recovered_segments: Vec<u64>,
     /// Base offsets of segments whose indexes were missing or inconsistent and rebuilt.
@@ -47,14 +54,39 @@ pub struct RecoveryReport {
     pub corrupt_snapshots: Vec<(u64, SnapshotError)>,
 }
 
+/// What the log directory layer read for a partition before opening it (the arguments
+/// Kafka's `LogManager.loadLog` passes to `UnifiedLog`): its entries in the directory's two
+/// checkpoint files and whether the directory had a clean shutdown marker.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// The partition's entry in `recovery-point-offset-checkpoint` (0 when it has none, as
+    /// Kafka's `getOrDefault(tp, 0)`): segments from the one holding it on are re-validated
+    /// after an unclean stop.
+    pub recovery_point: u64,
+    /// The partition's entry in `log-start-offset-checkpoint` (0 when it has none): the log
+    /// starts at the larger of it and the first segment's base offset (DeleteRecords may have
+    /// moved it into a segment). A log ending below it is emptied and restarted there, as
+    /// Kafka's `LogLoader` does.
+    pub log_start_offset: u64,
+    /// `.kafka_cleanshutdown` was present when the directory was opened: no segment is
+    /// re-validated (only a missing or inconsistent index makes one be rebuilt), the recovery
+    /// point is the log end offset, and without any producer snapshot the producer state
+    /// starts empty at the log end (Kafka's `rebuildProducerState` with
+    /// `reloadFromCleanShutdown`).
+    pub had_clean_shutdown: bool,
+}
+
 impl<S: Storage> Log<S> {
-    /// Opens (or creates) the log of `topic`-`partition` on `st`, recovering after an
-    /// unclean stop: segments from the one holding the checkpointed recovery point on are
-    /// re-validated batch by batch and cut at the first torn or corrupt byte (later segments
-    /// are then deleted); earlier segments are loaded after an index check and have their
-    /// indexes rebuilt when missing or inconsistent. The producer state is loaded from the
-    /// newest usable snapshot and the batches after it replayed. Everything recovered is then
-    /// flushed, so the recovery point is the log end offset.
+    /// Opens (or creates) the log of `topic`-`partition` on `st` on its own, outside a log
+    /// directory layer: reads the partition's entries in the root's
+    /// `recovery-point-offset-checkpoint` and `log-start-offset-checkpoint` (so a directory
+    /// Kafka wrote opens with its offsets; an unreadable file counts as no entry, as Kafka's
+    /// `LogManager` resets it, and is listed in the report) and opens as after an unclean stop
+    /// (it does not consume the directory's `.kafka_cleanshutdown`, which belongs to the
+    /// directory layer). The log never writes either checkpoint itself: the directory layer
+    /// ([`crate::log_dir::LogManager`]) writes them for all its partitions at once.
+    ///
+    /// See [`Log::open_with`] for what opening does.
     pub fn open(
         mut st: S,
         topic: &str,
@@ -62,25 +94,78 @@ impl<S: Storage> Log<S> {
         cfg: LogConfig,
         now_ms: i64,
     ) -> Result<(Self, RecoveryReport), LogError> {
+        let mut report = RecoveryReport::default();
+        let mut entry =
+            |path: &str| -> Result<(u64, Option<checkpoint::CheckpointError>), LogError> {
+                match checkpoint::read(&mut st, path) {
+                    Ok(entries) => Ok((
+                        entries
+                            .into_iter()
+                            .find(|e| e.topic == topic && e.partition == partition)
+                            .map_or(0, |e| e.offset),
+                        None,
+                    )),
+                    Err(checkpoint::CheckpointError::Storage(e)) => Err(e.into()),
+                    Err(e) => Ok((0, Some(e))),
+                }
+            };
+        let (recovery_point, bad_rp) = entry(RECOVERY_POINT_CHECKPOINT)?;
+        let (log_start_offset, bad_ls) = entry(LOG_START_OFFSET_CHECKPOINT)?;
+        report.unreadable_checkpoint = bad_rp;
+        report.unreadable_log_start_checkpoint = bad_ls;
+        let opts = LoadOptions {
+            recovery_point,
+            log_start_offset,
+            had_clean_shutdown: false,
+        };
+        Self::load(st, topic, partition, cfg, opts, report, now_ms)
+    }
+
+    /// Opens (or creates) the log of `topic`-`partition` on `st` with the offsets the log
+    /// directory layer read (Kafka's `LogLoader`): after an unclean stop segments from the one
+    /// holding the recovery point on are re-validated batch by batch and cut at the first torn
+    /// or corrupt byte (later segments are then deleted); earlier segments (every segment after
+    /// a clean shutdown) are loaded after an index check and have their indexes rebuilt when
+    /// missing or inconsistent. The log start offset is the larger of the checkpointed one and
+    /// the first segment's base. The producer state is loaded from the newest usable snapshot
+    /// and the batches after it replayed. Everything recovered is then flushed, so the recovery
+    /// point is the log end offset.
+    pub fn open_with(
+        st: S,
+        topic: &str,
+        partition: i32,
+        cfg: LogConfig,
+        opts: LoadOptions,
+        now_ms: i64,
+    ) -> Result<(Self, RecoveryReport), LogError> {
+        Self::load(
+            st,
+            topic,
+            partition,
+            cfg,
+            opts,
+            RecoveryReport::default(),
+            now_ms,
+        )
+    }
+
+    fn load(
+        mut st: S,
+        topic: &str,
+        partition: i32,
+        cfg: LogConfig,
+        opts: LoadOptions,
+        mut report: RecoveryReport,
+        now_ms: i64,
+    ) -> Result<(Self, RecoveryReport), LogError> {
         cfg.validate()?;
         let dir = names::partition_dir(topic, partition);
         st.create_dir(&dir)?;
         st.sync_dir("")?;
-        let mut report = RecoveryReport::default();
-        // as Kafka's LogManager: an unreadable checkpoint resets the recovery point to 0
-        // (everything is re-validated); a storage failure is an error
-        let recovery_point = match checkpoint::read(&mut st, RECOVERY_POINT_CHECKPOINT) {
-            Ok(entries) => entries
-                .into_iter()
-                .find(|e| e.topic == topic && e.partition == partition)
-                .map_or(0, |e| e.offset),
-            Err(checkpoint::CheckpointError::Storage(e)) => return Err(e.into()),
-            Err(e) => {
-                report.unreadable_checkpoint = Some(e);
-                0
-            }
-        };
+        let recovery_point = opts.recovery_point;
         report.checkpoint_recovery_point = recovery_point;
+        report.checkpoint_log_start_offset = opts.log_start_offset;
+        report.had_clean_shutdown = opts.had_clean_shutdown;
 
         // leftovers, orphan indexes, the segments there are
         let files = st.list(&dir)?;
@@ -126,11 +211,16 @@ impl<S: Storage> Log<S> {
             cfg,
         };
         let bases: Vec<u64> = logs.into_iter().collect();
-        // the segment holding the recovery point and every later one are recovered
-        let first_unflushed = bases
-            .iter()
-            .rposition(|b| *b <= recovery_point)
-            .unwrap_or(0);
+        // the segment holding the recovery point and every later one are recovered (none
+        // after a clean shutdown)
+        let first_unflushed = if opts.had_clean_shutdown {
+            bases.len()
+        } else {
+            bases
+                .iter()
+                .rposition(|b| *b <= recovery_point)
+                .unwrap_or(0)
+        };
         let mut truncated = false;
         // the producer state after the last segment recovered (its index in `bases`)
         let mut recovered_state: Option<(usize, ProducerStateManager)> = None;
@@ -221,22 +311,51 @@ impl<S: Storage> Log<S> {
             report.deleted_segments.push(last);
             log.dir_dirty = true;
         }
+        // Kafka's deleteSegmentsIfLogStartGreaterThanLogEnd: a log ending below the
+        // checkpointed log start (its files were deleted behind its back) is emptied, its
+        // snapshots with it, and restarts there
+        let ckpt_start = opts.log_start_offset;
+        let mut emptied = false;
+        if let Some(last) = log.segments.values().next_back() {
+            if last.next_offset().max(last.base_offset()) < ckpt_start {
+                for (b, seg) in core::mem::take(&mut log.segments) {
+                    seg.delete(&mut log.st)?;
+                    report.deleted_segments.push(b);
+                }
+                for off in core::mem::take(&mut snapshots) {
+                    log.remove_snapshot(off)?;
+                    report.removed_files.push(alloc::format!(
+                        "{}{}",
+                        names::file_stem(off),
+                        names::SNAPSHOT_SUFFIX
+                    ));
+                }
+                log.dir_dirty = true;
+                emptied = true;
+            }
+        }
         if log.segments.is_empty() {
             let seg = LogSegment::create(
                 &mut log.st,
                 &log.dir,
-                0,
+                ckpt_start,
                 log.cfg.index_interval_bytes,
                 log.cfg.segment_index_bytes,
                 now_ms,
             )?;
-            log.segments.insert(0, seg);
+            log.segments.insert(ckpt_start, seg);
             log.dir_dirty = true;
         }
-        log.log_start_offset = *log.segments.keys().next().expect("a segment");
+        let first_base = *log.segments.keys().next().expect("a segment");
+        log.log_start_offset = ckpt_start.max(first_base);
         let last = log.segments.values().next_back().expect("a segment");
         log.log_end_offset = last.next_offset().max(last.base_offset());
-        log.recovery_point = log.recovery_point.min(log.log_end_offset);
+        let clean = opts.had_clean_shutdown && !emptied;
+        log.recovery_point = if clean {
+            log.log_end_offset
+        } else {
+            log.recovery_point.min(log.log_end_offset)
+        };
         // the active segment's indexes are preallocated again
         {
             let st = &mut log.st;
@@ -246,21 +365,33 @@ impl<S: Storage> Log<S> {
                 .expect("a segment")
                 .resize_indexes(st)?;
         }
-        report.snapshot_offset = log.load_producer_state(&mut snapshots, &mut report, now_ms)?;
+        report.snapshot_offset =
+            log.load_producer_state(&mut snapshots, &mut report, clean, now_ms)?;
         // make what recovery wrote (truncations, rebuilt indexes) durable
-        log.recovery_point = log.recovery_point.min(
-            report
-                .recovered_segments
-                .first()
-                .copied()
-                .unwrap_or(u64::MAX),
-        );
         let leo = log.log_end_offset;
-        log.flush_inner_all(leo, now_ms)?;
+        if clean {
+            // nothing was re-validated: only rebuilt indexes and the active segment's
+            // preallocated ones were written
+            let st = &mut log.st;
+            let active = *log.segments.keys().next_back().expect("a segment");
+            for (b, seg) in log.segments.iter_mut() {
+                if *b == active || report.rebuilt_indexes.contains(b) {
+                    seg.flush(st)?;
+                }
+            }
+            if log.dir_dirty {
+                log.st.sync_dir(&log.dir)?;
+                log.dir_dirty = false;
+            }
+            log.recovery_point = leo;
+            log.last_flush_ms = now_ms;
+        } else {
+            log.flush_inner_all(leo, now_ms)?;
+        }
         Ok((log, report))
     }
 
-    /// Syncs every segment and the directory, then checkpoints `upto`.
+    /// Syncs every segment and the directory; the recovery point becomes `upto`.
     fn flush_inner_all(&mut self, upto: u64, now_ms: i64) -> Result<(), LogError> {
         let st = &mut self.st;
         for seg in self.segments.values_mut() {
@@ -269,7 +400,6 @@ impl<S: Storage> Log<S> {
         self.st.sync_dir(&self.dir)?;
         self.dir_dirty = false;
         self.recovery_point = upto;
-        self.write_checkpoint()?;
         self.last_flush_ms = now_ms;
         Ok(())
     }
@@ -353,11 +483,13 @@ impl<S: Storage> Log<S> {
     /// the last segment's base; snapshots past the log end offset or at or below the log start
     /// offset are removed; the newest usable one is loaded (its producers idle for
     /// `producer.id.expiration.ms` at `now_ms` dropped) and the batches after it replayed; a
-    /// snapshot is then taken at the log end offset if there is none.
+    /// snapshot is then taken at the log end offset if there is none. After a clean shutdown
+    /// with no snapshot left, nothing is replayed (Kafka's `reloadFromCleanShutdown`).
     fn load_producer_state(
         &mut self,
         snapshots: &mut BTreeSet<u64>,
         report: &mut RecoveryReport,
+        clean_shutdown: bool,
         now_ms: i64,
     ) -> Result<Option<u64>, LogError> {
         let bases: BTreeSet<u64> = self.segments.keys().copied().collect();
@@ -389,6 +521,18 @@ impl<S: Storage> Log<S> {
                     names::SNAPSHOT_SUFFIX
                 ));
             }
+        }
+        if clean_shutdown && snapshots.is_empty() {
+            // Kafka skips the scan after a clean shutdown without snapshots: the state starts
+            // empty at the log end and is snapshotted there
+            self.last_snap_offset = start;
+            let mut state = ProducerStateManager::starting_at(start);
+            state.set_map_end_offset(end);
+            self.producers = state;
+            self.high_watermark = end;
+            self.producers.on_high_watermark_updated(end);
+            self.take_producer_snapshot()?;
+            return Ok(None);
         }
         let loaded = self.newest_snapshot_at_or_below(end, snapshots, report)?;
         let (from, mut state, loaded) = match loaded {

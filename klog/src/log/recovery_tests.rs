@@ -2,7 +2,7 @@
 //! base offsets flipped on disk, unreadable batches below the recovery point.
 
 use crate::config::LogConfig;
-use crate::log::Log;
+use crate::log::{LoadOptions, Log};
 use crate::names;
 use crate::storage::MemStorage;
 use alloc::collections::BTreeMap;
@@ -231,13 +231,18 @@ fn an_unreadable_batch_below_the_recovery_point_fails_the_read() {
         ends.push(log.append(&mut b, T).unwrap().last_offset);
     }
     assert!(log.segment_count() >= 2);
+    // the recovery point the directory layer checkpoints at close
+    let opts = LoadOptions {
+        recovery_point: log.log_end_offset(),
+        ..LoadOptions::default()
+    };
     let st = log.close(T).unwrap();
     let path = "t-0/00000000000000000000.log";
     let mut data = st.contents(path).unwrap();
     let at = positions(&data)[3] + field::MAGIC.start;
     data[at] = 0x82; // not a magic klog (or Kafka) reads
     st.put(path, &data);
-    let (mut log, _) = Log::open(st, "t", 0, cfg, T).unwrap();
+    let (mut log, _) = Log::open_with(st, "t", 0, cfg, opts, T).unwrap();
     // the offsets of that batch are not served from the next segment
     let e = log.read(ends[3], 1 << 20).unwrap_err();
     assert_eq!(e.error_code(), kproto::ErrorCode::KafkaStorageError, "{e}");
@@ -316,6 +321,10 @@ fn a_flipped_base_offset_below_the_recovery_point_is_found_on_open() {
     }
     let second = log.segments().nth(1).unwrap().base_offset();
     assert!(log.segment_count() >= 3);
+    let opts = LoadOptions {
+        recovery_point: log.log_end_offset(),
+        ..LoadOptions::default()
+    };
     let st = log.close(T).unwrap();
     // the last batch of the first segment (after its last index entry): the segment is below
     // the recovery point, so it is only loaded, not re-validated
@@ -324,7 +333,7 @@ fn a_flipped_base_offset_below_the_recovery_point_is_found_on_open() {
     let last = *positions(&data).last().unwrap();
     data[last + field::BASE_OFFSET.start + 5] ^= 0x40;
     st.put(path, &data);
-    let (log, report) = Log::open(st, "t", 0, cfg, T).unwrap();
+    let (log, report) = Log::open_with(st, "t", 0, cfg, opts, T).unwrap();
     assert_eq!(report.rebuilt_indexes, alloc::vec![0], "{report:?}");
     assert_eq!(report.invalid_offsets.len(), 1, "{report:?}");
     assert_eq!(report.invalid_offsets[0].expected, second - 2);
@@ -405,9 +414,10 @@ fn an_unreadable_checkpoint_resets_the_recovery_point_as_kafka_does() {
     assert_eq!(report.checkpoint_recovery_point, 0);
     assert_eq!(report.recovered_segments, alloc::vec![0]);
     assert_eq!(log.log_end_offset(), 20);
-    // and it is written again, readable
+    // the log leaves the file alone (the directory layer rewrites it for all partitions)
     let text = st.contents(names::RECOVERY_POINT_CHECKPOINT).unwrap();
-    assert_eq!(text, b"0\n1\nt 0 20\n");
+    assert_eq!(text, b"0\n1\nt 0 twenty\n");
+    assert_eq!(log.recovery_point(), 20);
 }
 
 #[test]
