@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::process::Command;
 use std::time::Duration;
 
-/// kcat's version line (`kcat -V`), e.g. `Version 1.7.1 (... librdkafka 2.0.2 ...)`.
+/// kcat's version and its librdkafka's, from `kcat -V`: e.g. `1.7.1 (librdkafka 2.0.2)`.
 pub fn version() -> String {
     let f = run(
         "kcat -V",
@@ -16,11 +16,18 @@ pub fn version() -> String {
         b"",
         Duration::from_secs(20),
     );
-    f.stdout
+    // "Version 1.7.1 (JSON, ..., librdkafka 2.0.2 builtin.features=...)"
+    let line = f
+        .stdout
         .lines()
-        .find(|l| l.starts_with("Version"))
-        .unwrap_or_default()
-        .to_string()
+        .find_map(|l| l.strip_prefix("Version "))
+        .unwrap_or_else(|| panic!("kcat -V printed no version: {}", f.stdout));
+    let kcat = line.split_whitespace().next().unwrap_or_default();
+    let librdkafka = line
+        .split_once("librdkafka ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or("?");
+    format!("{kcat} (librdkafka {librdkafka})")
 }
 
 /// A partition as `kcat -L` shows it.

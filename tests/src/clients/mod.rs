@@ -12,7 +12,8 @@
 //!   and print results in;
 //! - [`process`] runs a client program with a time limit;
 //! - one module per client: [`kcat`], [`kafka_python`], [`confluent_kafka`], [`kafkajs`],
-//!   [`java`].
+//!   [`java`];
+//! - [`suite`] is the scenario every broker test runs with them, one per client.
 //!
 //! Each client is installed by `.ci/install` (`kcat` by `05-apt.sh`, kafka-python by
 //! `20-python.sh`, confluent-kafka by `21-confluent-kafka.sh`, the Java program by
@@ -28,6 +29,7 @@ pub mod kcat;
 pub mod lines;
 pub mod payload;
 pub mod process;
+pub mod suite;
 
 /// A record header: a string key and a value that may be null.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
