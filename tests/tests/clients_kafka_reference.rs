@@ -11,7 +11,9 @@
 //!   a consumer with `assign`;
 //! - kafkajs: an idempotent (gzip) and a non-idempotent (acks=1) producer; kcat reads back;
 //! - the Java client 4.4.0: `KafkaProducer` with its defaults, `KafkaConsumer` without a group,
-//!   and the `Admin` walk (createTopics ... deleteTopics) with every result checked.
+//!   and the `Admin` walk (createTopics ... deleteTopics) with every result checked;
+//! - Kafka's own `kafka-topics.sh` and `kafka-configs.sh` classes: create, alter, describe,
+//!   delete, list.
 //!
 //! Run with `--nocapture` to see the client versions and each scenario's time.
 

@@ -12,7 +12,8 @@
 //!   and print results in;
 //! - [`process`] runs a client program with a time limit;
 //! - one module per client: [`kcat`], [`kafka_python`], [`confluent_kafka`], [`kafkajs`],
-//!   [`java`];
+//!   [`java`], and Kafka's own `kafka-topics.sh` / `kafka-configs.sh` classes in
+//!   [`kafka_tools`];
 //! - [`suite`] is the scenario every broker test runs with them, one per client.
 //!
 //! Each client is installed by `.ci/install` (`kcat` by `05-apt.sh`, kafka-python by
@@ -24,6 +25,7 @@ pub mod check;
 pub mod confluent_kafka;
 pub mod java;
 pub mod kafka_python;
+pub mod kafka_tools;
 pub mod kafkajs;
 pub mod kcat;
 pub mod lines;

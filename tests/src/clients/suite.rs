@@ -13,6 +13,9 @@
 
 use super::check::{self, Reports, Run};
 use super::java::{self, AdminPlan};
+use super::kafka_tools::{
+    self, config_command, parse_config_describe, parse_describe, topic_command,
+};
 use super::payload::{records, Shape};
 use super::{confluent_kafka, kafka_python, kafkajs, kcat, Acks, Codec, ReadBack};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -277,6 +280,87 @@ pub fn java_scenario(bootstrap: &str) -> String {
     format!("{summary}; Admin walk as planned")
 }
 
+/// Kafka's own tools on topic `tools`, which they create: `kafka-topics.sh --create` (2
+/// partitions, `retention.ms`), `--alter --partitions 3`, `kafka-configs.sh --alter
+/// --add-config` and `--describe`, `kafka-topics.sh --describe`, `--delete`, `--list`.
+pub fn kafka_tools_scenario(bootstrap: &str) -> String {
+    let topic = "tools";
+    topic_command(
+        bootstrap,
+        &[
+            "--create",
+            "--topic",
+            topic,
+            "--partitions",
+            "2",
+            "--replication-factor",
+            "1",
+            "--config",
+            "retention.ms=3600000",
+        ],
+    );
+    topic_command(
+        bootstrap,
+        &["--alter", "--topic", topic, "--partitions", "3"],
+    );
+    let entity = ["--entity-type", "topics", "--entity-name", topic];
+    let mut alter = vec!["--alter"];
+    alter.extend(entity);
+    alter.extend([
+        "--add-config",
+        "retention.ms=86400000,segment.bytes=2097152",
+    ]);
+    config_command(bootstrap, &alter);
+    let mut describe = vec!["--describe"];
+    describe.extend(entity);
+    let configs = parse_config_describe(&config_command(bootstrap, &describe));
+    let dynamic = |v: &str| (v.to_string(), "DYNAMIC_TOPIC_CONFIG".to_string());
+    assert_eq!(
+        configs.get("retention.ms"),
+        Some(&dynamic("86400000")),
+        "{configs:?}"
+    );
+    assert_eq!(
+        configs.get("segment.bytes"),
+        Some(&dynamic("2097152")),
+        "{configs:?}"
+    );
+
+    let t = parse_describe(&topic_command(bootstrap, &["--describe", "--topic", topic]));
+    assert_eq!((t.partition_count, t.replication_factor), (3, 1), "{t:?}");
+    assert_eq!(
+        t.configs.get("retention.ms").map(String::as_str),
+        Some("86400000"),
+        "{t:?}"
+    );
+    assert_eq!(
+        t.configs.get("segment.bytes").map(String::as_str),
+        Some("2097152"),
+        "{t:?}"
+    );
+    assert_eq!(
+        t.leaders.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+        vec![0, 1, 2],
+        "{t:?}"
+    );
+    assert!(
+        t.leaders.iter().all(|(_, l)| *l >= 0),
+        "a partition without a leader: {t:?}"
+    );
+
+    topic_command(bootstrap, &["--delete", "--topic", topic]);
+    let listed = topic_command(bootstrap, &["--list"]);
+    assert!(
+        !listed.lines().any(|l| l.trim() == topic),
+        "{topic} still listed:\n{listed}"
+    );
+    assert!(
+        listed.lines().any(|l| l.trim() == "kcat"),
+        "--list misses kcat:\n{listed}"
+    );
+    "7 tool runs, each result as planned".to_string()
+}
+
 /// The topics the scenarios produce to, each of [`PARTITIONS`] partitions.
 pub const TOPICS: [&str; 5] = ["kcat", "kafka-python", "confluent-kafka", "kafkajs", "java"];
 
@@ -309,6 +393,10 @@ pub fn scenarios() -> Vec<(String, Scenario)> {
         (
             format!("Java kafka-clients {}", java::VERSION),
             java_scenario,
+        ),
+        (
+            format!("Kafka {} tools", kafka_tools::VERSION),
+            kafka_tools_scenario,
         ),
     ]
 }
