@@ -236,7 +236,9 @@ pub fn java_scenario(bootstrap: &str) -> String {
     assert_eq!(partitions, 2);
     assert_eq!(topic_id.len(), 22, "a base64 topic id: {topic_id}");
     let cfg = |m: &std::collections::BTreeMap<String, java::ConfigValue>, k: &str| {
-        let v = &m[k];
+        let v = m
+            .get(k)
+            .unwrap_or_else(|| panic!("describeConfigs shows no {k}: {m:?}"));
         (v.value.clone().unwrap_or_default(), v.source.clone())
     };
     let dynamic = |v: &str| (v.to_string(), "DYNAMIC_TOPIC_CONFIG".to_string());
@@ -255,7 +257,10 @@ pub fn java_scenario(bootstrap: &str) -> String {
     let n = i64::from(plan.records_per_partition);
     let max_at = i64::from(plan.max_timestamp_at);
     for p in 0..plan.grow_to {
-        let o = r.offsets[&p];
+        let o = *r
+            .offsets
+            .get(&p)
+            .unwrap_or_else(|| panic!("listOffsets shows no partition {p}: {r:?}"));
         assert_eq!((o.earliest, o.latest), (0, n), "partition {p}: {o:?}");
         // The largest timestamp is record max_at's (base + 2 h), not the last record's.
         assert_eq!(
@@ -270,10 +275,11 @@ pub fn java_scenario(bootstrap: &str) -> String {
             (max_at, 7_200_000),
             "{o:?}"
         );
-        assert_eq!(r.low_watermarks[&p], plan.delete_before, "partition {p}");
+        assert_eq!(r.low_watermarks.get(&p), Some(&plan.delete_before), "{r:?}");
         assert_eq!(
-            r.earliest_after_delete[&p], plan.delete_before,
-            "partition {p}"
+            r.earliest_after_delete.get(&p),
+            Some(&plan.delete_before),
+            "{r:?}"
         );
     }
     assert!(r.deleted, "deleteTopics: the topic is still listed");
