@@ -15,6 +15,9 @@
 //! - Kafka's own `kafka-topics.sh` and `kafka-configs.sh` classes: create, alter, describe,
 //!   delete, list.
 //!
+//! Then Kafka's log directory shows the batches each topic holds: the codecs and producers
+//! (idempotent or not) the scenarios asked for, and every record.
+//!
 //! Run with `--nocapture` to see the client versions and each scenario's time.
 
 // A test harness: it reads the clock to report the total time (nothing is asserted on times).
@@ -42,6 +45,7 @@ fn every_client_scenario_reads_back_from_kafka_4_4_0_what_it_sent() {
         stop.clean_shutdown
     );
     suite::assert_all_passed(&outcomes);
+    println!("{}", suite::assert_batches_as_sent(&broker.log_dir));
     // The JVM exits with 128 + SIGTERM after running Kafka's shutdown hook.
     assert!(
         (stop.status.success() || stop.status.code() == Some(143)) && stop.clean_shutdown,

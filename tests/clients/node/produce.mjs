@@ -19,13 +19,13 @@ const acks = Number(acksArg)
 const compression = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP }[codec]
 if (compression === undefined) throw new Error(`kafkajs has no built-in codec ${codec}`)
 
-const nullable = f => (f === '-' ? null : Buffer.from(f, 'hex'))
+const nullable = f => (f === '-' ? null : f === '=' ? Buffer.alloc(0) : Buffer.from(f, 'hex'))
 const records = readFileSync(0, 'utf8').split('\n').filter(l => l.length > 0).map(line => {
   const [p, k, v, h] = line.split('\t')
   const headers = {}
   for (const pair of h ? h.split(',') : []) {
     const [hk, hv] = pair.split(':')
-    const key = Buffer.from(hk, 'hex').toString('utf8')
+    const key = nullable(hk).toString('utf8')
     if (key in headers) throw new Error(`header ${key} twice: kafkajs headers are an object`)
     headers[key] = nullable(hv)
   }

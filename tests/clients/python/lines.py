@@ -1,13 +1,18 @@
-"""The driver line format (tests/src/clients/lines.rs): records in on stdin, tagged lines out."""
+"""The driver line format (tests/src/clients/lines.rs): records in on stdin, tagged lines out;
+bytes in hex, "-" for null, "=" for empty."""
 import sys
 
 
 def nullable(field):
-    return None if field == "-" else bytes.fromhex(field)
+    if field == "-":
+        return None
+    return b"" if field == "=" else bytes.fromhex(field)
 
 
 def show(b):
-    return "-" if b is None else b.hex()
+    if b is None:
+        return "-"
+    return b.hex() or "="
 
 
 def read_records(stream=None):
@@ -22,13 +27,13 @@ def read_records(stream=None):
         if h:
             for pair in h.split(","):
                 hk, hv = pair.split(":")
-                headers.append((bytes.fromhex(hk).decode("utf-8"), nullable(hv)))
+                headers.append((nullable(hk).decode("utf-8"), nullable(hv)))
         out.append((None if p == "-" else int(p), nullable(k), nullable(v), headers))
     return out
 
 
 def headers_field(headers):
-    return ",".join("%s:%s" % (k.encode("utf-8").hex(), show(v)) for k, v in headers or [])
+    return ",".join("%s:%s" % (show(k.encode("utf-8")), show(v)) for k, v in headers or [])
 
 
 def delivery(index, partition, offset):

@@ -70,11 +70,11 @@ public class JavaClients {
     record In(Integer partition, byte[] key, byte[] value, List<String[]> headers) {}
 
     private static byte[] nullable(String f) {
-        return f.equals("-") ? null : HEX.parseHex(f);
+        return f.equals("-") ? null : f.equals("=") ? new byte[0] : HEX.parseHex(f);
     }
 
     private static String show(byte[] b) {
-        return b == null ? "-" : HEX.formatHex(b);
+        return b == null ? "-" : b.length == 0 ? "=" : HEX.formatHex(b);
     }
 
     private static List<In> readRecords() throws Exception {
@@ -116,7 +116,7 @@ public class JavaClients {
                 In r = records.get(i);
                 ProducerRecord<byte[], byte[]> pr = new ProducerRecord<>(topic, r.partition(), r.key(), r.value());
                 for (String[] h : r.headers()) {
-                    pr.headers().add(new String(HEX.parseHex(h[0]), StandardCharsets.UTF_8), nullable(h[1]));
+                    pr.headers().add(new String(nullable(h[0]), StandardCharsets.UTF_8), nullable(h[1]));
                 }
                 final int index = i;
                 producer.send(pr, (md, e) -> {
@@ -163,7 +163,7 @@ public class JavaClients {
                     StringBuilder h = new StringBuilder();
                     for (Header header : r.headers()) {
                         if (h.length() > 0) h.append(',');
-                        h.append(HEX.formatHex(header.key().getBytes(StandardCharsets.UTF_8)))
+                        h.append(show(header.key().getBytes(StandardCharsets.UTF_8)))
                             .append(':').append(show(header.value()));
                     }
                     OUT.println("R\t" + r.partition() + "\t" + r.offset() + "\t" + r.timestamp() + "\t"

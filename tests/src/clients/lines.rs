@@ -10,8 +10,8 @@
 //! ```
 //!
 //! `partition` is a decimal or `-` (the client's partitioner chooses); `key` and `value` are hex
-//! (`-` is null, an empty field is zero bytes); `headers` is empty or comma-separated
-//! `KEYHEX:VALUEHEX` pairs (the key's UTF-8 in hex; the value `-` for null).
+//! as [`crate::records::hex`] writes it (`-` is null, `=` is zero bytes); `headers` is empty or
+//! comma-separated `KEYHEX:VALUEHEX` pairs (the key's UTF-8 in hex; the value `-` for null).
 //!
 //! A program prints tagged lines on stdout (its stderr is diagnostics):
 //!
@@ -24,50 +24,31 @@
 //! ```
 
 use super::{Consumed, Delivery, Header, Record};
+use crate::records::{hex, unhex};
 use std::fmt::Write as _;
 
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
-/// The bytes of a hex string, or what is wrong with it.
-pub fn unhex(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 {
-        return Err(format!("odd-length hex ({} digits)", s.len()));
-    }
-    let digit = |c: u8| match c {
-        b'0'..=b'9' => Ok(c - b'0'),
-        b'a'..=b'f' => Ok(c - b'a' + 10),
-        b'A'..=b'F' => Ok(c - b'A' + 10),
-        _ => Err(format!("{:?} is not a hex digit", c as char)),
-    };
-    s.as_bytes()
-        .chunks_exact(2)
-        .map(|p| Ok(digit(p[0])? << 4 | digit(p[1])?))
-        .collect()
-}
-
 fn nullable_hex(b: &Option<Vec<u8>>) -> String {
-    b.as_deref().map_or_else(|| "-".to_string(), hex)
+    hex(b.as_deref())
 }
 
+/// [`unhex`] of a field, after checking it is `-`, `=` or hex digits (`unhex` panics on
+/// anything else; a line a program printed gets an error naming it instead).
 fn nullable_unhex(s: &str) -> Result<Option<Vec<u8>>, String> {
-    if s == "-" {
-        Ok(None)
-    } else {
-        unhex(s).map(Some)
+    if s != "-" && s != "=" {
+        if s.len() % 2 != 0 {
+            return Err(format!("odd-length hex ({} digits)", s.len()));
+        }
+        if let Some(c) = s.chars().find(|c| !c.is_ascii_hexdigit()) {
+            return Err(format!("{c:?} is not a hex digit"));
+        }
     }
+    Ok(unhex(s))
 }
 
 fn headers_field(headers: &[Header]) -> String {
     headers
         .iter()
-        .map(|h| format!("{}:{}", hex(h.key.as_bytes()), nullable_hex(&h.value)))
+        .map(|h| format!("{}:{}", hex(Some(h.key.as_bytes())), nullable_hex(&h.value)))
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -81,8 +62,9 @@ fn parse_headers(s: &str) -> Result<Vec<Header>, String> {
             let (k, v) = pair
                 .split_once(':')
                 .ok_or_else(|| format!("header {pair:?} has no ':'"))?;
-            let key = String::from_utf8(unhex(k)?)
-                .map_err(|e| format!("header key is not UTF-8: {e}"))?;
+            let key = nullable_unhex(k)?.ok_or("a null header key")?;
+            let key =
+                String::from_utf8(key).map_err(|e| format!("header key is not UTF-8: {e}"))?;
             Ok(Header {
                 key,
                 value: nullable_unhex(v)?,
@@ -205,15 +187,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hex_round_trips_every_byte() {
-        let all: Vec<u8> = (0..=255).collect();
-        assert_eq!(unhex(&hex(&all)).unwrap(), all);
-        assert_eq!(unhex("ABcd").unwrap(), vec![0xab, 0xcd]);
-        assert!(unhex("abc").unwrap_err().contains("odd-length"));
-        assert!(unhex("zz").unwrap_err().contains("not a hex digit"));
-    }
-
-    #[test]
     fn records_written_as_input_parse_back_as_consumed_records() {
         let r = Record {
             partition: Some(2),
@@ -272,5 +245,9 @@ mod tests {
         assert!(e.contains("unknown line"), "{e}");
         let e = parse_output("R\t0\t1\t0\t-\t-\t6b\n").unwrap_err();
         assert!(e.contains("has no ':'"), "{e}");
+        let e = parse_output("R\t0\t1\t0\tabc\t-\t\n").unwrap_err();
+        assert!(e.contains("odd-length"), "{e}");
+        let e = parse_output("R\t0\t1\t0\t-\tzz\t\n").unwrap_err();
+        assert!(e.contains("not a hex digit"), "{e}");
     }
 }

@@ -8,6 +8,8 @@
 //! - [`payload`] makes realistic records (unicode keys, 0.1 to 4 KB values, headers);
 //! - [`check`] compares what was sent with what was read back (dense offsets per partition,
 //!   every record once, per-producer order, delivery reports);
+//! - [`batches`] reads what the producers wrote from a broker's log directory (codecs,
+//!   idempotence);
 //! - [`lines`] is the line format the Python, Node.js and Java driver programs read records from
 //!   and print results in;
 //! - [`process`] runs a client program with a time limit;
@@ -21,6 +23,7 @@
 //! `33-java-clients.sh`, kafkajs by `55-node-clients.sh`); a driver whose client is missing
 //! panics saying which install step makes it (a missing client is a failure, never a skip).
 
+pub mod batches;
 pub mod check;
 pub mod confluent_kafka;
 pub mod java;

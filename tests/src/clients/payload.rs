@@ -108,7 +108,7 @@ fn own_headers(rng: &mut Rng, i: usize, shape: Shape) -> Vec<Header> {
     let mut trace = [0u8; 16];
     rng.fill(&mut trace);
     let trace = if shape.text_only {
-        super::lines::hex(&trace).into_bytes()
+        crate::records::hex(Some(&trace)).into_bytes()
     } else {
         trace.to_vec()
     };

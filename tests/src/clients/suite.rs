@@ -11,6 +11,7 @@
 // asserted on times).
 #![allow(clippy::disallowed_methods)]
 
+use super::batches::{self, BatchKind};
 use super::check::{self, Reports, Run};
 use super::java::{self, AdminPlan};
 use super::kafka_tools::{
@@ -18,7 +19,9 @@ use super::kafka_tools::{
 };
 use super::payload::{records, Shape};
 use super::{confluent_kafka, kafka_python, kafkajs, kcat, Acks, Codec, ReadBack};
+use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
 use std::time::Instant;
 
 /// Partitions of every topic the drivers produce to.
@@ -452,4 +455,64 @@ pub fn assert_all_passed(outcomes: &[Outcome]) {
         .filter_map(|o| o.result.as_ref().err().map(|e| format!("{}: {e}", o.name)))
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// What each scenario's topic holds once it ran: the kinds of batch (the codecs its producers
+/// used, idempotent or not) and the number of records.
+pub fn expected_batches() -> Vec<(&'static str, BTreeSet<BatchKind>, u64)> {
+    let all = |idempotent: bool| Codec::ALL.map(|c| BatchKind::new(c, idempotent));
+    vec![
+        (
+            "kcat",
+            BTreeSet::from([BatchKind::new(Codec::Lz4, true)]),
+            10_000,
+        ),
+        // acks=all runs are idempotent, acks 0 and 1 runs not.
+        (
+            "kafka-python",
+            all(true).into_iter().chain(all(false)).collect(),
+            15 * 60,
+        ),
+        ("confluent-kafka", all(true).into_iter().collect(), 5 * 200),
+        (
+            "kafkajs",
+            BTreeSet::from([
+                BatchKind::new(Codec::Gzip, true),
+                BatchKind::new(Codec::None, false),
+            ]),
+            2 * 600,
+        ),
+        (
+            "java",
+            BTreeSet::from([BatchKind::new(Codec::None, true)]),
+            1_000,
+        ),
+    ]
+}
+
+/// Reads each scenario topic's batches from the broker's `log_dir` (after [`run_all`]) and
+/// panics unless they are of exactly the kinds [`expected_batches`] names and hold its number
+/// of records; returns a summary line.
+pub fn assert_batches_as_sent(log_dir: &Path) -> String {
+    let mut summary = Vec::new();
+    for (topic, want, want_records) in expected_batches() {
+        let (got, records) = batches::kinds(log_dir, topic, PARTITIONS);
+        assert_eq!(
+            got,
+            want,
+            "topic {topic}: the batches in {}",
+            log_dir.display()
+        );
+        assert_eq!(
+            records,
+            want_records,
+            "topic {topic}: records in {}",
+            log_dir.display()
+        );
+        summary.push(format!("{topic} {}", got.len()));
+    }
+    format!(
+        "batch kinds (codec, idempotent) per topic as sent: {}",
+        summary.join(", ")
+    )
 }
