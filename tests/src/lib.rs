@@ -1,8 +1,10 @@
 //! Helpers shared by the integration tests in `tests/tests/`: where the tools that
-//! `.ci/install` put on the machine live (a Python venv with kafka-python, Kafka's jars).
+//! `.ci/install` put on the machine live (a Python venv with kafka-python, Kafka's jars), and
+//! the real clients as test drivers ([`clients`]).
 
 use std::path::PathBuf;
 
+pub mod clients;
 pub mod dump_log;
 pub mod kafka;
 pub mod kafka_dirs;
