@@ -47,7 +47,7 @@ impl<S: Storage + Clone> LogManager<S> {
             .min(self.next_recovery_checkpoint_ms)
             .min(self.next_start_checkpoint_ms)
             .min(self.next_producer_expiry_ms);
-        for log in self.logs.values() {
+        for log in self.logs.values().filter(|l| !l.is_failed()) {
             if let Some(at) = flush_deadline(log) {
                 due = due.min(at);
             }
@@ -100,28 +100,39 @@ impl<S: Storage + Clone> LogManager<S> {
         }
         if retention {
             report.retention_ran = true;
-            self.next_retention_ms = now_ms.saturating_add(self.cfg.retention_check_interval_ms);
+            self.next_retention_ms = next_run(now_ms, self.cfg.retention_check_interval_ms);
         }
         if expiry {
             report.producers_expired = true;
             self.next_producer_expiry_ms =
-                now_ms.saturating_add(self.cfg.producer_id_expiration_check_interval_ms);
+                next_run(now_ms, self.cfg.producer_id_expiration_check_interval_ms);
         }
         if now_ms >= self.next_recovery_checkpoint_ms {
             let r = self.checkpoint_recovery_points();
             self.fail(r)?;
             report.recovery_points_checkpointed = true;
             self.next_recovery_checkpoint_ms =
-                now_ms.saturating_add(self.cfg.recovery_point_checkpoint_interval_ms);
+                next_run(now_ms, self.cfg.recovery_point_checkpoint_interval_ms);
         }
         if now_ms >= self.next_start_checkpoint_ms {
             let r = self.checkpoint_log_starts();
             self.fail(r)?;
             report.log_starts_checkpointed = true;
             self.next_start_checkpoint_ms =
-                now_ms.saturating_add(self.cfg.log_start_offset_checkpoint_interval_ms);
+                next_run(now_ms, self.cfg.log_start_offset_checkpoint_interval_ms);
         }
         Ok(report)
+    }
+}
+
+/// The next run of a periodic task after one at `now_ms`: one period later; a period of 0 or
+/// less runs the task once (Kafka's `KafkaScheduler` schedules such a task once, not
+/// periodically).
+pub(super) fn next_run(now_ms: i64, period_ms: i64) -> i64 {
+    if period_ms <= 0 {
+        i64::MAX
+    } else {
+        now_ms.saturating_add(period_ms)
     }
 }
 

@@ -93,6 +93,14 @@ pub enum LogDirError {
         /// What failed.
         source: LogError,
     },
+    /// A topic configuration is invalid (INVALID_CONFIG); nothing was changed.
+    #[error("topic {topic}: {source}")]
+    Config {
+        /// The topic.
+        topic: String,
+        /// What is wrong.
+        source: crate::config::ConfigError,
+    },
     /// `meta.properties` is unreadable (Kafka refuses to start).
     #[error("{META_PROPERTIES}: {0}")]
     MetaProperties(LogDirFileError),
@@ -144,6 +152,7 @@ impl LogDirError {
         match self {
             LogDirError::Log { source, .. } => source.error_code(),
             LogDirError::InconsistentTopicId { .. } => ErrorCode::InconsistentTopicId,
+            LogDirError::Config { .. } => ErrorCode::InvalidConfig,
             _ => ErrorCode::KafkaStorageError,
         }
     }
@@ -322,8 +331,11 @@ impl<S: Storage + Clone> LogManager<S> {
             next_retention_ms: first_task,
             next_recovery_checkpoint_ms: first_task,
             next_start_checkpoint_ms: first_task,
-            next_producer_expiry_ms: now_ms
-                .saturating_add(cfg.producer_id_expiration_check_interval_ms),
+            next_producer_expiry_ms: if cfg.producer_id_expiration_check_interval_ms <= 0 {
+                now_ms
+            } else {
+                now_ms.saturating_add(cfg.producer_id_expiration_check_interval_ms)
+            },
             set_aside_count: 0,
             failed: None,
             cfg,
@@ -620,10 +632,9 @@ impl<S: Storage + Clone> LogManager<S> {
     /// Sets the configuration of every partition of `topic` (Kafka's `updateTopicConfig`);
     /// refused, with nothing changed, when invalid.
     pub fn set_log_config(&mut self, topic: &str, cfg: LogConfig) -> Result<(), LogDirError> {
-        cfg.validate().map_err(|e| LogDirError::Log {
+        cfg.validate().map_err(|source| LogDirError::Config {
             topic: topic.to_string(),
-            partition: -1,
-            source: e.into(),
+            source,
         })?;
         for ((t, p), log) in self.logs.iter_mut() {
             if t == topic {

@@ -448,5 +448,34 @@ fn the_periodic_work_runs_at_kafkas_intervals() {
         flush_ms: -5,
         ..log_cfg()
     };
-    assert!(mgr.set_log_config("orders.v2-000", bad).is_err());
+    let e = mgr.set_log_config("orders.v2-000", bad).unwrap_err();
+    assert_eq!(e.error_code(), ErrorCode::InvalidConfig);
+    assert_eq!(
+        mgr.log("orders.v2-000", 0).unwrap().config().flush_ms,
+        i64::MAX
+    );
+}
+
+#[test]
+fn a_period_of_zero_runs_its_task_once_as_kafkas_scheduler_does() {
+    let st = MemStorage::new();
+    let once = LogManagerConfig {
+        recovery_point_checkpoint_interval_ms: 0,
+        log_start_offset_checkpoint_interval_ms: 0,
+        retention_check_interval_ms: 0,
+        producer_id_expiration_check_interval_ms: 0,
+        ..cfg()
+    };
+    let (mut mgr, _) = LogManager::open(st.clone(), once, &|_| log_cfg(), T).unwrap();
+    create(&mut mgr, 1, 2);
+    // producer expiry has no initial delay here (its delay is its period)
+    assert_eq!(mgr.poll_timeout(), Some(T));
+    let r = mgr.handle_timeout(T).unwrap();
+    assert!(r.producers_expired && !r.retention_ran);
+    assert_eq!(mgr.poll_timeout(), Some(T + 30_000));
+    let r = mgr.handle_timeout(T + 30_000).unwrap();
+    assert!(r.retention_ran && r.recovery_points_checkpointed && r.log_starts_checkpointed);
+    assert_eq!(mgr.poll_timeout(), Some(i64::MAX), "nothing is due again");
+    let r = mgr.handle_timeout(T + 90_000_000).unwrap();
+    assert_eq!(r, MaintenanceReport::default());
 }

@@ -380,6 +380,7 @@ impl Storage for MemStorage {
                     }
                 }
             }
+            out.sort();
             out.dedup();
             Ok(out)
         })
