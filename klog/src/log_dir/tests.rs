@@ -479,3 +479,62 @@ fn a_period_of_zero_runs_its_task_once_as_kafkas_scheduler_does() {
     let r = mgr.handle_timeout(T + 90_000_000).unwrap();
     assert_eq!(r, MaintenanceReport::default());
 }
+
+#[test]
+fn a_crash_at_any_sync_of_delete_create_checkpoint_and_shutdown_reopens_consistently() {
+    let st = MemStorage::new();
+    let (mut mgr, _) = open(&st, T);
+    let parts = create(&mut mgr, 2, 3);
+    let mut flushed = BTreeMap::new();
+    for (i, (t, p)) in parts.iter().enumerate() {
+        let log = mgr.log_mut(t, *p).unwrap();
+        for b in 0..(3 + i as u8) {
+            log.append(&mut batch(7, T, 1500, b), T).unwrap();
+        }
+        log.flush(T).unwrap();
+        flushed.insert((t.clone(), *p), contents(log));
+    }
+    mgr.checkpoint().unwrap();
+    st.record_syncs(true);
+    mgr.delete_log("orders.v2-000", 1, T).unwrap();
+    let fresh = mgr
+        .create_log("fresh", 0, Uuid([8; 16]), log_cfg(), T)
+        .unwrap();
+    fresh.append(&mut batch(3, T, 2000, 9), T).unwrap();
+    fresh.flush(T).unwrap();
+    mgr.checkpoint().unwrap();
+    mgr.shutdown(T + 1).unwrap();
+    let images = st.take_sync_images();
+    assert!(images.len() > 20, "{} sync points", images.len());
+    for (i, img) in images.iter().enumerate() {
+        for crashed in [img.crash(), img.crash_torn(i as u64)] {
+            let (mut again, report) = open(&crashed, T + 2);
+            for (k, want) in &flushed {
+                match again.log_mut(&k.0, k.1) {
+                    Some(log) => assert_eq!(&contents(log), want, "sync {i}: {k:?}"),
+                    // only the deleted partition may be gone, and then for good
+                    None => assert_eq!(k, &("orders.v2-000".to_string(), 1), "sync {i}"),
+                }
+            }
+            assert!(
+                !crashed.paths().iter().any(|p| p.contains("-delete/")),
+                "sync {i}: the -delete directory is removed on open"
+            );
+            match again.log("fresh", 0) {
+                Some(_) => assert_eq!(again.topic_id("fresh"), Some(Uuid([8; 16]))),
+                // created but its partition.metadata not durable yet: set aside, as Kafka does
+                None => assert!(
+                    report.made_stray.iter().all(|(from, _)| from == "fresh-0"),
+                    "sync {i}: {report:?}"
+                ),
+            }
+            let ckpt =
+                crate::checkpoint::read(&mut crashed.clone(), RECOVERY_POINT_CHECKPOINT).unwrap();
+            for e in ckpt {
+                if let Some(log) = again.log(&e.topic, e.partition) {
+                    assert!(e.offset <= log.log_end_offset(), "sync {i}: {e:?}");
+                }
+            }
+        }
+    }
+}
