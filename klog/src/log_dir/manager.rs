@@ -104,8 +104,9 @@ pub enum LogDirError {
     /// `meta.properties` is unreadable (Kafka refuses to start).
     #[error("{META_PROPERTIES}: {0}")]
     MetaProperties(LogDirFileError),
-    /// `meta.properties` names another node (Kafka's `MetaPropertiesEnsemble.verify`).
-    #[error("stored node id {stored} doesn't match the configured node id {configured} in {META_PROPERTIES}; if you moved your data, make sure your configured node id matches; if you intend to create a new node, remove all data in the log directory")]
+    /// `meta.properties` names another node (Kafka's `MetaPropertiesEnsemble.verify`, with
+    /// its message).
+    #[error("Stored node id {stored} doesn't match previous node id {configured} in {META_PROPERTIES}. If you moved your data, make sure your configured node id matches. If you intend to create a new node, you should remove all data in your data directories.")]
     NodeIdMismatch {
         /// `node.id` in `meta.properties`.
         stored: i32,
