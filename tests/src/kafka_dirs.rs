@@ -471,6 +471,21 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Copies the directory tree `from` (files and subdirectories) into a new directory `to`.
+pub fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap_or_else(|e| panic!("create {}: {e}", to.display()));
+    for e in fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let e = e.expect("dir entry");
+        let kind = e.file_type().expect("file type");
+        if kind.is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()));
+        } else if kind.is_file() {
+            fs::copy(e.path(), to.join(e.file_name()))
+                .unwrap_or_else(|err| panic!("copy {}: {err}", e.path().display()));
+        }
+    }
+}
+
 /// Removes the fixture's directory when the test process exits (statics are never dropped).
 extern "C" fn remove_at_exit() {
     if let Some(p) = AT_EXIT.get() {

@@ -183,6 +183,21 @@ impl<S: Storage> Storage for FaultyStorage<S> {
         }
         self.inner.sync_dir(dir)
     }
+
+    fn list_dirs(&mut self, dir: &str) -> Result<Vec<String>, StorageError> {
+        self.tick("list_dirs", &dir)?;
+        self.inner.list_dirs(dir)
+    }
+
+    fn rename_dir(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
+        self.tick("rename_dir", &from)?;
+        self.inner.rename_dir(from, to)
+    }
+
+    fn remove_dir(&mut self, dir: &str) -> Result<(), StorageError> {
+        self.tick("remove_dir", &dir)?;
+        self.inner.remove_dir(dir)
+    }
 }
 
 #[cfg(test)]

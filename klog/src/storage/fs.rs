@@ -187,6 +187,37 @@ impl Storage for FsStorage {
             Err(_) => Ok(()),
         }
     }
+
+    fn list_dirs(&mut self, dir: &str) -> Result<Vec<String>, StorageError> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(self.full(dir)).map_err(|e| io("list_dirs", dir, &e))? {
+            let e = e.map_err(|e| io("list_dirs", dir, &e))?;
+            if e.file_type()
+                .map_err(|e| io("list_dirs", dir, &e))?
+                .is_dir()
+            {
+                out.push(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn rename_dir(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
+        let target = self.full(to);
+        if target.exists() {
+            return Err(StorageError::Io {
+                op: "rename_dir",
+                path: to.to_string(),
+                detail: "the target exists".to_string(),
+            });
+        }
+        std::fs::rename(self.full(from), target).map_err(|e| io("rename_dir", from, &e))
+    }
+
+    fn remove_dir(&mut self, dir: &str) -> Result<(), StorageError> {
+        std::fs::remove_dir(self.full(dir)).map_err(|e| io("remove_dir", dir, &e))
+    }
 }
 
 #[cfg(test)]
@@ -224,6 +255,15 @@ mod tests {
         assert!(s.exists("t-0/b").unwrap());
         s.remove("t-0/b").unwrap();
         assert!(!s.exists("t-0/b").unwrap());
+        s.open("t-0/c", true).unwrap();
+        assert_eq!(s.list_dirs("").unwrap(), ["t-0"]);
+        assert!(s.list("").unwrap().is_empty(), "directories are not files");
+        s.rename_dir("t-0", "t-0.abc-delete").unwrap();
+        assert_eq!(s.list_dirs("").unwrap(), ["t-0.abc-delete"]);
+        assert!(s.remove_dir("t-0.abc-delete").is_err(), "not empty");
+        s.remove("t-0.abc-delete/c").unwrap();
+        s.remove_dir("t-0.abc-delete").unwrap();
+        assert!(s.list_dirs("").unwrap().is_empty());
         std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -360,6 +360,86 @@ impl Storage for MemStorage {
             Ok(())
         })
     }
+
+    /// Directories are implicit: the first path components under `dir` of the live files.
+    fn list_dirs(&mut self, dir: &str) -> Result<Vec<String>, StorageError> {
+        self.with(|fs| {
+            let d = dir.trim_end_matches('/');
+            let mut out: Vec<String> = Vec::new();
+            for p in fs.names.keys() {
+                let rest = if d.is_empty() {
+                    p.as_str()
+                } else if let Some(r) = p.strip_prefix(d).and_then(|r| r.strip_prefix('/')) {
+                    r
+                } else {
+                    continue;
+                };
+                if let Some((first, _)) = rest.split_once('/') {
+                    if out.last().map(String::as_str) != Some(first) {
+                        out.push(String::from(first));
+                    }
+                }
+            }
+            out.sort();
+            out.dedup();
+            Ok(out)
+        })
+    }
+
+    /// Moves every file under `from/` to `to/`. In this model a directory rename is atomic
+    /// and durable at once (the live and the durable entries move together): a crash sees
+    /// the directory under one name or the other, never both or neither.
+    fn rename_dir(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
+        self.with(|fs| {
+            let (from, to) = (from.trim_end_matches('/'), to.trim_end_matches('/'));
+            let under = |m: &BTreeMap<String, u64>, d: &str| -> Vec<String> {
+                m.keys()
+                    .filter(|p| p.strip_prefix(d).is_some_and(|r| r.starts_with('/')))
+                    .cloned()
+                    .collect()
+            };
+            if !under(&fs.names, to).is_empty() {
+                return Err(StorageError::Io {
+                    op: "rename_dir",
+                    path: String::from(to),
+                    detail: String::from("the target exists"),
+                });
+            }
+            let live = under(&fs.names, from);
+            if live.is_empty() {
+                return Err(StorageError::NotFound {
+                    op: "rename_dir",
+                    path: String::from(from),
+                });
+            }
+            for map in [&mut fs.names, &mut fs.durable_names] {
+                for p in under(map, from) {
+                    let id = map.remove(&p).expect("listed");
+                    map.insert(alloc::format!("{to}{}", &p[from.len()..]), id);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Directories are implicit: succeeds when no live file is left under `dir`.
+    fn remove_dir(&mut self, dir: &str) -> Result<(), StorageError> {
+        self.with(|fs| {
+            let d = dir.trim_end_matches('/');
+            if fs
+                .names
+                .keys()
+                .any(|p| p.strip_prefix(d).is_some_and(|r| r.starts_with('/')))
+            {
+                return Err(StorageError::Io {
+                    op: "remove_dir",
+                    path: String::from(d),
+                    detail: String::from("directory not empty"),
+                });
+            }
+            Ok(())
+        })
+    }
 }
 
 #[cfg(test)]
@@ -386,6 +466,17 @@ mod tests {
         assert_eq!(s.crash().contents("t-0/b.log").unwrap(), b"x");
         assert_eq!(s.list("t-0").unwrap(), ["a.log", "b.log"]);
         assert_eq!(s.syncs(), 4);
+        // directories: implicit, renamed atomically with their files (durable at once)
+        assert_eq!(s.list_dirs("").unwrap(), ["t-0"]);
+        s.rename_dir("t-0", "t-0.x-delete").unwrap();
+        assert_eq!(s.list_dirs("").unwrap(), ["t-0.x-delete"]);
+        assert_eq!(s.crash().contents("t-0.x-delete/a.log").unwrap(), b"hello");
+        assert!(s.rename_dir("t-0", "u-0").is_err());
+        assert!(s.remove_dir("t-0.x-delete").is_err(), "not empty");
+        s.remove("t-0.x-delete/a.log").unwrap();
+        s.remove("t-0.x-delete/b.log").unwrap();
+        s.remove_dir("t-0.x-delete").unwrap();
+        assert!(s.list_dirs("").unwrap().is_empty());
     }
 
     #[test]

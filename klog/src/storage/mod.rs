@@ -2,7 +2,7 @@
 //!
 //! [`Storage`] is deliberately small: open (or create) a file, its length, positioned reads and
 //! writes, set its length (truncate or extend with zeros), sync it; list a directory, remove and
-//! rename files. Paths are `/`-separated strings relative to the storage's root; directories
+//! rename files, list, rename and remove directories. Paths are `/`-separated strings relative to the storage's root; directories
 //! are created by [`Storage::create_dir`] (a no-op where directories are implicit).
 //!
 //! Implementations: [`MemStorage`] (in memory, with a live and a durable image, for tests and
@@ -81,6 +81,18 @@ pub trait Storage {
 
     /// Makes the creations, removals and renames in directory `dir` durable.
     fn sync_dir(&mut self, dir: &str) -> Result<(), StorageError>;
+
+    /// Names (not paths) of the directories directly inside directory `dir`, sorted (a log
+    /// directory's partitions).
+    fn list_dirs(&mut self, dir: &str) -> Result<Vec<String>, StorageError>;
+
+    /// Renames directory `from` to `to` (which must not exist), with everything in it; durable
+    /// once [`sync_dir`](Storage::sync_dir) of the parent returns.
+    fn rename_dir(&mut self, from: &str, to: &str) -> Result<(), StorageError>;
+
+    /// Removes directory `dir`, which must be empty; durable once
+    /// [`sync_dir`](Storage::sync_dir) of the parent returns.
+    fn remove_dir(&mut self, dir: &str) -> Result<(), StorageError>;
 
     /// Appends `data` at the end of the file; returns the position it was written at.
     fn append(&mut self, file: &mut Self::File, data: &[u8]) -> Result<u64, StorageError> {

@@ -1,8 +1,8 @@
 //! The files of a Kafka log directory (`log.dirs` entry) besides the partitions' segments, in
 //! Kafka 4.4.0's formats: `meta.properties` (the directory's cluster id, node id and directory
 //! id), each partition's `partition.metadata` (its topic id) and `.kafka_cleanshutdown` (the
-//! marker of a clean stop, with the broker epoch). Parse and render only; the log directory
-//! layer that opens many partitions over one storage uses them.
+//! marker of a clean stop, with the broker epoch). Parse and render only; the
+//! [`LogManager`](super::LogManager) reads and writes them.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -201,17 +201,6 @@ impl CleanShutdown {
     }
 }
 
-/// `(topic, partition)` of a partition directory's name `<topic>-<partition>`, or `None` for a
-/// name that is not one (Kafka's `UnifiedLog.parseTopicPartitionName`, less the `-delete` and
-/// `-future` suffixes, which this layer does not create).
-pub fn parse_partition_dir(name: &str) -> Option<(String, i32)> {
-    let (topic, partition) = name.rsplit_once('-')?;
-    if topic.is_empty() || partition.is_empty() || !partition.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some((topic.to_string(), partition.parse().ok()?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,29 +287,6 @@ mod tests {
             "{\"brokerEpoch\":1,\"other\":2}",
         ] {
             assert_eq!(CleanShutdown::parse(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn partition_dir_names() {
-        assert_eq!(parse_partition_dir("orders-0"), Some(("orders".into(), 0)));
-        assert_eq!(
-            parse_partition_dir("my-topic-v2-17"),
-            Some(("my-topic-v2".into(), 17))
-        );
-        assert_eq!(
-            parse_partition_dir("__consumer_offsets-49"),
-            Some(("__consumer_offsets".into(), 49))
-        );
-        for bad in [
-            "orders",
-            "orders-",
-            "-0",
-            "orders-x",
-            "orders-1a",
-            "orders-99999999999",
-        ] {
-            assert_eq!(parse_partition_dir(bad), None, "{bad}");
         }
     }
 }
