@@ -41,6 +41,13 @@ pub(crate) fn dispatch<S: Storage + Clone>(
             let resp = b.handle_create_topics(&req, version, now_ms);
             b.respond(corr, version, resp)
         }
+        RequestBody::FindCoordinator(req) => {
+            let (resp, errors) = super::find_coordinator::response(&req, version);
+            for e in errors {
+                b.metrics.error(kproto::ApiKey::FindCoordinator.key(), e);
+            }
+            b.respond(corr, version, ResponseBody::FindCoordinator(Box::new(resp)))
+        }
         other => {
             // versions::is_enabled lets through only the APIs matched above
             let key = other.api_key();

@@ -16,12 +16,15 @@ mod create_topics;
 mod dispatch;
 mod error;
 mod events;
+mod find_coordinator;
 mod kafka_names;
 mod metadata;
 mod partitions;
 pub mod properties;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_find_coordinator;
 #[cfg(test)]
 mod tests_metadata;
 pub mod topic_config;

@@ -12,6 +12,9 @@
 //! ([`super::CloseReason::NotEnabled`]). ApiVersions is the exception: every version is
 //! accepted, an unknown one is answered with UNSUPPORTED_VERSION in the v0 layout (KIP-511).
 //!
+//! FindCoordinator is served (every key answered COORDINATOR_NOT_AVAILABLE: old librdkafka
+//! needs it advertised to use LZ4, and clients probe it before groups).
+//!
 //! Deviation: the APIs Kafka serves that this broker does not implement yet (consumer groups,
 //! transactions, ACLs, quotas, ...) are neither advertised nor served, so a client never picks
 //! them; Kafka would answer them.
@@ -45,6 +48,7 @@ pub const SERVED_APIS: &[ServedApi] = &[
     api(ApiKey::Metadata, 0, 13),
     api(ApiKey::ApiVersions, 0, 5),
     api(ApiKey::CreateTopics, 2, 7),
+    api(ApiKey::FindCoordinator, 0, 6),
     api(ApiKey::DescribeCluster, 0, 2),
 ];
 
