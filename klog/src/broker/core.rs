@@ -35,6 +35,7 @@ use super::cluster_metadata::ClusterMetadata;
 use super::config::BrokerConfig;
 use super::error::BrokerError;
 use super::events::{BrokerEvent, BrokerMetrics};
+use super::init_producer_id::ProducerIdBlock;
 use super::partitions::{PartitionError, Partitions, PartitionsConfig};
 use super::versions;
 use crate::storage::Storage;
@@ -132,6 +133,7 @@ pub struct Broker<S: Storage + Clone> {
     pub(crate) completed: VecDeque<(ConnectionId, Bytes)>,
     pub(crate) events: VecDeque<BrokerEvent>,
     pub(crate) metrics: BrokerMetrics,
+    pub(crate) producer_ids: ProducerIdBlock,
 }
 
 /// A UUID from the seeded generator, as Kafka's `Uuid.randomUuid` (never the zero id, the
@@ -240,6 +242,7 @@ impl<S: Storage + Clone> Broker<S> {
                 completed: VecDeque::new(),
                 events,
                 metrics,
+                producer_ids: ProducerIdBlock::default(),
             },
             report,
         ))

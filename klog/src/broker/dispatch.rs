@@ -41,6 +41,13 @@ pub(crate) fn dispatch<S: Storage + Clone>(
             let resp = b.handle_create_topics(&req, version, now_ms);
             b.respond(corr, version, resp)
         }
+        RequestBody::InitProducerId(req) => {
+            let resp = b.handle_init_producer_id(&req);
+            let code = kproto::ErrorCode::from_code(resp.error_code)
+                .unwrap_or(kproto::ErrorCode::UnknownServerError);
+            b.metrics.error(kproto::ApiKey::InitProducerId.key(), code);
+            b.respond(corr, version, ResponseBody::InitProducerId(Box::new(resp)))
+        }
         RequestBody::FindCoordinator(req) => {
             let (resp, errors) = super::find_coordinator::response(&req, version);
             for e in errors {

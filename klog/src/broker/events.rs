@@ -50,6 +50,11 @@ pub enum BrokerEvent {
         /// The failure.
         error: String,
     },
+    /// The cluster metadata file could not be written (the request that needed it failed).
+    MetadataWriteFailed {
+        /// What was being written, and the storage error.
+        error: String,
+    },
 }
 
 /// Counters of one API.

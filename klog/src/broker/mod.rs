@@ -17,6 +17,7 @@ mod dispatch;
 mod error;
 mod events;
 mod find_coordinator;
+mod init_producer_id;
 mod kafka_names;
 mod metadata;
 mod partitions;
@@ -25,6 +26,8 @@ pub mod properties;
 mod tests;
 #[cfg(test)]
 mod tests_find_coordinator;
+#[cfg(test)]
+mod tests_init_producer_id;
 #[cfg(test)]
 mod tests_metadata;
 pub mod topic_config;
@@ -36,5 +39,6 @@ pub use cluster_metadata::CLUSTER_METADATA_FILE;
 pub use config::{BrokerConfig, ConfigWarning, Listener};
 pub use error::BrokerError;
 pub use events::{ApiCounters, BrokerEvent, BrokerMetrics};
+pub use init_producer_id::PRODUCER_ID_BLOCK_SIZE;
 pub use properties::{parse_properties, PropertiesError};
 pub use topic_config::{TopicConfigError, TopicConfigs};

@@ -49,6 +49,7 @@ pub const SERVED_APIS: &[ServedApi] = &[
     api(ApiKey::ApiVersions, 0, 5),
     api(ApiKey::CreateTopics, 2, 7),
     api(ApiKey::FindCoordinator, 0, 6),
+    api(ApiKey::InitProducerId, 0, 5),
     api(ApiKey::DescribeCluster, 0, 2),
 ];
 
