@@ -56,8 +56,10 @@ for codec in (None, 'gzip', 'snappy', 'lz4', 'zstd'):
     p = KafkaProducer(bootstrap_servers=bootstrap, client_id=f'capture-{codec or "none"}',
                       compression_type=codec, acks='all', linger_ms=5)
     for i in range(150):
-        # Random hex keeps the codecs from shrinking the partition below two segments.
-        value = json.dumps({'codec': codec or 'none', 'i': i, 'pad': os.urandom(1500).hex()}).encode()
+        # Random hex keeps the codecs from shrinking the partition below two segments; said
+        # twice, so that every codec gains on it (kafka-python sends a batch uncompressed when
+        # its codec does not make it smaller, and snappy gains nothing on random hex alone).
+        value = json.dumps({'codec': codec or 'none', 'i': i, 'pad': os.urandom(750).hex() * 2}).encode()
         p.send('captured', key=f'k{i}'.encode(), value=value, headers=[('n', str(i).encode())])
         sent += 1
     p.flush()
