@@ -29,6 +29,23 @@ pub(crate) fn dispatch<S: Storage + Clone>(
             );
             b.respond(corr, version, ResponseBody::ApiVersions(Box::new(resp)))
         }
+        RequestBody::Produce(req) => {
+            let (resp, failures) = b.handle_produce(&req, version, now_ms);
+            if req.acks == 0 {
+                return match failures.into_iter().next() {
+                    None => Handled::NoResponse,
+                    Some(f) => b.close(
+                        _conn,
+                        super::CloseReason::AcksZeroProduceFailed {
+                            topic: f.topic,
+                            partition: f.partition,
+                            error: f.error,
+                        },
+                    ),
+                };
+            }
+            b.respond(corr, version, ResponseBody::Produce(Box::new(resp)))
+        }
         RequestBody::Metadata(req) => {
             let resp = b.handle_metadata(&req, version, now_ms);
             b.respond(corr, version, super::metadata::boxed_metadata(resp))

@@ -21,6 +21,7 @@ mod init_producer_id;
 mod kafka_names;
 mod metadata;
 mod partitions;
+mod produce;
 pub mod properties;
 #[cfg(test)]
 mod tests;
@@ -30,6 +31,8 @@ mod tests_find_coordinator;
 mod tests_init_producer_id;
 #[cfg(test)]
 mod tests_metadata;
+#[cfg(test)]
+mod tests_produce;
 pub mod topic_config;
 mod topics;
 pub mod versions;

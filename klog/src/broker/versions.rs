@@ -45,6 +45,12 @@ const fn api(key: ApiKey, min: i16, max: i16) -> ServedApi {
 
 /// The APIs this broker serves, by API key, with Kafka 4.4.0's ranges.
 pub const SERVED_APIS: &[ServedApi] = &[
+    ServedApi {
+        key: ApiKey::Produce,
+        advertised_min: 0,
+        min: 3,
+        max: 13,
+    },
     api(ApiKey::Metadata, 0, 13),
     api(ApiKey::ApiVersions, 0, 5),
     api(ApiKey::CreateTopics, 2, 7),
