@@ -18,7 +18,13 @@ fuzz_target!(|data: &[u8]| {
     let mut walk = Batches::new(data);
     for b in walk.by_ref() {
         let Ok(b) = b else { break };
-        let _ = (b.base_offset(), b.last_offset(), b.last_sequence(), b.max_timestamp(), b.attributes());
+        let _ = (
+            b.base_offset(),
+            b.last_offset(),
+            b.last_sequence(),
+            b.max_timestamp(),
+            b.attributes(),
+        );
         let crc_ok = b.validate().is_ok();
         if let Ok(records) = b.records(&mut scratch, CAP) {
             for r in records {
@@ -36,8 +42,12 @@ fuzz_target!(|data: &[u8]| {
                 let mut into = Vec::new();
                 owned.encode(&mut into).expect("a parsed batch encodes");
                 assert_eq!(into, again);
-                assert_eq!(owned.encoded_len().expect("a parsed batch has a length"), again.len());
-                let back = RecordBatch::parse(&Bytes::from(again), CAP).expect("an emitted batch parses");
+                assert_eq!(
+                    owned.encoded_len().expect("a parsed batch has a length"),
+                    again.len()
+                );
+                let back =
+                    RecordBatch::parse(&Bytes::from(again), CAP).expect("an emitted batch parses");
                 assert_eq!(back, owned);
             }
         }

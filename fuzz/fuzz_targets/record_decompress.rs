@@ -10,7 +10,9 @@ use libfuzzer_sys::fuzz_target;
 const CAP: usize = 256 << 10;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sel, input)) = data.split_first() else { return };
+    let Some((&sel, input)) = data.split_first() else {
+        return;
+    };
     let codec = Compression::ALL[usize::from(sel % 5)];
     let legacy = sel & 0x80 != 0;
     let mut out = Vec::new();
@@ -20,7 +22,11 @@ fuzz_target!(|data: &[u8]| {
         Err(_) => {}
     }
     // Memory stays near the cap whatever the input claims.
-    assert!(out.capacity() <= 4 * CAP + (1 << 20), "capacity {}", out.capacity());
+    assert!(
+        out.capacity() <= 4 * CAP + (1 << 20),
+        "capacity {}",
+        out.capacity()
+    );
     // And near what the input can expand to: at most twice the output that many bytes of the
     // codec can decode to (deflate 1032:1, snappy 64:3, LZ4 255:1, zstd 128 KiB per 4 bytes),
     // whatever sizes the input claims.

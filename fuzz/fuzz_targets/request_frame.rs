@@ -19,7 +19,9 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn check(frame: &Bytes) {
-    let Ok((header, body)) = decode_request(frame) else { return };
+    let Ok((header, body)) = decode_request(frame) else {
+        return;
+    };
     let mut out = BytesMut::new();
     encode_request_frame(&header, &body, &mut out).expect("a decoded request re-encodes");
     let first = out.freeze();

@@ -13,12 +13,17 @@ fuzz_target!(|data: &[u8]| {
     let vs = key.versions();
     let version = vs.min + (i16::from(*v) % (vs.max - vs.min + 1));
     let mut body = Bytes::copy_from_slice(rest);
-    let Ok(resp) = ResponseBody::decode(key, &mut body, version) else { return };
+    let Ok(resp) = ResponseBody::decode(key, &mut body, version) else {
+        return;
+    };
     let mut out = BytesMut::new();
-    resp.encode(&mut out, version).expect("a decoded response re-encodes");
+    resp.encode(&mut out, version)
+        .expect("a decoded response re-encodes");
     let first = out.freeze();
-    let back = ResponseBody::decode(key, &mut first.clone(), version).expect("re-encoded response decodes");
+    let back = ResponseBody::decode(key, &mut first.clone(), version)
+        .expect("re-encoded response decodes");
     let mut again = BytesMut::new();
-    back.encode(&mut again, version).expect("re-decoded response re-encodes");
+    back.encode(&mut again, version)
+        .expect("re-decoded response re-encodes");
     assert_eq!(&again[..], &first[..]);
 });
