@@ -125,10 +125,17 @@ impl<S: Storage + Clone> Broker<S> {
                 if segment_of(log, fetch_offset) < segment_of(log, end) {
                     return true;
                 }
-                match slice(log, part.fetch_offset, part.max_bytes.max(0), end, false) {
+                // only whether the sum reaches min_bytes matters: read no more than is
+                // missing (the answer is the same, the read smaller)
+                let missing = (i64::from(op.min_bytes) - accumulated).clamp(0, i64::from(i32::MAX));
+                let cap = part.max_bytes.max(0).min(missing as i32);
+                match slice(log, part.fetch_offset, cap, end, false) {
                     Ok(s) => accumulated += s.records.len() as i64,
                     // the re-read answers with the error
                     Err(_) => return true,
+                }
+                if accumulated >= i64::from(op.min_bytes) {
+                    return true;
                 }
             }
             if let Some(fetch_epoch) = part.last_fetched_epoch {
