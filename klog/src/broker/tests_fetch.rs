@@ -767,3 +767,74 @@ fn waiting_is_skipped_when_it_cannot_help() {
     // the log start offset is unaffected by waiting
     assert_eq!(b.metrics().delayed_fetches, 0);
 }
+
+#[test]
+fn a_consumer_loop_reads_every_record_once_across_hundreds_of_partitions() {
+    let mut b = broker();
+    let topics = [("alpha", 50), ("beta", 50), ("gamma", 100)];
+    let mut ids = Vec::new();
+    for (t, n) in topics {
+        ids.push(topic(&mut b, t, n));
+        for p in 0..n {
+            assert_eq!(fill(&mut b, t, p, 2, 20, 1024), 40);
+        }
+    }
+    // positions by (topic index, partition)
+    let mut positions: Vec<Vec<i64>> = topics
+        .iter()
+        .map(|(_, n)| alloc::vec![0; *n as usize])
+        .collect();
+    let max_bytes = 300_000usize;
+    let mut fetches = 0;
+    let mut records_seen = 0u64;
+    while positions.iter().flatten().any(|p| *p < 40) {
+        fetches += 1;
+        assert!(fetches < 200, "no progress");
+        let req = request(
+            topics
+                .iter()
+                .zip(&ids)
+                .zip(&positions)
+                .map(|(((_, n), id), pos)| {
+                    (
+                        "",
+                        *id,
+                        (0..*n)
+                            .map(|p| part(p, pos[p as usize], 64 << 10))
+                            .collect(),
+                    )
+                })
+                .collect(),
+        );
+        let mut req = req;
+        req.max_bytes = max_bytes as i32;
+        let r = fetch(&mut b, 13, &req);
+        let total: usize = r
+            .responses
+            .iter()
+            .flat_map(|t| &t.partitions)
+            .map(|p| records(p).len())
+            .sum();
+        assert!(total <= max_bytes, "fetch {fetches}: {total} bytes");
+        assert!(
+            total > 0,
+            "fetch {fetches}: nothing although records remain"
+        );
+        for t in &r.responses {
+            let ti = ids.iter().position(|i| *i == t.topic_id).unwrap();
+            for p in &t.partitions {
+                assert_eq!(p.error_code, 0);
+                let pos = &mut positions[ti][p.partition_index as usize];
+                let (bs, _partial) = batches_of(records(p));
+                for (base, last) in bs {
+                    assert_eq!(base, *pos, "no record twice, none skipped");
+                    records_seen += (last - base + 1) as u64;
+                    *pos = last + 1;
+                }
+            }
+        }
+    }
+    assert_eq!(records_seen, 200 * 40);
+    // about 8 MB through 300 KB responses
+    assert!((27..60).contains(&fetches), "{fetches} fetches");
+}
