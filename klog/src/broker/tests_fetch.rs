@@ -509,25 +509,21 @@ fn a_diverging_last_fetched_epoch_is_answered_with_the_epoch_end() {
     let pd = fetch(&mut b, 12, &req).responses[0].partitions[0].clone();
     assert_eq!((pd.error_code, pd.diverging_epoch.epoch), (0, -1));
     assert!(!records(&pd).is_empty());
-    // an older epoch ends where the current one starts (the log start here): diverging
+    // an older epoch ends where the current one starts (the log start here): diverging,
+    // by name (v12) and by topic id (v13)
     p.last_fetched_epoch = 1;
-    let req = request(alloc::vec![("d", id, alloc::vec![p.clone()])]);
-    let pd = fetch(
-        &mut b,
-        13,
-        &request(alloc::vec![("", id, alloc::vec![p.clone()])]),
-    )
-    .responses[0]
-        .partitions[0]
-        .clone();
-    assert_eq!(pd.error_code, 0);
-    assert_eq!(
-        (pd.diverging_epoch.epoch, pd.diverging_epoch.end_offset),
-        (1, 0)
-    );
-    assert_eq!(records(&pd), b"");
-    assert_eq!(pd.high_watermark, 300);
-    let _ = req;
+    for (v, name) in [(12, "d"), (13, "")] {
+        let req = request(alloc::vec![(name, id, alloc::vec![p.clone()])]);
+        let pd = fetch(&mut b, v, &req).responses[0].partitions[0].clone();
+        assert_eq!(pd.error_code, 0);
+        assert_eq!(
+            (pd.diverging_epoch.epoch, pd.diverging_epoch.end_offset),
+            (1, 0),
+            "v{v}"
+        );
+        assert_eq!(records(&pd), b"");
+        assert_eq!(pd.high_watermark, 300);
+    }
     // a newer epoch than any: out of range
     p.last_fetched_epoch = 5;
     let req = request(alloc::vec![("d", id, alloc::vec![p])]);

@@ -375,5 +375,4 @@ fn offset_for_leader_epoch_answers_the_end_of_the_epoch() {
     }
     let errors = &b.metrics().apis[&ApiKey::OffsetForLeaderEpoch.key()].errors;
     assert_eq!(errors[&ErrorCode::UnknownTopicOrPartition], 6);
-    let _ = NOW;
 }
