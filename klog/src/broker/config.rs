@@ -169,6 +169,12 @@ pub const BROKER_CONFIGS: &[ConfigDef] = &[
     def("controller.listener.names", T::List, None, V::None),
     def("default.replication.factor", T::Int, Some("1"), V::None),
     def(
+        "fetch.max.bytes",
+        T::Int,
+        Some("57671680"),
+        V::AtLeast(1024),
+    ),
+    def(
         "listener.security.protocol.map",
         T::String,
         Some(DEFAULT_PROTOCOL_MAP),
@@ -501,6 +507,9 @@ pub struct BrokerConfig {
     pub connections_max_idle_ms: i64,
     /// `log.retention.check.interval.ms`: how often retention runs (5 minutes).
     pub log_retention_check_interval_ms: i64,
+    /// `fetch.max.bytes`: the most record bytes one consumer Fetch response carries (55 MiB);
+    /// a request's own `max_bytes` can only lower it.
+    pub fetch_max_bytes: i32,
     /// `log.flush.offset.checkpoint.interval.ms`: how often recovery points are checkpointed.
     pub log_flush_offset_checkpoint_interval_ms: i32,
     /// `log.flush.start.offset.checkpoint.interval.ms`: how often log start offsets are.
@@ -735,6 +744,7 @@ impl Resolved {
             socket_request_max_bytes: self.int_or_default("socket.request.max.bytes") as i32,
             connections_max_idle_ms: self.int_or_default("connections.max.idle.ms"),
             log_retention_check_interval_ms: self.int_or_default("log.retention.check.interval.ms"),
+            fetch_max_bytes: self.int_or_default("fetch.max.bytes") as i32,
             log_flush_offset_checkpoint_interval_ms: self
                 .int_or_default("log.flush.offset.checkpoint.interval.ms")
                 as i32,

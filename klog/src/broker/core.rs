@@ -33,6 +33,7 @@ use kproto::{ApiKey, DecodeError, EncodeError, ErrorCode, RequestBody, Uuid};
 
 use super::cluster_metadata::ClusterMetadata;
 use super::config::BrokerConfig;
+use super::delayed_fetch::DelayedFetches;
 use super::error::BrokerError;
 use super::events::{BrokerEvent, BrokerMetrics};
 use super::init_producer_id::ProducerIdBlock;
@@ -134,6 +135,7 @@ pub struct Broker<S: Storage + Clone> {
     pub(crate) events: VecDeque<BrokerEvent>,
     pub(crate) metrics: BrokerMetrics,
     pub(crate) producer_ids: ProducerIdBlock,
+    pub(crate) delayed_fetches: DelayedFetches,
 }
 
 /// A UUID from the seeded generator, as Kafka's `Uuid.randomUuid` (never the zero id, the
@@ -243,6 +245,7 @@ impl<S: Storage + Clone> Broker<S> {
                 events,
                 metrics,
                 producer_ids: ProducerIdBlock::default(),
+                delayed_fetches: DelayedFetches::default(),
             },
             report,
         ))
@@ -362,12 +365,19 @@ impl<S: Storage + Clone> Broker<S> {
     /// When [`Broker::handle_timeout`] next has work: the earliest delayed fetch deadline or
     /// log maintenance (flush, retention, producer id expiration).
     pub fn poll_timeout(&self) -> Option<i64> {
-        self.logs.poll_timeout()
+        match (
+            self.logs.poll_timeout(),
+            self.delayed_fetches.earliest_deadline(),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Completes what is due at `now_ms`: expired delayed fetches (their answers come out of
     /// [`Broker::poll_completed`]) and log maintenance.
     pub fn handle_timeout(&mut self, now_ms: i64) {
+        self.expire_delayed_fetches(now_ms);
         for e in self.logs.handle_timeout(now_ms) {
             self.events.push_back(BrokerEvent::LogFailed {
                 topic: e.topic,
@@ -391,6 +401,8 @@ impl<S: Storage + Clone> Broker<S> {
     /// The connection went away: its pending requests are dropped.
     pub fn connection_closed(&mut self, conn: ConnectionId) {
         self.completed.retain(|(c, _)| *c != conn);
+        self.delayed_fetches.drop_connection(conn);
+        self.metrics.delayed_fetches = self.delayed_fetches.len() as u64;
     }
 
     /// The counters.

@@ -65,6 +65,26 @@ pub(crate) fn dispatch<S: Storage + Clone>(
             b.metrics.error(kproto::ApiKey::InitProducerId.key(), code);
             b.respond(corr, version, ResponseBody::InitProducerId(Box::new(resp)))
         }
+        RequestBody::Fetch(req) => b.handle_fetch(_conn, corr, version, &req, now_ms),
+        RequestBody::ListOffsets(req) => {
+            let (resp, errors) = b.handle_list_offsets(&req, version);
+            for e in errors {
+                b.metrics.error(kproto::ApiKey::ListOffsets.key(), e);
+            }
+            b.respond(corr, version, ResponseBody::ListOffsets(Box::new(resp)))
+        }
+        RequestBody::OffsetForLeaderEpoch(req) => {
+            let (resp, errors) = b.handle_offset_for_leader_epoch(&req);
+            for e in errors {
+                b.metrics
+                    .error(kproto::ApiKey::OffsetForLeaderEpoch.key(), e);
+            }
+            b.respond(
+                corr,
+                version,
+                ResponseBody::OffsetForLeaderEpoch(Box::new(resp)),
+            )
+        }
         RequestBody::FindCoordinator(req) => {
             let (resp, errors) = super::find_coordinator::response(&req, version);
             for e in errors {

@@ -13,22 +13,30 @@ mod cluster_metadata;
 pub mod config;
 mod core;
 mod create_topics;
+mod delayed_fetch;
 mod dispatch;
 mod error;
 mod events;
+mod fetch;
 mod find_coordinator;
 mod init_producer_id;
 mod kafka_names;
+mod list_offsets;
 mod metadata;
+mod offset_for_leader_epoch;
 mod partitions;
 mod produce;
 pub mod properties;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_fetch;
+#[cfg(test)]
 mod tests_find_coordinator;
 #[cfg(test)]
 mod tests_init_producer_id;
+#[cfg(test)]
+mod tests_list_offsets;
 #[cfg(test)]
 mod tests_metadata;
 #[cfg(test)]

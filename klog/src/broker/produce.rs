@@ -157,6 +157,7 @@ impl<S: Storage + Clone> Broker<S> {
         self.metrics.total_produce_requests += 1;
         let refuse_all = has_transactional_records(req) && req.transactional_id.is_none();
         let mut failures = Vec::new();
+        let mut appended = false;
         let mut responses = Vec::with_capacity(req.topic_data.len());
         for t in &req.topic_data {
             let name: Option<String> = if version >= 13 {
@@ -181,6 +182,7 @@ impl<S: Storage + Clone> Broker<S> {
                         ),
                     }
                 };
+                appended |= outcome.error.is_none();
                 if !outcome.error.is_none() {
                     self.metrics
                         .error(kproto::ApiKey::Produce.key(), outcome.error);
@@ -215,6 +217,10 @@ impl<S: Storage + Clone> Broker<S> {
                 partition_responses: partitions,
                 ..TopicProduceResponse::default()
             });
+        }
+        if appended {
+            // Kafka's tryCompleteDelayedRequests: a waiting fetch may have its bytes now
+            self.wake_delayed_fetches(now_ms);
         }
         let resp = ProduceResponse {
             responses,

@@ -15,6 +15,9 @@
 //! FindCoordinator is served (every key answered COORDINATOR_NOT_AVAILABLE: old librdkafka
 //! needs it advertised to use LZ4, and clients probe it before groups).
 //!
+//! Fetch (4–18), ListOffsets (1–11) and OffsetForLeaderEpoch (2–4) are served over the logs as
+//! a leader with no other replica (see `fetch`, `list_offsets`, `offset_for_leader_epoch`).
+//!
 //! Deviation: the APIs Kafka serves that this broker does not implement yet (consumer groups,
 //! transactions, ACLs, quotas, ...) are neither advertised nor served, so a client never picks
 //! them; Kafka would answer them.
@@ -51,11 +54,14 @@ pub const SERVED_APIS: &[ServedApi] = &[
         min: 3,
         max: 13,
     },
+    api(ApiKey::Fetch, 4, 18),
+    api(ApiKey::ListOffsets, 1, 11),
     api(ApiKey::Metadata, 0, 13),
     api(ApiKey::ApiVersions, 0, 5),
     api(ApiKey::CreateTopics, 2, 7),
     api(ApiKey::FindCoordinator, 0, 6),
     api(ApiKey::InitProducerId, 0, 5),
+    api(ApiKey::OffsetForLeaderEpoch, 2, 4),
     api(ApiKey::DescribeCluster, 0, 2),
 ];
 
