@@ -105,6 +105,47 @@ impl<S: Storage + Clone> Partitions<S> {
         Ok(self.logs.get_mut(&key).expect("inserted above"))
     }
 
+    /// Deletes partition `partition` of `topic` (its log and files). A partition that is not
+    /// here is no error, as in Kafka.
+    pub(crate) fn delete_log(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        _now_ms: i64,
+    ) -> Result<(), PartitionError> {
+        self.logs.remove(&(topic.to_string(), partition));
+        if !self.logs.keys().any(|(t, _)| t == topic) {
+            self.topic_ids.remove(topic);
+        }
+        Ok(())
+    }
+
+    /// Sets the configuration of every partition of `topic`; refused, with nothing changed,
+    /// when invalid.
+    pub(crate) fn set_log_config(
+        &mut self,
+        topic: &str,
+        cfg: LogConfig,
+    ) -> Result<(), PartitionError> {
+        if let Err(e) = cfg.validate() {
+            return Err(PartitionError {
+                topic: topic.to_string(),
+                partition: -1,
+                source: LogError::Config(e),
+            });
+        }
+        for ((t, p), log) in self.logs.iter_mut() {
+            if t == topic {
+                log.set_config(cfg.clone()).map_err(|source| PartitionError {
+                    topic: t.clone(),
+                    partition: *p,
+                    source,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
     /// A partition's log.
     pub(crate) fn log(&self, topic: &str, partition: i32) -> Option<&Log<S>> {
         self.logs.get(&(topic.to_string(), partition))
