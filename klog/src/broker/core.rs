@@ -41,6 +41,9 @@ use super::partitions::{PartitionError, Partitions, PartitionsConfig};
 use super::versions;
 use crate::storage::Storage;
 
+/// Mixed into the seed for the log directory's id (`meta.properties`), apart from topic ids.
+const DIRECTORY_ID_SEED: u64 = 0x6469_7265_6374_6f72;
+
 /// Identifies a client connection; chosen by the adapter, unique while the connection lives.
 pub type ConnectionId = u64;
 
@@ -121,6 +124,11 @@ pub struct OpenReport {
     pub partitions: Vec<((String, i32), u64)>,
     /// Partitions whose recovery cut bytes off a torn or corrupt tail, with the byte count.
     pub recovered: Vec<((String, i32), u64)>,
+    /// The directory had `.kafka_cleanshutdown`: nothing was re-validated.
+    pub had_clean_shutdown: bool,
+    /// Partition directories of topics the cluster metadata does not know (opened, not
+    /// served).
+    pub unknown_partitions: Vec<(String, i32)>,
 }
 
 /// The broker core over a log directory on storage `S` (its root is the `log.dirs` entry).
@@ -157,10 +165,17 @@ pub(crate) fn random_uuid(rng: &mut Rng) -> Uuid {
 
 impl From<PartitionError> for BrokerError {
     fn from(e: PartitionError) -> Self {
-        BrokerError::Log {
-            topic: e.topic,
-            partition: e.partition,
-            source: e.source,
+        match *e.source {
+            crate::log_dir::LogDirError::Log {
+                topic,
+                partition,
+                source,
+            } => BrokerError::Log {
+                topic,
+                partition,
+                source,
+            },
+            other => BrokerError::LogDir(other),
         }
     }
 }
@@ -192,10 +207,23 @@ impl<S: Storage + Clone> Broker<S> {
             }
         };
         let cluster_id = meta.cluster_id.clone();
+        // The directory id of a new meta.properties: from its own generator, so that the
+        // topic ids' sequence stays the one the metadata file counts.
+        let mut dir_rng = Rng::new(seed ^ DIRECTORY_ID_SEED);
         let pcfg = PartitionsConfig {
+            node_id: config.node_id,
+            cluster_id: cluster_id.clone(),
+            directory_id: random_uuid(&mut dir_rng),
+            default_log: config.log.clone(),
             retention_check_interval_ms: config.log_retention_check_interval_ms,
             producer_id_expiration_check_interval_ms: i64::from(
                 config.producer_id_expiration_check_interval_ms,
+            ),
+            recovery_point_checkpoint_interval_ms: i64::from(
+                config.log_flush_offset_checkpoint_interval_ms,
+            ),
+            log_start_offset_checkpoint_interval_ms: i64::from(
+                config.log_flush_start_offset_checkpoint_interval_ms,
             ),
         };
         let partitions: Vec<_> = meta
@@ -210,13 +238,27 @@ impl<S: Storage + Clone> Broker<S> {
                 )
             })
             .collect();
-        let (logs, reports) = Partitions::open(st, pcfg, &partitions, now_ms)?;
+        let (logs, opened) = Partitions::open(st, pcfg, &partitions, now_ms)?;
         let mut report = OpenReport {
             cluster_id: cluster_id.clone(),
+            had_clean_shutdown: opened.dir.had_clean_shutdown,
+            unknown_partitions: opened.unknown.clone(),
             ..OpenReport::default()
         };
         let mut events = VecDeque::new();
-        for ((topic, partition), r, leo) in reports {
+        events.push_back(BrokerEvent::LogDirOpened {
+            had_clean_shutdown: opened.dir.had_clean_shutdown,
+            partitions: opened.partitions.len(),
+            created: opened.created,
+            unknown: opened.unknown,
+            set_aside: opened
+                .dir
+                .made_stray
+                .into_iter()
+                .map(|(_, to)| to)
+                .collect(),
+        });
+        for ((topic, partition), r, leo) in opened.partitions {
             events.push_back(BrokerEvent::PartitionLoaded {
                 topic: topic.clone(),
                 partition,
@@ -379,10 +421,15 @@ impl<S: Storage + Clone> Broker<S> {
     pub fn handle_timeout(&mut self, now_ms: i64) {
         self.expire_delayed_fetches(now_ms);
         for e in self.logs.handle_timeout(now_ms) {
-            self.events.push_back(BrokerEvent::LogFailed {
-                topic: e.topic,
-                partition: e.partition,
-                error: alloc::string::ToString::to_string(&e.source),
+            let error = alloc::string::ToString::to_string(&e.source);
+            self.events.push_back(if e.partition < 0 {
+                BrokerEvent::LogDirFailed { error }
+            } else {
+                BrokerEvent::LogFailed {
+                    topic: e.topic,
+                    partition: e.partition,
+                    error,
+                }
             });
         }
     }

@@ -4,6 +4,7 @@ use alloc::string::String;
 
 use crate::error::StorageError;
 use crate::log::LogError;
+use crate::log_dir::LogDirError;
 
 /// The broker could not open or shut down its log directory.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,6 +20,10 @@ pub enum BrokerError {
         /// What failed.
         source: LogError,
     },
+    /// The log directory failed outside any one partition (`meta.properties`, a checkpoint,
+    /// a directory that is not a partition's).
+    #[error("log directory: {0}")]
+    LogDir(LogDirError),
     /// The storage failed outside any partition (listing the directory, the cluster metadata
     /// file).
     #[error(transparent)]

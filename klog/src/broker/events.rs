@@ -3,6 +3,7 @@
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use kproto::{ErrorCode, Uuid};
 
@@ -32,6 +33,25 @@ pub enum BrokerEvent {
         log_end_offset: u64,
         /// Bytes cut off a torn or corrupt tail by recovery.
         truncated_bytes: u64,
+    },
+    /// The log directory was opened (Kafka's `LogManager.loadLogs`).
+    LogDirOpened {
+        /// `.kafka_cleanshutdown` was there: no partition was re-validated.
+        had_clean_shutdown: bool,
+        /// Partitions opened or created.
+        partitions: usize,
+        /// Partitions of known topics whose directory was missing, created.
+        created: Vec<(String, i32)>,
+        /// Partition directories of topics the cluster metadata does not know (left alone).
+        unknown: Vec<(String, i32)>,
+        /// Partition directories without `partition.metadata`, renamed `-stray`.
+        set_aside: Vec<String>,
+    },
+    /// The log directory failed (a checkpoint could not be written): every partition refuses
+    /// work until the broker restarts, as Kafka takes the directory offline.
+    LogDirFailed {
+        /// The failure.
+        error: String,
     },
     /// The core closes a connection (the adapter must drop it).
     ConnectionClosed {

@@ -38,6 +38,8 @@ mod tests_init_producer_id;
 #[cfg(test)]
 mod tests_list_offsets;
 #[cfg(test)]
+mod tests_log_dir;
+#[cfg(test)]
 mod tests_metadata;
 #[cfg(test)]
 mod tests_produce;

@@ -13,10 +13,21 @@ use crate::MemStorage;
 
 pub(crate) const NOW: i64 = 1_700_000_000_000;
 
+/// A broker on empty storage, its opening events (the log directory's) drained.
 pub(crate) fn broker() -> Broker<MemStorage> {
-    Broker::open(MemStorage::new(), BrokerConfig::default(), 42, NOW)
+    let mut b = Broker::open(MemStorage::new(), BrokerConfig::default(), 42, NOW)
         .unwrap()
-        .0
+        .0;
+    assert!(matches!(
+        b.poll_event(),
+        Some(BrokerEvent::LogDirOpened {
+            had_clean_shutdown: false,
+            partitions: 0,
+            ..
+        })
+    ));
+    assert_eq!(b.poll_event(), None);
+    b
 }
 
 pub(crate) fn header(key: ApiKey, version: i16, corr: i32) -> RequestHeader {

@@ -27,7 +27,12 @@ pub(crate) fn broker_with(pairs: &[(&str, &str)]) -> Broker<MemStorage> {
     let cfg = BrokerConfig::from_pairs(small.iter().chain(pairs).copied())
         .unwrap()
         .0;
-    Broker::open(MemStorage::new(), cfg, 42, NOW).unwrap().0
+    let mut b = Broker::open(MemStorage::new(), cfg, 42, NOW).unwrap().0;
+    assert!(matches!(
+        b.poll_event(),
+        Some(BrokerEvent::LogDirOpened { .. })
+    ));
+    b
 }
 
 pub(crate) fn creatable(name: &str, partitions: i32) -> CreatableTopic {

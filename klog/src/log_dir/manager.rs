@@ -468,6 +468,11 @@ impl<S: Storage + Clone> LogManager<S> {
         &self.st
     }
 
+    /// The storage, to keep other files in the directory's root (the broker's own metadata).
+    pub fn storage_mut(&mut self) -> &mut S {
+        &mut self.st
+    }
+
     fn check_online(&self) -> Result<(), LogDirError> {
         match &self.failed {
             Some(cause) => Err(LogDirError::Offline {
