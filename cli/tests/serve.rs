@@ -309,8 +309,18 @@ fn kcat_lists_the_broker_and_metadata_auto_creates_a_topic() {
     let dir = TempDir::new("serve-kcat");
     let kpp = Kpp::start(
         dir.path(),
-        &["--override", "auto.create.topics.enable=true"],
+        &[
+            "--override",
+            "auto.create.topics.enable=true",
+            "--override",
+            "auto.create.topic.enable=true",
+        ],
     );
+    // a misspelt key is logged, as Kafka logs it, and the broker starts
+    kpp.wait_for_log(&[
+        "WARN",
+        "The configuration 'auto.create.topic.enable' was supplied but isn't a known config.",
+    ]);
     let addr = kpp.addr.to_string();
     let kcat = |args: &[&str]| {
         let out = Command::new("kcat")

@@ -108,8 +108,8 @@ fn reserve_for_read(buf: &mut BytesMut, max: usize) {
     }
 }
 
-/// Writes `frame`, giving up when the connection is idle that long or, once shutdown
-/// started, after [`SHUTDOWN_WRITE_GRACE`].
+/// Writes `frame`, giving up when the write takes longer than `connections.max.idle.ms` (the
+/// client stopped reading) or, once shutdown started, longer than [`SHUTDOWN_WRITE_GRACE`].
 async fn write_frame(
     writer: &mut OwnedWriteHalf,
     frame: &[u8],
@@ -351,5 +351,171 @@ mod tests {
             arrived += room;
         }
         assert_eq!(next_frame(&mut buf, max).unwrap(), None);
+    }
+
+    // --- one connection against a scripted core: muting, NoResponse, Close, shutdown ---
+
+    use std::sync::mpsc;
+    use tokio::net::TcpListener;
+
+    /// A connection task served against a channel the test answers as the core would.
+    struct Harness {
+        client: TcpStream,
+        core: mpsc::Receiver<CoreMsg>,
+        stop: watch::Sender<bool>,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    async fn harness(idle: Option<Duration>) -> Harness {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+        let (stream, peer) = l.accept().await.unwrap();
+        let (tx, rx) = mpsc::channel();
+        let (stop, stop_rx) = watch::channel(false);
+        let limits = Limits {
+            max_frame: 1 << 20,
+            idle,
+        };
+        let task = tokio::spawn(serve(7, peer, stream, tx, stop_rx, limits));
+        Harness {
+            client,
+            core: rx,
+            stop,
+            task,
+        }
+    }
+
+    /// The next message to the core within `ms`, polling the channel.
+    async fn next_msg(rx: &mpsc::Receiver<CoreMsg>, ms: u64) -> Option<CoreMsg> {
+        let deadline = Instant::now() + Duration::from_millis(ms);
+        loop {
+            match rx.try_recv() {
+                Ok(m) => return Some(m),
+                Err(mpsc::TryRecvError::Disconnected) => return None,
+                Err(mpsc::TryRecvError::Empty) if Instant::now() >= deadline => return None,
+                Err(mpsc::TryRecvError::Empty) => {
+                    tokio::time::sleep(Duration::from_millis(5)).await
+                }
+            }
+        }
+    }
+
+    async fn next_frame_msg(rx: &mpsc::Receiver<CoreMsg>) -> (Bytes, oneshot::Sender<Handled>) {
+        match next_msg(rx, 5000).await {
+            Some(CoreMsg::Frame { conn, frame, reply }) => {
+                assert_eq!(conn, 7);
+                (frame, reply)
+            }
+            other => panic!("expected a frame, got {other:?}"),
+        }
+    }
+
+    /// A request frame of `len` bytes, all `tag`.
+    fn req(tag: u8, len: usize) -> Vec<u8> {
+        let mut v = (len as i32).to_be_bytes().to_vec();
+        v.extend(core::iter::repeat_n(tag, len));
+        v
+    }
+
+    /// A response frame (prefix included) of `len` bytes, all `tag`.
+    fn resp(tag: u8, len: usize) -> Bytes {
+        Bytes::from(req(tag, len))
+    }
+
+    async fn read_resp(c: &mut TcpStream) -> Vec<u8> {
+        let mut p = [0u8; 4];
+        c.read_exact(&mut p).await.unwrap();
+        let mut f = alloc::vec![0u8; i32::from_be_bytes(p) as usize];
+        c.read_exact(&mut f).await.unwrap();
+        f
+    }
+
+    async fn assert_eof(c: &mut TcpStream) {
+        let mut b = [0u8; 1];
+        let r = tokio::time::timeout(Duration::from_secs(5), c.read(&mut b)).await;
+        assert!(matches!(r, Ok(Ok(0)) | Ok(Err(_))), "{r:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_core_sees_the_next_frame_only_after_the_previous_answer() {
+        let mut h = harness(None).await;
+        // four pipelined requests of KB sizes in one write
+        let mut bytes = req(b'A', 3000);
+        bytes.extend(req(b'B', 70_000));
+        bytes.extend(req(b'C', 10));
+        bytes.extend(req(b'D', 5000));
+        h.client.write_all(&bytes).await.unwrap();
+
+        let (a, reply_a) = next_frame_msg(&h.core).await;
+        assert_eq!((a.len(), a[0]), (3000, b'A'));
+        // muted: B is read ahead but not handed over while A is in the core
+        assert!(
+            next_msg(&h.core, 200).await.is_none(),
+            "B before A was answered"
+        );
+        reply_a.send(Handled::Respond(resp(b'a', 100_000))).unwrap();
+        assert_eq!(read_resp(&mut h.client).await, alloc::vec![b'a'; 100_000]);
+
+        // acks=0 style: nothing is written for B, C follows
+        let (b, reply_b) = next_frame_msg(&h.core).await;
+        assert_eq!((b.len(), b[0]), (70_000, b'B'));
+        reply_b.send(Handled::NoResponse).unwrap();
+        let (c, reply_c) = next_frame_msg(&h.core).await;
+        assert_eq!(&c[..], &[b'C'; 10]);
+        reply_c.send(Handled::Respond(resp(b'c', 5))).unwrap();
+        // the next bytes on the wire are C's answer: B got none
+        assert_eq!(read_resp(&mut h.client).await, alloc::vec![b'c'; 5]);
+
+        // the core closes: the connection goes, unanswered, and the core is told
+        let (d, reply_d) = next_frame_msg(&h.core).await;
+        assert_eq!(d.len(), 5000);
+        reply_d
+            .send(Handled::Close(CloseReason::UnknownApiKey { api_key: 999 }))
+            .unwrap();
+        assert_eof(&mut h.client).await;
+        assert!(matches!(
+            next_msg(&h.core, 5000).await,
+            Some(CoreMsg::Closed(7))
+        ));
+        h.task.await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn shutdown_lets_the_request_in_flight_finish_and_drops_the_rest() {
+        let mut h = harness(Some(Duration::from_millis(100))).await;
+        let mut bytes = req(b'E', 2048);
+        bytes.extend(req(b'F', 2048));
+        h.client.write_all(&bytes).await.unwrap();
+        let (_e, reply_e) = next_frame_msg(&h.core).await;
+        h.stop.send_replace(true);
+        // longer than connections.max.idle.ms: a request in the core is not idleness, and
+        // shutdown waits for its answer
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!h.task.is_finished());
+        reply_e.send(Handled::Respond(resp(b'e', 4096))).unwrap();
+        assert_eq!(read_resp(&mut h.client).await, alloc::vec![b'e'; 4096]);
+        // F, read ahead, is never handed to the stopping core
+        assert!(matches!(
+            next_msg(&h.core, 5000).await,
+            Some(CoreMsg::Closed(7))
+        ));
+        assert_eof(&mut h.client).await;
+        h.task.await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_idle_connection_is_closed_and_a_half_sent_frame_is_not_activity_forever() {
+        let mut h = harness(Some(Duration::from_millis(150))).await;
+        // the prefix and part of a frame, then silence
+        let r = req(b'G', 10_000);
+        h.client.write_all(&r[..5000]).await.unwrap();
+        let start = Instant::now();
+        assert_eof(&mut h.client).await;
+        assert!(start.elapsed() >= Duration::from_millis(140));
+        assert!(matches!(
+            next_msg(&h.core, 5000).await,
+            Some(CoreMsg::Closed(7))
+        ));
+        h.task.await.unwrap();
     }
 }

@@ -13,7 +13,7 @@
 //!   (bounded in practice: each connection has at most one request in the core at a time). The
 //!   thread waits on the channel with a timeout set by [`Broker::poll_timeout`], so delayed
 //!   fetches and log maintenance run on time; after every request or timeout it drains
-//!   [`Broker::poll_completed`] (answers of [`Handled::Pending`] requests, sent to the oneshot
+//!   [`Broker::poll_completed`] (answers of [`Handled::Pending`](crate::broker::Handled::Pending) requests, sent to the oneshot
 //!   kept for that connection) and [`Broker::poll_event`] (to `tracing`). Requests are handled
 //!   one at a time, as the core's `&mut self` demands; the network work (accepting, reading,
 //!   framing, writing) runs in parallel on the multi-threaded runtime.
@@ -26,7 +26,7 @@
 //!   allocated for the frame, and the buffer then grows with the bytes that arrive, not with
 //!   the size claimed. A negative size or one above `socket.request.max.bytes` closes that
 //!   connection (after the frames before it were answered), as does a frame the core refuses
-//!   ([`Handled::Close`]); other connections are untouched.
+//!   ([`Handled::Close`](crate::broker::Handled::Close)); other connections are untouched.
 //! - **Idle connections** (`connections.max.idle.ms`, negative: never) are closed when neither
 //!   a byte arrived nor a response was written for that long while no request of theirs is in
 //!   the core (a delayed fetch is the broker's doing, not the client's idleness).
@@ -64,6 +64,8 @@
 
 mod conn;
 mod core_thread;
+#[cfg(test)]
+mod tests;
 
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -110,6 +112,10 @@ pub enum ServerError {
     /// The broker core failed to shut down cleanly (a log could not be flushed or closed).
     #[error("broker shutdown failed: {0}")]
     Shutdown(#[source] BrokerError),
+    /// The configuration has no listener to serve (`BrokerConfig::from_pairs` never builds
+    /// one like that; a hand-made `BrokerConfig` can).
+    #[error("no listener to serve: `listeners` is empty")]
+    NoListener,
     /// The core thread could not be started, or ended without an answer (it panicked).
     #[error("the broker core thread: {0}")]
     CoreThread(String),
@@ -206,6 +212,9 @@ impl Server {
     /// missing) with `seed` (see [`random_seed`]): its partitions are loaded and recovered
     /// here. Advertised listeners with port 0 get their listener's bound port.
     pub async fn bind(mut config: BrokerConfig, seed: u64) -> Result<Server, ServerError> {
+        if config.listeners.is_empty() {
+            return Err(ServerError::NoListener);
+        }
         let mut bound = Vec::new();
         for l in &config.listeners {
             let socket =
@@ -248,7 +257,8 @@ impl Server {
         })
     }
 
-    /// The address of the first listener (the one `--listen` sets).
+    /// The address of the first listener (the one `--listen` sets; [`Server::bind`] refuses a
+    /// configuration without listeners).
     pub fn local_addr(&self) -> SocketAddr {
         self.bound[0].addr
     }
