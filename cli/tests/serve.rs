@@ -598,3 +598,76 @@ fn a_bad_value_stops_kpp_serve_with_an_error_naming_the_key() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown option --port"));
 }
+
+#[test]
+fn a_torn_tail_is_recovered_at_start_and_logged() {
+    use klog::{FsStorage, Log, LogConfig};
+    use kproto::records::{BatchBuilder, BatchConfig};
+
+    let dir = TempDir::new("serve-recover");
+    let kpp = Kpp::start(dir.path(), &[]);
+    let mut s = connect(kpp.addr);
+    let topic = "recover-events";
+    metadata_of(&mut s, 1, Some(&[topic]));
+    let (status, log) = kpp.sigterm();
+    assert!(status.success(), "{log}");
+
+    // 300 records of 1 KB in 10 batches, written by klog as a crashed broker would leave
+    // them (no clean close), then a torn batch: 100 bytes of a batch that never completed
+    let st = FsStorage::new(dir.path()).unwrap();
+    let now = 1_700_000_000_000;
+    let (mut plog, _) = Log::open(st, topic, 0, LogConfig::default(), now).unwrap();
+    for b in 0..10 {
+        let mut builder = BatchBuilder::new(BatchConfig {
+            write_limit: 64 * 1024,
+            ..BatchConfig::default()
+        });
+        for r in 0..30u32 {
+            let value = client_id(1024, (b * 30 + r) as usize);
+            builder
+                .try_append(
+                    now + i64::from(r),
+                    Some(&r.to_be_bytes()),
+                    Some(value.as_bytes()),
+                    &[],
+                )
+                .unwrap();
+        }
+        let mut batch = builder.finish().unwrap();
+        plog.append(&mut batch, now + 100).unwrap();
+    }
+    plog.flush(now + 200).unwrap();
+    drop(plog);
+    let seg = dir
+        .path()
+        .join(format!("{topic}-0"))
+        .join("00000000000000000000.log");
+    let mut f = std::fs::OpenOptions::new().append(true).open(&seg).unwrap();
+    let mut torn = 5000i64.to_be_bytes().to_vec(); // a base offset
+    torn.extend_from_slice(&2000i32.to_be_bytes()); // a batch length the file does not hold
+    torn.resize(100, 0xAB);
+    f.write_all(&torn).unwrap();
+    drop(f);
+    let _ = std::fs::remove_file(dir.path().join(".kafka_cleanshutdown"));
+
+    let kpp = Kpp::start(dir.path(), &[]);
+    let line = kpp.wait_for_log(&["partition recovered", topic]);
+    assert_eq!(
+        field(&line, "truncated_bytes").as_deref(),
+        Some("100"),
+        "{line}"
+    );
+    assert_eq!(
+        field(&line, "log_end_offset").as_deref(),
+        Some("300"),
+        "{line}"
+    );
+    let opened = kpp.wait_for_log(&["log directory opened"]);
+    assert_eq!(
+        field(&opened, "recovered").as_deref(),
+        Some("1"),
+        "{opened}"
+    );
+    let (status, log) = kpp.sigterm();
+    assert!(status.success(), "{log}");
+}

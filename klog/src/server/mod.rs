@@ -37,9 +37,9 @@
 //!   every log, so the next start needs no recovery.
 //! - **Listeners**: every `listeners` entry is bound (an empty host binds `0.0.0.0`). An
 //!   advertised listener with port 0 is advertised with the port its listener was bound to, as
-//!   Kafka's `ListenerInfo.withEphemeralPortsCorrectlySet` does; an advertised wildcard host
-//!   is left to the core (which says `localhost` where Kafka would resolve the machine's
-//!   canonical host name).
+//!   Kafka's `ListenerInfo.withEphemeralPortsCorrectlySet` does, and one with an empty host
+//!   with the machine's host name (see [`Server::bind`]), as `withWildcardHostnamesResolved`
+//!   does.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), klog::server::ServerError> {
@@ -201,6 +201,31 @@ pub struct Server {
     stop: Arc<watch::Sender<bool>>,
 }
 
+/// The machine's host name when it resolves: what a wildcard listener is advertised as, as
+/// Kafka's `ListenerInfo.withWildcardHostnamesResolved` advertises
+/// `InetAddress.getLocalHost().getCanonicalHostName()` (std cannot do the reverse lookup that
+/// makes Java's name canonical, so a short host name stays short). `None` (the core then says
+/// `localhost`) where the name is unknown or does not resolve.
+async fn local_host_name() -> Option<String> {
+    let raw = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()?;
+    let name = String::from(raw.trim());
+    if name.is_empty() {
+        return None;
+    }
+    let resolves = match tokio::net::lookup_host((name.as_str(), 0)).await {
+        Ok(mut addrs) => addrs.next().is_some(),
+        Err(_) => false,
+    };
+    if resolves {
+        Some(name)
+    } else {
+        warn!(host = %name, "the host name does not resolve; advertising localhost");
+        None
+    }
+}
+
 /// The address to bind for a listener (an empty host is every IPv4 address).
 fn bind_target(l: &Listener) -> (String, u16) {
     let host = l.host.clone().unwrap_or_else(|| String::from("0.0.0.0"));
@@ -210,7 +235,10 @@ fn bind_target(l: &Listener) -> (String, u16) {
 impl Server {
     /// Binds every listener of `config`, then opens the broker on `config.log_dir` (created if
     /// missing) with `seed` (see [`random_seed`]): its partitions are loaded and recovered
-    /// here. Advertised listeners with port 0 get their listener's bound port.
+    /// here. Advertised listeners with port 0 get their listener's bound port, and those with
+    /// an empty (wildcard) host the machine's host name when it resolves (Kafka advertises
+    /// `InetAddress.getLocalHost().getCanonicalHostName()`; std has no reverse lookup, so a
+    /// short name stays short), else the core's `localhost`.
     pub async fn bind(mut config: BrokerConfig, seed: u64) -> Result<Server, ServerError> {
         if config.listeners.is_empty() {
             return Err(ServerError::NoListener);
@@ -234,11 +262,18 @@ impl Server {
                 socket,
             });
         }
+        let mut host_name = None;
         for a in &mut config.advertised_listeners {
             if a.port == 0 {
                 if let Some(b) = bound.iter().find(|b| b.listener.name == a.name) {
                     a.port = b.addr.port();
                 }
+            }
+            if a.host.is_none() {
+                if host_name.is_none() {
+                    host_name = Some(local_host_name().await);
+                }
+                a.host = host_name.clone().flatten();
             }
         }
         let storage =

@@ -237,3 +237,53 @@ async fn a_port_in_use_is_an_error_naming_the_listener() {
         Err(ServerError::NoListener)
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_listener_is_served_and_a_wildcard_is_advertised_by_host_name() {
+    let dir = Dir::new("listeners");
+    let cfg = config(
+        &dir,
+        &[
+            ("listeners", "PLAINTEXT://:0,INTERNAL://127.0.0.1:0"),
+            (
+                "listener.security.protocol.map",
+                "PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT",
+            ),
+        ],
+    );
+    let server = Server::bind(cfg, 9).await.unwrap();
+    let addrs = server.local_addrs();
+    assert_eq!(addrs.len(), 2);
+    assert_eq!(addrs[0].0.name, "PLAINTEXT");
+    assert_eq!(addrs[1].0.name, "INTERNAL");
+    let advertised = server.config().advertised_listeners.clone();
+    assert_eq!(advertised[0].port, addrs[0].1.port());
+    assert_eq!(advertised[1].port, addrs[1].1.port());
+    assert_eq!(advertised[1].host.as_deref(), Some("127.0.0.1"));
+    if let Some(host) = &advertised[0].host {
+        // the machine's name, and it resolves
+        assert!(tokio::net::lookup_host((host.as_str(), 0))
+            .await
+            .unwrap()
+            .next()
+            .is_some());
+    }
+    let handle = server.shutdown_handle();
+    let run = tokio::spawn(server.run_until(core::future::pending()));
+    // the wildcard listener answers on loopback, the other on its address
+    let ports = [addrs[0].1.port(), addrs[1].1.port()];
+    for (i, port) in ports.into_iter().enumerate() {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        s.write_all(&metadata(i as i32, None)).await.unwrap();
+        let (h, body) =
+            decode_response(&read_frame(&mut s).await.unwrap(), ApiKey::Metadata, 12).unwrap();
+        assert_eq!(h.correlation_id, i as i32);
+        let ResponseBody::Metadata(m) = body else {
+            panic!("{body:?}")
+        };
+        // Metadata advertises the first listener's address on either
+        assert_eq!(m.brokers[0].port, i32::from(ports[0]));
+    }
+    handle.shutdown();
+    assert!(run.await.unwrap().is_ok());
+}
