@@ -67,6 +67,7 @@ mod core_thread;
 #[cfg(test)]
 mod tests;
 
+use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -116,7 +117,8 @@ pub enum ServerError {
     /// one like that; a hand-made `BrokerConfig` can).
     #[error("no listener to serve: `listeners` is empty")]
     NoListener,
-    /// The core thread could not be started, or ended without an answer (it panicked).
+    /// The core thread could not be started, or it (or opening the log directory) ended
+    /// without an answer: it panicked.
     #[error("the broker core thread: {0}")]
     CoreThread(String),
 }
@@ -276,13 +278,17 @@ impl Server {
                 a.host = host_name.clone().flatten();
             }
         }
-        let storage =
-            FsStorage::new(config.log_dir.as_str()).map_err(|source| ServerError::LogDir {
-                dir: config.log_dir.clone(),
-                source,
-            })?;
-        let (broker, report) =
-            Broker::open(storage, config, seed, now_ms()).map_err(ServerError::Open)?;
+        // opening recovers logs (file I/O, possibly long): off the runtime's workers
+        let (broker, report) = tokio::task::spawn_blocking(move || {
+            let storage =
+                FsStorage::new(config.log_dir.as_str()).map_err(|source| ServerError::LogDir {
+                    dir: config.log_dir.clone(),
+                    source,
+                })?;
+            Broker::open(storage, config, seed, now_ms()).map_err(ServerError::Open)
+        })
+        .await
+        .map_err(|e| ServerError::CoreThread(format!("opening the log directory: {e}")))??;
         let (stop, _) = watch::channel(false);
         Ok(Server {
             broker,

@@ -230,6 +230,22 @@ async fn a_port_in_use_is_an_error_naming_the_listener() {
         }
         other => panic!("{other:?}"),
     }
+    // a log directory that cannot be created (its parent is a file)
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let file = dir.0.join("not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    let under = file.join("logs").display().to_string();
+    let cfg = config(&dir, &[("log.dirs", under.as_str())]);
+    match Server::bind(cfg, 1).await {
+        Err(e @ ServerError::LogDir { .. }) => {
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("log directory {under}: ")),
+                "{e}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
     let mut cfg = config(&dir, &[]);
     cfg.listeners.clear();
     assert!(matches!(
