@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A real Apache Kafka 4.4.0 broker and Kafka's own Java tools from Maven Central (no Docker, no
-# tarball), for the klog on-disk compatibility tests (tests/tests/klog_kafka_*.rs) and the
+# tarball), for the klog on-disk compatibility tests (tests/tests/klog_kafka_*.rs,
+# cli/tests/klog_kafka_klog_reads_kafka.rs), `kpp dump` against DumpLogSegments (cli/tests/dump.rs) and the
 # Kafka-written partition fixture (tests/src/kafka_dirs.rs): resolves kafka_2.13 + kafka-tools
 # (connect-runtime excluded) + kafka-clients + log4j2 through the throwaway pom
 # tests/java/kafka/pom.xml, and compiles tests/java/kafka/*.java against them. Idempotent: the

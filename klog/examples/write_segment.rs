@@ -1,4 +1,4 @@
-//! Writes a small partition log to a directory (for `klog dump` and Kafka's DumpLogSegments):
+//! Writes a small partition log to a directory (for `kpp dump` and Kafka's DumpLogSegments):
 //! `cargo run -p klog --example write_segment -- DIR`.
 
 use klog::{FsStorage, Log, LogConfig};

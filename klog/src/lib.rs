@@ -62,6 +62,8 @@ mod names;
 pub mod producer_state;
 mod scan;
 mod segment;
+#[cfg(feature = "server")]
+pub mod server;
 mod storage;
 #[cfg(test)]
 mod testutil;

@@ -19,7 +19,7 @@
 //! the open transaction (a `CompletedTxn`), sets the epoch, the coordinator epoch and the
 //! last timestamp (the marker record's) and leaves the sequence alone.
 //!
-//! Public for reading (the types are re-exported at the crate root too; the `klog dump` CLI
+//! Public for reading (the types are re-exported at the crate root too; the `kpp dump` CLI
 //! names [`ProducerStateManager`] by this path to decode `.snapshot` files): a log's state
 //! ([`crate::Log::producer_state`]), its entries and the snapshot codec. Preparing, checking
 //! and applying an append, replay and the offset bookkeeping are crate-internal: only the log

@@ -1,6 +1,6 @@
 //! A partition directory written by a real Apache Kafka 4.4.0 broker, with transactions, for
 //! tests that read Kafka's files (klog's recovery, producer state and transaction index, the
-//! `klog dump` CLI, ...).
+//! `kpp dump` CLI, ...).
 //!
 //! [`kafka_txn_dir`] starts a broker ([`crate::kafka::Broker`]), creates topic [`TOPIC`]
 //! (1 partition, `segment.bytes` = 1 MiB, Kafka's minimum) and runs a produce plan with Kafka's

@@ -4,7 +4,7 @@
 //! every `.log`, `.index`, `.timeindex` and producer `.snapshot` file; its output is parsed and
 //! compared field by field with what was appended and with the bytes on disk, its index checks
 //! must report nothing, and `--index-sanity-check` (the broker's start-up check) must pass.
-//! (The other direction: `klog_kafka_klog_reads_kafka.rs`.)
+//! (The other direction: `cli/tests/klog_kafka_klog_reads_kafka.rs`.)
 //!
 //! Needs `.ci/install` (Kafka's jars in `$KPP_CACHE/kafka-4.4.0`); fails, never skips, without it.
 

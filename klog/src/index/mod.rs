@@ -2,7 +2,7 @@
 //!
 //! Public for reading: the segments' indexes ([`LogSegment::offset_index`](crate::LogSegment)
 //! and the others) are these types, and the entry sizes and the `.txnindex` codec
-//! ([`txn::parse`], [`txn::encode`]) serve tools that read Kafka's files (the `klog dump` CLI,
+//! ([`txn::parse`], [`txn::encode`]) serve tools that read Kafka's files (the `kpp dump` CLI,
 //! the web inspector). Creating, appending to, truncating and syncing an index is klog's
 //! (crate-internal): a segment keeps its indexes in step with its `.log`.
 //!

@@ -1,4 +1,4 @@
-// Drives a real Apache Kafka 4.4.0 broker for tests/tests/klog_kafka_klog_reads_kafka.rs, all in one JVM (a JVM
+// Drives a real Apache Kafka 4.4.0 broker for cli/tests/klog_kafka_klog_reads_kafka.rs, all in one JVM (a JVM
 // start costs more than the work). Built by .ci/install.d/35-kafka-broker.sh.
 //   produce: creates the topics with Kafka's own TopicCommand and produces a deterministic set of
 //            records with five idempotent producers (one per compression.type);

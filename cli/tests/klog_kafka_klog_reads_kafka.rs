@@ -4,7 +4,7 @@
 //! index entries) over several 1 MiB segments; after a clean SIGTERM shutdown klog opens the
 //! broker's log directory: Kafka's indexes and producer snapshot load as they are, every record
 //! reads back equal to what was produced, offsets by timestamp agree with GetOffsetShell, and
-//! klog rebuilds byte-identical indexes. `klog dump` reads one of Kafka's segments. Then klog
+//! klog rebuilds byte-identical indexes. `kpp dump` reads one of Kafka's segments. Then klog
 //! appends to Kafka's log (continuing Kafka's producers' sequences, a resend recognised as a
 //! duplicate) and the restarted broker loads klog's segments and snapshot without recovery,
 //! serves every record to a consumer, and answers ListOffsets as klog does.
@@ -760,18 +760,18 @@ fn b_continue(t: &BTopic, root: &Path, seen: &BPartition) -> (BTreeMap<i64, Opti
     (answers, after - before)
 }
 
-/// `klog dump` (built from klog's source as this package's `klog-dump` binary) on one of
+/// `kpp dump` (the `kpp` binary of this package) on one of
 /// Kafka's segments and its indexes.
 fn b_klog_dump(seg: &SegmentFiles) -> usize {
-    let out = Command::new(env!("CARGO_BIN_EXE_klog-dump"))
+    let out = Command::new(env!("CARGO_BIN_EXE_kpp"))
         .args(["dump", "--deep-iteration"])
         .args([&seg.log, &seg.index, &seg.timeindex])
         .output()
-        .expect("run klog dump");
+        .expect("run kpp dump");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "klog dump failed: {}\n{stdout}",
+        "kpp dump failed: {}\n{stdout}",
         String::from_utf8_lossy(&out.stderr)
     );
     let data = read(&seg.log);
@@ -787,7 +787,7 @@ fn b_klog_dump(seg: &SegmentFiles) -> usize {
     assert_eq!(
         batch_lines.len(),
         batches.len(),
-        "klog dump: batches of {}",
+        "kpp dump: batches of {}",
         seg.log.display()
     );
     for (line, b) in batch_lines.iter().zip(&batches) {
@@ -804,26 +804,26 @@ fn b_klog_dump(seg: &SegmentFiles) -> usize {
     assert_eq!(
         record_lines as i64,
         records,
-        "klog dump: records of {}",
+        "kpp dump: records of {}",
         seg.log.display()
     );
     assert_eq!(
         log_lines.len(),
         1 + batches.len() + record_lines,
-        "klog dump: other lines"
+        "kpp dump: other lines"
     );
     let idx = &sections[&seg.index];
     assert_eq!(
         idx.len(),
         read(&seg.index).len() / 8,
-        "klog dump: {}",
+        "kpp dump: {}",
         seg.index.display()
     );
     let tidx = &sections[&seg.timeindex];
     assert_eq!(
         tidx.len(),
         read(&seg.timeindex).len() / 12,
-        "klog dump: {}",
+        "kpp dump: {}",
         seg.timeindex.display()
     );
     batches.len()
@@ -1087,7 +1087,7 @@ fn klog_reads_what_a_kafka_broker_writes() {
 
     println!(
         "B: broker ready in {:.1} s, client {:.1} s, stopped cleanly in {:.1} s; klog read {}; \
-         klog dump read {dumped_batches} batches of {}; klog appended {B_MORE} records ({new_segments} new \
+         kpp dump read {dumped_batches} batches of {}; klog appended {B_MORE} records ({new_segments} new \
          segment(s)) to {} and the restarted broker (ready in {:.1} s) served all {} records of all {} \
          topics and agreed on {} timestamp lookups",
         started_in.as_secs_f64(),

@@ -1,4 +1,4 @@
-//! `klog dump [--deep-iteration] [--print-data-log] [--skip-record-metadata]
+//! `kpp dump [--deep-iteration] [--print-data-log] [--skip-record-metadata]
 //! [--verify-index-only] [--files F1,F2,...] [FILE...]`: prints the files of a partition
 //! directory as Kafka 4.4.0's `kafka-dump-log.sh` (`org.apache.kafka.tools.DumpLogSegments`)
 //! does, line for line on stdout:
@@ -663,7 +663,7 @@ fn report(problems: &Problems) {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: klog dump [--deep-iteration] [--print-data-log] [--skip-record-metadata] \
+        "usage: kpp dump [--deep-iteration] [--print-data-log] [--skip-record-metadata] \
          [--verify-index-only] [--files F1,F2,...] [FILE...]\n\
          (.log, .index, .timeindex, .txnindex and producer .snapshot files, as kafka-dump-log.sh)"
     );
@@ -701,12 +701,9 @@ fn parse_args(args: &[String]) -> Option<Opts> {
     (!opts.files.is_empty()).then_some(opts)
 }
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) != Some("dump") {
-        return usage();
-    }
-    let Some(opts) = parse_args(&args[1..]) else {
+/// `kpp dump ARGS...` (`args` without `dump`): prints the files, returns the exit status.
+pub(crate) fn run(args: &[String]) -> ExitCode {
+    let Some(opts) = parse_args(args) else {
         return usage();
     };
     let stdout = io::stdout();
@@ -728,7 +725,7 @@ fn main() -> ExitCode {
             if suffix == ".checkpoint" {
                 // Kafka dumps KRaft snapshots (their control records as JSON); klog does not
                 out.flush()?;
-                eprintln!("{path}: klog dump does not read KRaft snapshots (.checkpoint)");
+                eprintln!("{path}: kpp dump does not read KRaft snapshots (.checkpoint)");
                 problems.failed = true;
                 continue;
             }
@@ -757,7 +754,7 @@ fn main() -> ExitCode {
         out.flush()
     })();
     if let Err(e) = result {
-        eprintln!("klog dump: writing the output: {e}");
+        eprintln!("kpp dump: writing the output: {e}");
         return ExitCode::FAILURE;
     }
     report(&problems);

@@ -1,4 +1,4 @@
-//! `klog dump` prints what Kafka 4.4.0's own `DumpLogSegments` (`kafka-dump-log.sh`, run from the
+//! `kpp dump` prints what Kafka 4.4.0's own `DumpLogSegments` (`kafka-dump-log.sh`, run from the
 //! jars) prints, line for line, on the partition a real broker wrote with committed and aborted
 //! transactions (`integration_tests::kafka_dirs`): every `.log` (batches, records, COMMIT and
 //! ABORT markers, keys and payloads, null values), `.index`, `.timeindex`, `.txnindex` and producer
@@ -62,15 +62,15 @@ struct Dumped {
 }
 
 fn klog_dump(args: &[&str]) -> Dumped {
-    let out = Command::new(env!("CARGO_BIN_EXE_klog-dump"))
+    let out = Command::new(env!("CARGO_BIN_EXE_kpp"))
         .arg("dump")
         .args(args)
         .output()
-        .expect("run klog dump");
+        .expect("run kpp dump");
     Dumped {
         status_ok: out.status.success(),
-        stdout: String::from_utf8(out.stdout).expect("klog dump prints UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("klog dump prints UTF-8"),
+        stdout: String::from_utf8(out.stdout).expect("kpp dump prints UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("kpp dump prints UTF-8"),
     }
 }
 
@@ -88,7 +88,7 @@ fn compare(install: &KafkaInstall, work: &Path, files: &[PathBuf], options: &[&s
     let klog = klog_dump(&args);
     assert!(
         klog.status_ok,
-        "klog dump {options:?} failed:\n{}",
+        "kpp dump {options:?} failed:\n{}",
         klog.stderr
     );
     let (k, o): (Vec<&str>, Vec<&str>) = (
@@ -176,7 +176,7 @@ fn klog_dump_prints_what_kafka_prints_for_segments_and_indexes() {
     let lines = compare(&install, work.path(), &unclean, &["--deep-iteration"]);
     summary.push(format!("unclean --deep-iteration: {lines} lines"));
     println!(
-        "klog dump = DumpLogSegments on {} files of {}: {}",
+        "kpp dump = DumpLogSegments on {} files of {}: {}",
         files.len(),
         dir.partition.display(),
         summary.join(", ")
@@ -196,7 +196,7 @@ fn klog_dump_prints_what_kafka_prints_for_producer_snapshots() {
         "few snapshot entries: {kafka_lines}"
     );
     println!(
-        "klog dump = DumpLogSegments on {} snapshots: {lines} lines",
+        "kpp dump = DumpLogSegments on {} snapshots: {lines} lines",
         files.len()
     );
 }
@@ -228,7 +228,7 @@ fn klog_dump_prints_snapshot_entries_in_file_order() {
     assert_eq!(lines, 1 + body.len() / 46);
 }
 
-/// Files no broker would write: `klog dump` says what is wrong, exits with 1, never panics.
+/// Files no broker would write: `kpp dump` says what is wrong, exits with 1, never panics.
 #[test]
 fn klog_dump_reports_bad_files_without_panicking() {
     let work = TempDir::new("klog-dump-bad");
