@@ -180,5 +180,26 @@ fn log_event(event: &BrokerEvent) {
         BrokerEvent::MetadataWriteFailed { error } => {
             error!(error = %error, "cluster metadata file not written")
         }
+        BrokerEvent::LogDirOpened {
+            had_clean_shutdown,
+            partitions,
+            created,
+            unknown,
+            set_aside,
+        } => {
+            info!(had_clean_shutdown, partitions, "log directory loaded");
+            for (topic, partition) in created {
+                warn!(topic = %topic, partition, "partition directory was missing: created empty");
+            }
+            for (topic, partition) in unknown {
+                warn!(topic = %topic, partition, "partition directory of a topic the cluster metadata does not know: left alone");
+            }
+            for dir in set_aside {
+                warn!(dir = %dir, "partition directory without partition.metadata renamed -stray");
+            }
+        }
+        BrokerEvent::LogDirFailed { error } => {
+            error!(error = %error, "log directory failed; every partition is offline until restart")
+        }
     }
 }
