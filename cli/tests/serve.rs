@@ -16,6 +16,9 @@
 
 use bytes::{Bytes, BytesMut};
 use integration_tests::kafka::TempDir;
+use integration_tests::kpp::{field, Kpp};
+
+const KPP: &str = env!("CARGO_BIN_EXE_kpp");
 use kproto::frame::{decode_response, encode_request_frame};
 use kproto::messages::create_topics::request::CreatableTopic;
 use kproto::messages::metadata::request::MetadataRequestTopic;
@@ -24,131 +27,10 @@ use kproto::messages::{
     ResponseBody,
 };
 use kproto::{ApiKey, ErrorCode, RequestBody, Uuid};
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A running `kpp serve`: its address and everything it logged so far.
-struct Kpp {
-    child: Child,
-    addr: SocketAddr,
-    log: Arc<Mutex<String>>,
-}
-
-impl Kpp {
-    /// Starts `kpp serve --data-dir DIR --listen 127.0.0.1:0 ARGS...` and waits (10 s at
-    /// most) for its `listening` line.
-    fn start(dir: &Path, args: &[&str]) -> Kpp {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kpp"))
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(dir)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start kpp serve");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel();
-        let sink = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if line.contains("listening") {
-                    if let Some(addr) = field(&line, "address") {
-                        let _ = tx.send(addr);
-                    }
-                }
-                let mut l = sink.lock().unwrap();
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
-        let addr = match rx.recv_timeout(Duration::from_secs(10)) {
-            Ok(a) => a.parse().expect("a socket address"),
-            Err(_) => {
-                let _ = child.kill();
-                panic!(
-                    "kpp serve did not log its address:\n{}",
-                    log.lock().unwrap()
-                );
-            }
-        };
-        Kpp { child, addr, log }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    /// Waits (5 s at most) until the log has a line containing every one of `parts`.
-    fn wait_for_log(&self, parts: &[&str]) -> String {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let log = self.log();
-            if let Some(line) = log.lines().find(|l| parts.iter().all(|p| l.contains(p))) {
-                return line.to_string();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no log line with {parts:?}:\n{log}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// `kill -TERM <pid>`, then waits (10 s at most) for the exit.
-    fn sigterm(mut self) -> (ExitStatus, String) {
-        let pid = self.child.id().to_string();
-        let st = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("run kill");
-        assert!(st.success(), "kill -TERM {pid} failed");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait for kpp") {
-                // the reader thread sees EOF right after the exit
-                std::thread::sleep(Duration::from_millis(100));
-                return (status, self.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "kpp serve did not exit after SIGTERM:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Kpp {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// `key=value` (or `key="value"`) of a structured log line.
-fn field(line: &str, key: &str) -> Option<String> {
-    let start = line.find(&format!(" {key}="))? + key.len() + 2;
-    let rest = &line[start..];
-    let v = match rest.strip_prefix('"') {
-        Some(q) => &q[..q.find('"')?],
-        None => rest.split_whitespace().next()?,
-    };
-    Some(v.to_string())
-}
 
 /// A client id of `len` bytes (realistic client ids are short; these are KB, to cross read
 /// boundaries and need multi-byte lengths).
@@ -308,6 +190,7 @@ fn topic_id(m: &MetadataResponse, name: &str) -> Option<Uuid> {
 fn kcat_lists_the_broker_and_metadata_auto_creates_a_topic() {
     let dir = TempDir::new("serve-kcat");
     let kpp = Kpp::start(
+        KPP,
         dir.path(),
         &[
             "--override",
@@ -384,7 +267,7 @@ fn kcat_lists_the_broker_and_metadata_auto_creates_a_topic() {
 #[test]
 fn bad_frames_close_only_their_connection_and_pipelined_answers_keep_their_order() {
     let dir = TempDir::new("serve-raw");
-    let kpp = Kpp::start(dir.path(), &[]);
+    let kpp = Kpp::start(KPP, dir.path(), &[]);
     let mut healthy = connect(kpp.addr);
     assert_api_versions_answered(&mut healthy, 1);
 
@@ -470,7 +353,11 @@ fn bad_frames_close_only_their_connection_and_pipelined_answers_keep_their_order
 #[test]
 fn idle_connections_are_closed_after_connections_max_idle_ms() {
     let dir = TempDir::new("serve-idle");
-    let kpp = Kpp::start(dir.path(), &["--override", "connections.max.idle.ms=400"]);
+    let kpp = Kpp::start(
+        KPP,
+        dir.path(),
+        &["--override", "connections.max.idle.ms=400"],
+    );
     let mut idle = connect(kpp.addr);
     let mut busy = connect(kpp.addr);
     assert_api_versions_answered(&mut idle, 1);
@@ -496,7 +383,7 @@ fn idle_connections_are_closed_after_connections_max_idle_ms() {
 #[test]
 fn sigterm_exits_zero_and_a_restart_reopens_the_topic() {
     let dir = TempDir::new("serve-restart");
-    let kpp = Kpp::start(dir.path(), &["--override", "num.partitions=3"]);
+    let kpp = Kpp::start(KPP, dir.path(), &["--override", "num.partitions=3"]);
     let started = kpp.wait_for_log(&["log directory opened"]);
     let cluster_id = field(&started, "cluster_id").expect("a cluster id is logged");
     let mut s = connect(kpp.addr);
@@ -536,7 +423,7 @@ fn sigterm_exits_zero_and_a_restart_reopens_the_topic() {
     assert!(log.contains("broker shut down cleanly"), "{log}");
     assert_closed(&mut s, "a connection open at shutdown");
 
-    let kpp = Kpp::start(dir.path(), &[]);
+    let kpp = Kpp::start(KPP, dir.path(), &[]);
     let reopened = kpp.wait_for_log(&["log directory opened"]);
     assert_eq!(
         field(&reopened, "cluster_id").as_deref(),
@@ -605,7 +492,7 @@ fn a_torn_tail_is_recovered_at_start_and_logged() {
     use kproto::records::{BatchBuilder, BatchConfig};
 
     let dir = TempDir::new("serve-recover");
-    let kpp = Kpp::start(dir.path(), &[]);
+    let kpp = Kpp::start(KPP, dir.path(), &[]);
     let mut s = connect(kpp.addr);
     let topic = "recover-events";
     metadata_of(&mut s, 1, Some(&[topic]));
@@ -650,7 +537,7 @@ fn a_torn_tail_is_recovered_at_start_and_logged() {
     drop(f);
     let _ = std::fs::remove_file(dir.path().join(".kafka_cleanshutdown"));
 
-    let kpp = Kpp::start(dir.path(), &[]);
+    let kpp = Kpp::start(KPP, dir.path(), &[]);
     let line = kpp.wait_for_log(&["partition recovered", topic]);
     assert_eq!(
         field(&line, "truncated_bytes").as_deref(),

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod dump_log;
 pub mod kafka;
 pub mod kafka_dirs;
+pub mod kpp;
 pub mod records;
 pub mod segments;
 
