@@ -21,6 +21,7 @@
 //! The core reads no clock (`now_ms` is an argument), opens no socket and takes randomness
 //! (cluster id, topic ids) only from the seed given to [`Broker::open`].
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -175,7 +176,7 @@ impl From<PartitionError> for BrokerError {
                 partition,
                 source,
             },
-            other => BrokerError::LogDir(other),
+            other => BrokerError::LogDir(Box::new(other)),
         }
     }
 }

@@ -23,7 +23,7 @@ pub enum BrokerError {
     /// The log directory failed outside any one partition (`meta.properties`, a checkpoint,
     /// a directory that is not a partition's).
     #[error("log directory: {0}")]
-    LogDir(LogDirError),
+    LogDir(alloc::boxed::Box<LogDirError>),
     /// The storage failed outside any partition (listing the directory, the cluster metadata
     /// file).
     #[error(transparent)]
