@@ -113,6 +113,17 @@ impl Kpp {
     }
 }
 
+impl Kpp {
+    /// `kill -9`: the process dies at once (no log synced, no clean shutdown marker); waits for
+    /// it and returns its log.
+    pub fn kill(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(100));
+        self.log()
+    }
+}
+
 impl Drop for Kpp {
     fn drop(&mut self) {
         if matches!(self.child.try_wait(), Ok(None)) {
