@@ -14,21 +14,20 @@
 // The tests wait on the wall clock for a real process.
 #![allow(clippy::disallowed_methods)]
 
-use bytes::{Bytes, BytesMut};
 use integration_tests::kafka::TempDir;
-use integration_tests::kpp::{field, Kpp};
+use integration_tests::kpp::{
+    api_versions, assert_api_versions_answered, assert_closed, call, connect, field, read_frame,
+    request, Kpp,
+};
 
 const KPP: &str = env!("CARGO_BIN_EXE_kpp");
-use kproto::frame::{decode_response, encode_request_frame};
+use kproto::frame::decode_response;
 use kproto::messages::create_topics::request::CreatableTopic;
 use kproto::messages::metadata::request::MetadataRequestTopic;
-use kproto::messages::{
-    ApiVersionsRequest, CreateTopicsRequest, MetadataRequest, MetadataResponse, RequestHeader,
-    ResponseBody,
-};
+use kproto::messages::{CreateTopicsRequest, MetadataRequest, MetadataResponse, ResponseBody};
 use kproto::{ApiKey, ErrorCode, RequestBody, Uuid};
-use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -38,41 +37,6 @@ fn client_id(len: usize, salt: usize) -> String {
     (0..len)
         .map(|i| char::from(b'a' + ((i * 7 + salt) % 26) as u8))
         .collect()
-}
-
-/// A whole request frame, size prefix included.
-fn request(
-    key: ApiKey,
-    version: i16,
-    correlation_id: i32,
-    client: &str,
-    body: RequestBody,
-) -> Vec<u8> {
-    let header = RequestHeader {
-        request_api_key: key.key(),
-        request_api_version: version,
-        correlation_id,
-        client_id: Some(client.into()),
-        ..Default::default()
-    };
-    let mut buf = BytesMut::new();
-    encode_request_frame(&header, &body, &mut buf).expect("encodable request");
-    buf.to_vec()
-}
-
-fn api_versions(version: i16, correlation_id: i32, client: &str) -> Vec<u8> {
-    let body = ApiVersionsRequest {
-        client_software_name: "kpp-serve-test".into(),
-        client_software_version: "0.1.0".into(),
-        ..Default::default()
-    };
-    request(
-        ApiKey::ApiVersions,
-        version,
-        correlation_id,
-        client,
-        RequestBody::ApiVersions(Box::new(body)),
-    )
 }
 
 fn metadata(version: i16, correlation_id: i32, topics: Option<&[&str]>) -> Vec<u8> {
@@ -95,69 +59,6 @@ fn metadata(version: i16, correlation_id: i32, topics: Option<&[&str]>) -> Vec<u
         "kpp-serve-test",
         RequestBody::Metadata(Box::new(body)),
     )
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s
-}
-
-/// One response frame (without its prefix); `None` when the broker closed the connection.
-fn read_frame(s: &mut TcpStream) -> Option<Bytes> {
-    let mut prefix = [0u8; 4];
-    match s.read_exact(&mut prefix) {
-        Ok(()) => {}
-        Err(e)
-            if matches!(
-                e.kind(),
-                ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset
-            ) =>
-        {
-            return None
-        }
-        Err(e) => panic!("reading a response: {e}"),
-    }
-    let mut frame = vec![0u8; i32::from_be_bytes(prefix) as usize];
-    s.read_exact(&mut frame).expect("a whole response frame");
-    Some(Bytes::from(frame))
-}
-
-/// Sends `frame` and decodes the answer as a `key` response at `version`.
-fn call(s: &mut TcpStream, frame: &[u8], key: ApiKey, version: i16) -> (i32, ResponseBody) {
-    s.write_all(frame).expect("send");
-    let resp = read_frame(s).expect("an answer, not a close");
-    let (h, body) = decode_response(&resp, key, version).expect("a decodable response");
-    (h.correlation_id, body)
-}
-
-/// The broker closes `s` (EOF or reset) within the read timeout, without answering.
-fn assert_closed(s: &mut TcpStream, what: &str) {
-    let mut b = [0u8; 1];
-    match s.read(&mut b) {
-        Ok(0) => {}
-        Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
-        Ok(_) => panic!("{what}: the broker answered instead of closing"),
-        Err(e) => panic!("{what}: the connection was not closed: {e}"),
-    }
-}
-
-fn assert_api_versions_answered(s: &mut TcpStream, correlation_id: i32) {
-    let (corr, body) = call(
-        s,
-        &api_versions(3, correlation_id, "still-served"),
-        ApiKey::ApiVersions,
-        3,
-    );
-    assert_eq!(corr, correlation_id);
-    let ResponseBody::ApiVersions(r) = body else {
-        panic!("not an ApiVersions response: {body:?}")
-    };
-    assert_eq!(r.error_code, ErrorCode::None.code());
-    assert!(r
-        .api_keys
-        .iter()
-        .any(|k| k.api_key == ApiKey::Metadata.key()));
 }
 
 fn metadata_of(

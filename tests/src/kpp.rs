@@ -5,8 +5,13 @@
 // A test harness: it waits on the wall clock for a real process.
 #![allow(clippy::disallowed_methods)]
 
-use std::io::{BufRead, BufReader};
+use bytes::{Bytes, BytesMut};
+use kproto::frame::{decode_response, encode_request_frame};
+use kproto::messages::{ApiVersionsRequest, RequestHeader, ResponseBody};
+use kproto::{ApiKey, ErrorCode, RequestBody};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::SocketAddr;
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -65,6 +70,11 @@ impl Kpp {
             }
         };
         Kpp { child, addr, log }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Everything it logged so far.
@@ -142,4 +152,107 @@ pub fn field(line: &str, key: &str) -> Option<String> {
         None => rest.split_whitespace().next()?,
     };
     Some(v.to_string())
+}
+
+// Raw Kafka frames over TCP, for the tests that speak to `kpp serve` byte by byte.
+
+/// A whole request frame, size prefix included.
+pub fn request(
+    key: ApiKey,
+    version: i16,
+    correlation_id: i32,
+    client: &str,
+    body: RequestBody,
+) -> Vec<u8> {
+    let header = RequestHeader {
+        request_api_key: key.key(),
+        request_api_version: version,
+        correlation_id,
+        client_id: Some(client.into()),
+        ..Default::default()
+    };
+    let mut buf = BytesMut::new();
+    encode_request_frame(&header, &body, &mut buf).expect("encodable request");
+    buf.to_vec()
+}
+
+/// An ApiVersions request frame at `version`.
+pub fn api_versions(version: i16, correlation_id: i32, client: &str) -> Vec<u8> {
+    let body = ApiVersionsRequest {
+        client_software_name: "kpp-serve-test".into(),
+        client_software_version: "0.1.0".into(),
+        ..Default::default()
+    };
+    request(
+        ApiKey::ApiVersions,
+        version,
+        correlation_id,
+        client,
+        RequestBody::ApiVersions(Box::new(body)),
+    )
+}
+
+/// A connection to `addr` with a 5 s read timeout.
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s
+}
+
+/// One response frame (without its prefix); `None` when the broker closed the connection.
+pub fn read_frame(s: &mut TcpStream) -> Option<Bytes> {
+    let mut prefix = [0u8; 4];
+    match s.read_exact(&mut prefix) {
+        Ok(()) => {}
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset
+            ) =>
+        {
+            return None
+        }
+        Err(e) => panic!("reading a response: {e}"),
+    }
+    let mut frame = vec![0u8; i32::from_be_bytes(prefix) as usize];
+    s.read_exact(&mut frame).expect("a whole response frame");
+    Some(Bytes::from(frame))
+}
+
+/// Sends `frame` and decodes the answer as a `key` response at `version`.
+pub fn call(s: &mut TcpStream, frame: &[u8], key: ApiKey, version: i16) -> (i32, ResponseBody) {
+    s.write_all(frame).expect("send");
+    let resp = read_frame(s).expect("an answer, not a close");
+    let (h, body) = decode_response(&resp, key, version).expect("a decodable response");
+    (h.correlation_id, body)
+}
+
+/// The broker closes `s` (EOF or reset) within the read timeout, without answering.
+pub fn assert_closed(s: &mut TcpStream, what: &str) {
+    let mut b = [0u8; 1];
+    match s.read(&mut b) {
+        Ok(0) => {}
+        Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
+        Ok(_) => panic!("{what}: the broker answered instead of closing"),
+        Err(e) => panic!("{what}: the connection was not closed: {e}"),
+    }
+}
+
+/// An ApiVersions v3 on `s` is answered (the broker still serves this connection).
+pub fn assert_api_versions_answered(s: &mut TcpStream, correlation_id: i32) {
+    let (corr, body) = call(
+        s,
+        &api_versions(3, correlation_id, "still-served"),
+        ApiKey::ApiVersions,
+        3,
+    );
+    assert_eq!(corr, correlation_id);
+    let ResponseBody::ApiVersions(r) = body else {
+        panic!("not an ApiVersions response: {body:?}")
+    };
+    assert_eq!(r.error_code, ErrorCode::None.code());
+    assert!(r
+        .api_keys
+        .iter()
+        .any(|k| k.api_key == ApiKey::Metadata.key()));
 }
