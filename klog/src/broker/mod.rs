@@ -8,12 +8,18 @@
 //!
 //! The network adapter (tokio) lives behind the `server` feature and only frames bytes.
 
+mod alter_configs;
 mod api_versions;
 mod cluster_metadata;
 pub mod config;
+mod config_docs;
 mod core;
+mod create_partitions;
 mod create_topics;
 mod delayed_fetch;
+mod delete_records;
+mod delete_topics;
+mod describe_configs;
 mod dispatch;
 mod error;
 mod events;
@@ -29,6 +35,8 @@ mod produce;
 pub mod properties;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_admin;
 #[cfg(test)]
 mod tests_fetch;
 #[cfg(test)]
