@@ -1397,3 +1397,56 @@ fn delete_records_moves_the_log_start_at_every_version() {
     let errs = &b.metrics().apis[&ApiKey::DeleteRecords.key()].errors;
     assert_eq!(errs[&ErrorCode::OffsetOutOfRange], 2);
 }
+
+#[test]
+fn deleting_a_topic_answers_the_fetches_waiting_on_it() {
+    use kproto::messages::fetch::request::{FetchPartition, FetchTopic};
+    use kproto::messages::FetchRequest;
+
+    let mut b = broker_with(&[]);
+    topic(&mut b, "w", 3);
+    let leo = fill(&mut b, "w", 1, 2, 100, 1000) as i64;
+    let req = FetchRequest {
+        replica_id: -1,
+        max_wait_ms: 30_000,
+        min_bytes: 1,
+        max_bytes: 50 << 20,
+        session_epoch: -1,
+        topics: vec![FetchTopic {
+            topic: KStr::from("w"),
+            partitions: (0..3)
+                .map(|p| FetchPartition {
+                    partition: p,
+                    fetch_offset: if p == 1 { leo } else { 0 },
+                    partition_max_bytes: 1 << 20,
+                    current_leader_epoch: -1,
+                    last_fetched_epoch: -1,
+                    log_start_offset: -1,
+                    ..FetchPartition::default()
+                })
+                .collect(),
+            ..FetchTopic::default()
+        }],
+        ..FetchRequest::default()
+    };
+    let body = RequestBody::Fetch(Box::new(req));
+    let h = super::tests::header(ApiKey::Fetch, 12, 55);
+    let got = b.handle_frame(9, super::tests::frame(&h, &body), NOW);
+    assert_eq!(got, super::Handled::Pending);
+    assert!(b.poll_completed().is_none());
+    let r = delete_topics(&mut b, 6, &["w"], &[]);
+    assert_eq!(r.responses[0].error_code, 0);
+    let (conn, bytes) = b.poll_completed().expect("answered by the deletion");
+    assert_eq!(conn, 9);
+    let (_, body) = super::tests::decode_answer(&bytes, ApiKey::Fetch, 12);
+    let ResponseBody::Fetch(f) = body else {
+        panic!("{body:?}")
+    };
+    let codes: Vec<_> = f.responses[0]
+        .partitions
+        .iter()
+        .map(|p| p.error_code)
+        .collect();
+    assert_eq!(codes, [code(ErrorCode::UnknownTopicOrPartition); 3]);
+    assert_eq!(b.metrics().delayed_fetches, 0);
+}
