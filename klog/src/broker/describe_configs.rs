@@ -20,6 +20,9 @@
 //! dynamic broker configs, see `alter_configs`), where Kafka marks the dynamic ones
 //! writable. BROKER_LOGGER, CLIENT_METRICS and GROUP resources are answered INVALID_REQUEST
 //! (no log4j loggers, client metrics subscriptions or group configs here).
+//!
+//! A resource type Kafka does not define fails the whole request, as in Kafka: every
+//! resource is answered INVALID_REQUEST with the default message.
 
 use alloc::borrow::ToOwned;
 use alloc::format;
@@ -133,6 +136,22 @@ impl<S: Storage + Clone> Broker<S> {
         req: &DescribeConfigsRequest,
         version: i16,
     ) -> DescribeConfigsResponse {
+        let known = [
+            RESOURCE_TOPIC,
+            RESOURCE_BROKER,
+            RESOURCE_BROKER_LOGGER,
+            RESOURCE_CLIENT_METRICS,
+            RESOURCE_GROUP,
+        ];
+        if req
+            .resources
+            .iter()
+            .any(|r| !known.contains(&r.resource_type))
+        {
+            // Kafka's authorization step throws for the whole request ("Unexpected resource
+            // type"): every resource gets INVALID_REQUEST with the default message
+            return self.describe_configs_failed(req, ErrorCode::InvalidRequest);
+        }
         let mut results = Vec::with_capacity(req.resources.len());
         for r in &req.resources {
             let include_docs = version >= 3 && req.include_documentation;
@@ -181,6 +200,33 @@ impl<S: Storage + Clone> Broker<S> {
             };
             results.push(result);
         }
+        DescribeConfigsResponse {
+            results,
+            ..DescribeConfigsResponse::default()
+        }
+    }
+
+    /// The answer when the whole request fails (`DescribeConfigsRequest.getErrorResponse`).
+    fn describe_configs_failed(
+        &mut self,
+        req: &DescribeConfigsRequest,
+        code: ErrorCode,
+    ) -> DescribeConfigsResponse {
+        let results = req
+            .resources
+            .iter()
+            .map(|r| {
+                self.metrics.error(ApiKey::DescribeConfigs.key(), code);
+                DescribeConfigsResult {
+                    error_code: code.code(),
+                    error_message: Some(KStr::from(code.message())),
+                    resource_type: r.resource_type,
+                    resource_name: r.resource_name.clone(),
+                    configs: Vec::new(),
+                    ..DescribeConfigsResult::default()
+                }
+            })
+            .collect();
         DescribeConfigsResponse {
             results,
             ..DescribeConfigsResponse::default()

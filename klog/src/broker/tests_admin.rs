@@ -749,7 +749,6 @@ fn describe_errors_unknown_topics_and_other_brokers() {
             (BROKER, "2", None),
             (BROKER, "one", None),
             (8, "1", None),
-            (0, "x", None),
         ],
         true,
         false,
@@ -781,7 +780,29 @@ fn describe_errors_unknown_topics_and_other_brokers() {
         Some("Broker id must be an integer, but it is: one")
     );
     assert_eq!(got[4].0, ErrorCode::InvalidRequest);
-    assert_eq!(got[5].0, ErrorCode::InvalidRequest);
+    // a type Kafka does not define fails every resource of the request
+    let r = describe(
+        &mut b,
+        4,
+        &[(BROKER, "1", None), (0, "x", None)],
+        false,
+        false,
+    );
+    for x in &r.results {
+        assert_eq!(x.error_code, code(ErrorCode::InvalidRequest));
+        assert_eq!(
+            x.error_message.as_deref(),
+            Some(ErrorCode::InvalidRequest.message())
+        );
+        assert!(x.configs.is_empty());
+    }
+    assert_eq!(
+        (
+            r.results[1].resource_type,
+            r.results[1].resource_name.as_str()
+        ),
+        (0, "x")
+    );
 }
 
 #[test]
