@@ -3,7 +3,7 @@
 //!
 //! - TOPIC: the name is checked as `Topic.validate` does (INVALID_TOPIC_EXCEPTION); an unknown
 //!   topic is UNKNOWN_TOPIC_OR_PARTITION with no message; otherwise every topic config with
-//!   its value in force and source ([`TopicConfigs::describe`]).
+//!   its value in force and source ([`super::TopicConfigs::describe`]).
 //! - BROKER named by this node's id: every config of [`BROKER_CONFIGS`] with its value, source
 //!   (`STATIC_BROKER_CONFIG` when supplied, else `DEFAULT_CONFIG`) and synonyms as Kafka's
 //!   `configSynonyms` lists them (`log.retention.ms`, `.minutes`, `.hours` are synonyms of each
