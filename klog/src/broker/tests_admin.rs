@@ -1471,3 +1471,38 @@ fn deleting_a_topic_answers_the_fetches_waiting_on_it() {
     assert_eq!(codes, [code(ErrorCode::UnknownTopicOrPartition); 3]);
     assert_eq!(b.metrics().delayed_fetches, 0);
 }
+
+#[test]
+fn answered_admin_changes_survive_a_crash() {
+    // what was answered is in the synced metadata file: a crash right after loses none of it
+    let mut b = broker_with(&[]);
+    topic(&mut b, "gone", 30);
+    topic(&mut b, "grown", 2);
+    topic(&mut b, "tuned", 5);
+    fill(&mut b, "grown", 1, 2, 50, 1500);
+    assert_eq!(
+        delete_topics(&mut b, 6, &["gone"], &[]).responses[0].error_code,
+        0
+    );
+    let r = create_partitions(&mut b, 3, vec![grow("grown", 90, None)], false);
+    assert_eq!(r.results[0].error_code, 0);
+    let r = incremental(
+        &mut b,
+        1,
+        &[(TOPIC, "tuned", &[("segment.bytes", SET, Some("2097152"))])],
+        false,
+    );
+    assert_eq!(r.responses[0].error_code, 0);
+    let cfg = b.config().clone();
+    let crashed = b.logs.storage_mut().crash();
+    let b = Broker::open(crashed, cfg, 42, NOW).unwrap().0;
+    assert!(!b.meta.topics.contains_key("gone"));
+    assert!(b.logs.logs().all(|((t, _), _)| t != "gone"));
+    assert_eq!(b.meta.topics["grown"].partitions, 90);
+    assert!(b.logs.log("grown", 89).is_some());
+    assert_eq!(
+        b.logs.log("tuned", 4).unwrap().config().segment_bytes,
+        2_097_152
+    );
+    assert_eq!(b.metrics().partition_count, 95);
+}
