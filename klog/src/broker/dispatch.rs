@@ -58,6 +58,38 @@ pub(crate) fn dispatch<S: Storage + Clone>(
             let resp = b.handle_create_topics(&req, version, now_ms);
             b.respond(corr, version, resp)
         }
+        RequestBody::DeleteTopics(req) => {
+            let resp = b.handle_delete_topics(&req, version, now_ms);
+            b.respond(corr, version, ResponseBody::DeleteTopics(Box::new(resp)))
+        }
+        RequestBody::CreatePartitions(req) => {
+            let resp = b.handle_create_partitions(&req, now_ms);
+            b.respond(
+                corr,
+                version,
+                ResponseBody::CreatePartitions(Box::new(resp)),
+            )
+        }
+        RequestBody::DescribeConfigs(req) => {
+            let resp = b.handle_describe_configs(&req, version);
+            b.respond(corr, version, ResponseBody::DescribeConfigs(Box::new(resp)))
+        }
+        RequestBody::IncrementalAlterConfigs(req) => {
+            let resp = b.handle_incremental_alter_configs(&req);
+            b.respond(
+                corr,
+                version,
+                ResponseBody::IncrementalAlterConfigs(Box::new(resp)),
+            )
+        }
+        RequestBody::AlterConfigs(req) => {
+            let resp = b.handle_alter_configs(&req);
+            b.respond(corr, version, ResponseBody::AlterConfigs(Box::new(resp)))
+        }
+        RequestBody::DeleteRecords(req) => {
+            let resp = b.handle_delete_records(&req);
+            b.respond(corr, version, ResponseBody::DeleteRecords(Box::new(resp)))
+        }
         RequestBody::InitProducerId(req) => {
             let resp = b.handle_init_producer_id(&req);
             let code = kproto::ErrorCode::from_code(resp.error_code)

@@ -22,6 +22,31 @@ pub enum BrokerEvent {
         /// Its partition count.
         partitions: i32,
     },
+    /// A topic was deleted (by DeleteTopics): it left the cluster metadata and its logs.
+    TopicDeleted {
+        /// Its name.
+        topic: String,
+        /// Its id.
+        topic_id: Uuid,
+        /// The partition count it had.
+        partitions: i32,
+    },
+    /// A topic's partition count was raised (by CreatePartitions).
+    PartitionsCreated {
+        /// The topic.
+        topic: String,
+        /// The partition count before.
+        from: i32,
+        /// The partition count now.
+        to: i32,
+    },
+    /// A topic's config overrides were changed (by AlterConfigs or IncrementalAlterConfigs).
+    TopicConfigsAltered {
+        /// The topic.
+        topic: String,
+        /// The overrides now in force, by name.
+        overrides: alloc::vec::Vec<(String, String)>,
+    },
     /// A partition's log was opened at start-up (recovered when it had not been shut down
     /// cleanly).
     PartitionLoaded {

@@ -5,15 +5,26 @@
 //! - [`versions`]: the APIs and versions served and advertised.
 //! - [`config`]: the broker's configuration under Kafka 4.4.0's own names, parsed and checked
 //!   as Kafka's `KafkaConfig` does, and [`topic_config`], the topic configs over it.
+//! - The admin APIs, as Kafka's broker and controller answer them for one node: DeleteTopics
+//!   (`delete_topics`), CreatePartitions (`create_partitions`), DescribeConfigs
+//!   (`describe_configs`), IncrementalAlterConfigs and AlterConfigs (`alter_configs`),
+//!   DeleteRecords (`delete_records`); each change to topics or configs is written to the
+//!   cluster metadata file before the logs are touched.
 //!
 //! The network adapter (tokio) lives behind the `server` feature and only frames bytes.
 
+mod alter_configs;
 mod api_versions;
 mod cluster_metadata;
 pub mod config;
+mod config_docs;
 mod core;
+mod create_partitions;
 mod create_topics;
 mod delayed_fetch;
+mod delete_records;
+mod delete_topics;
+mod describe_configs;
 mod dispatch;
 mod error;
 mod events;
@@ -29,6 +40,8 @@ mod produce;
 pub mod properties;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_admin;
 #[cfg(test)]
 mod tests_fetch;
 #[cfg(test)]

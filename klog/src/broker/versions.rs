@@ -18,6 +18,11 @@
 //! Fetch (4–18), ListOffsets (1–11) and OffsetForLeaderEpoch (2–4) are served over the logs as
 //! a leader with no other replica (see `fetch`, `list_offsets`, `offset_for_leader_epoch`).
 //!
+//! The admin APIs DeleteTopics (1–6), DeleteRecords (0–2), DescribeConfigs (1–4),
+//! AlterConfigs (0–2), CreatePartitions (0–3) and IncrementalAlterConfigs (0–1) are served as
+//! Kafka's broker and controller answer them for one node (see `delete_topics`,
+//! `delete_records`, `describe_configs`, `alter_configs`, `create_partitions`).
+//!
 //! Deviation: the APIs Kafka serves that this broker does not implement yet (consumer groups,
 //! transactions, ACLs, quotas, ...) are neither advertised nor served, so a client never picks
 //! them; Kafka would answer them.
@@ -59,9 +64,15 @@ pub const SERVED_APIS: &[ServedApi] = &[
     api(ApiKey::Metadata, 0, 13),
     api(ApiKey::ApiVersions, 0, 5),
     api(ApiKey::CreateTopics, 2, 7),
+    api(ApiKey::DeleteTopics, 1, 6),
+    api(ApiKey::DeleteRecords, 0, 2),
     api(ApiKey::FindCoordinator, 0, 6),
     api(ApiKey::InitProducerId, 0, 5),
     api(ApiKey::OffsetForLeaderEpoch, 2, 4),
+    api(ApiKey::DescribeConfigs, 1, 4),
+    api(ApiKey::AlterConfigs, 0, 2),
+    api(ApiKey::CreatePartitions, 0, 3),
+    api(ApiKey::IncrementalAlterConfigs, 0, 1),
     api(ApiKey::DescribeCluster, 0, 2),
 ];
 
