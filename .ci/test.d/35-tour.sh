@@ -7,4 +7,5 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 cargo run --locked -q -p integration-tests --example tour >"$out"
 tail -3 "$out"
-grep -q "after a crash with a torn tail" "$out" || { echo "tour: did not reach its last step" >&2; exit 1; }
+grep -q "after a crash with a torn tail" "$out" || { echo "tour: did not reach its log step" >&2; exit 1; }
+grep -q "after a clean shutdown the log directory holds" "$out" || { echo "tour: did not reach its last step" >&2; exit 1; }

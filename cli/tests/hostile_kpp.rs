@@ -4,7 +4,7 @@
 //! | input | outcome |
 //! |---|---|
 //! | size prefix 2³¹−1, and −1 | that connection closed, nothing allocated |
-//! | a truncated frame, then silence | closed after `connections.max.idle.ms` |
+//! | a truncated frame, then silence | closed after `connections.max.idle.ms` (2.5 s here) |
 //! | a Produce frame ending inside its record batch | closed (undecodable) |
 //! | a record batch with a bad CRC | CORRUPT_MESSAGE, the connection still served |
 //! | an unknown API key; Produce v2, Metadata v14 | closed (Kafka: not enabled) |
@@ -164,17 +164,18 @@ fn hostile_input_closes_or_refuses_only_itself_while_kcat_keeps_producing() {
     let kpp = Kpp::start(
         KPP,
         dir.path(),
-        &["--override", "connections.max.idle.ms=1500"],
+        &["--override", "connections.max.idle.ms=2500"],
     );
     let addr = kpp.addr;
     let stop = Arc::new(AtomicBool::new(false));
     let producer = keep_producing(addr.to_string(), Arc::clone(&stop));
     // the topic for the hostile Produce requests (auto-created by Metadata, as in Kafka)
-    let mut good = connect(addr);
     let ok = produce_frame("target", batch(50, 1000, Compression::Lz4), 1);
     let mut tries = 0;
     loop {
         kafka_python::create_topics(&addr.to_string(), &[("target", 1)]);
+        // connected after the (slow) Python client: idle connections are closed here
+        let mut good = connect(addr);
         if produce_error(&mut good, &ok) == ErrorCode::None {
             break;
         }

@@ -154,7 +154,6 @@ impl<S: Storage + Clone> Broker<S> {
         version: i16,
         now_ms: i64,
     ) -> (ProduceResponse, Vec<ProduceFailure>) {
-        self.metrics.total_produce_requests += 1;
         let refuse_all = has_transactional_records(req) && req.transactional_id.is_none();
         let mut failures = Vec::new();
         let mut appended = false;
@@ -274,6 +273,8 @@ impl<S: Storage + Clone> Broker<S> {
                 )),
             );
         }
+        // Kafka's TotalProduceRequestsPerSec: each partition that reaches the append
+        self.metrics.total_produce_requests += 1;
         if req.acks == -1 && min_insync > 1 {
             return Outcome::failed(
                 ErrorCode::NotEnoughReplicas,
@@ -285,10 +286,11 @@ impl<S: Storage + Clone> Broker<S> {
         let Some(log) = self.logs.log_mut(topic, partition) else {
             return Outcome::failed(ErrorCode::UnknownTopicOrPartition, None);
         };
-        self.metrics.bytes_in += records.len() as u64;
         let mut bytes = records.to_vec();
         match log.append(&mut bytes, now_ms) {
             Ok(info) => {
+                // Kafka's BytesInPerSec: the bytes of batches the log took
+                self.metrics.bytes_in += records.len() as u64;
                 let leo = log.log_end_offset();
                 log.set_high_watermark(leo);
                 if !info.duplicate {

@@ -1506,3 +1506,66 @@ fn answered_admin_changes_survive_a_crash() {
     );
     assert_eq!(b.metrics().partition_count, 95);
 }
+
+#[test]
+fn a_deleted_topic_recreated_under_its_name_starts_empty_with_a_new_id() {
+    let mut b = broker_with(&[]);
+    let old = topic(&mut b, "again", 3);
+    for p in 0..3 {
+        fill(&mut b, "again", p, 4, 50, 500);
+    }
+    assert_eq!(
+        delete_topics(&mut b, 6, &["again"], &[]).responses[0].error_code,
+        0
+    );
+    let new = topic(&mut b, "again", 3);
+    assert_ne!(new, old);
+    for p in 0..3 {
+        let log = b.logs.log("again", p).unwrap();
+        assert_eq!(
+            log.log_end_offset(),
+            0,
+            "partition {p}: the old data is gone"
+        );
+    }
+    // and after a restart too: the files went with the topic
+    let mut b = restart(b);
+    for p in 0..3 {
+        assert_eq!(b.logs.log("again", p).unwrap().log_end_offset(), 0);
+    }
+    assert_eq!(b.logs.topic_id("again"), Some(new));
+    fill(&mut b, "again", 0, 1, 10, 100);
+    assert_eq!(b.logs.log("again", 0).unwrap().log_end_offset(), 10);
+}
+
+#[test]
+fn deleted_records_stay_deleted_across_restarts_clean_and_unclean() {
+    let mut b = broker_with(&[]);
+    topic(&mut b, "lso", 4);
+    for p in 0..4 {
+        fill(&mut b, "lso", p, 5, 40, 300);
+    }
+    let asks: Vec<(&str, i32, i64)> = (0..4).map(|p| ("lso", p, 17 + i64::from(p) * 30)).collect();
+    let r = delete_records(&mut b, 2, &asks);
+    assert!(r.topics[0].partitions.iter().all(|p| p.error_code == 0));
+    // a clean restart: log-start-offset-checkpoint has them
+    let mut b = restart(b);
+    for p in 0..4 {
+        assert_eq!(
+            b.logs.log("lso", p).unwrap().log_start_offset(),
+            17 + p as u64 * 30,
+            "partition {p}"
+        );
+    }
+    // an unclean one after the checkpoint interval's maintenance wrote the file
+    let r = delete_records(&mut b, 2, &[("lso", 0, 150)]);
+    assert_eq!(r.topics[0].partitions[0].error_code, 0);
+    let due = b.poll_timeout().unwrap();
+    b.handle_timeout(due.max(NOW + 60_000));
+    let cfg = b.config().clone();
+    let crashed = b.logs.storage_mut().crash();
+    drop(b);
+    let b = Broker::open(crashed, cfg, 42, NOW).unwrap().0;
+    assert_eq!(b.logs.log("lso", 0).unwrap().log_start_offset(), 150);
+    assert_eq!(b.logs.log("lso", 3).unwrap().log_start_offset(), 107);
+}

@@ -3,6 +3,7 @@
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::time::Duration;
 use std::collections::HashMap;
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -197,6 +198,24 @@ fn log_event(event: &BrokerEvent) {
             for dir in set_aside {
                 warn!(dir = %dir, "partition directory without partition.metadata renamed -stray");
             }
+        }
+        BrokerEvent::TopicDeleted {
+            topic,
+            topic_id,
+            partitions,
+        } => info!(
+            topic = %topic,
+            topic_id = %topic_id.to_kafka_string(),
+            partitions,
+            "topic deleted"
+        ),
+        BrokerEvent::PartitionsCreated { topic, from, to } => {
+            info!(topic = %topic, from, to, "partitions created")
+        }
+        BrokerEvent::TopicConfigsAltered { topic, overrides } => {
+            let overrides: Vec<String> =
+                overrides.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            info!(topic = %topic, overrides = %overrides.join(","), "topic configs altered")
         }
         BrokerEvent::LogDirFailed { error } => {
             error!(error = %error, "log directory failed; every partition is offline until restart")
