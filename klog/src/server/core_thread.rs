@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use tracing::{debug, error, info, warn};
 
 use super::{now_ms, ServerError};
-use crate::broker::{Broker, BrokerError, BrokerEvent, ConnectionId, Handled};
+use crate::broker::{Broker, BrokerError, BrokerEvent, BrokerMetrics, ConnectionId, Handled};
 use crate::storage::FsStorage;
 
 /// What a connection task tells the core.
@@ -30,6 +30,8 @@ pub(crate) enum CoreMsg {
     },
     /// The connection is gone.
     Closed(ConnectionId),
+    /// The metrics endpoint asks for the core's counters ([`Broker::metrics`]).
+    Metrics(oneshot::Sender<BrokerMetrics>),
 }
 
 /// The sending side of the core's channel.
@@ -102,6 +104,9 @@ fn run(mut broker: Broker<FsStorage>, rx: &mpsc::Receiver<CoreMsg>) -> Result<()
             CoreMsg::Closed(conn) => {
                 pending.remove(&conn);
                 broker.connection_closed(conn);
+            }
+            CoreMsg::Metrics(reply) => {
+                let _ = reply.send(broker.metrics().clone());
             }
         }
         drain(&mut broker, &mut pending);
