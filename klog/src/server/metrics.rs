@@ -34,13 +34,23 @@
 //!   here it is a Prometheus histogram ([`LATENCY_BUCKETS_MS`], plus `_sum` in milliseconds and
 //!   `_count`), so quantiles can be aggregated. It is measured as Kafka measures it, from the
 //!   moment the whole request frame was read to the moment its response was written (for a
-//!   request without response, acks=0, to the moment the core answered). Fetches are counted
-//!   under `Fetch` only, not also under Kafka's `FetchConsumer`/`FetchFollower`.
+//!   request without response, acks=0, to the moment the core answered; a request the core
+//!   answers by closing the connection is not recorded, nor is a frame of no known API).
+//!   Fetches are counted under `Fetch` only, not also under Kafka's
+//!   `FetchConsumer`/`FetchFollower`.
 //! - `RequestsPerSec` carries no `version` tag (the core counts per API, not per version), and
 //!   `ErrorsPerSec` has no `error="NONE"` series (the core counts errors only).
 //! - The socket-server metrics carry no `networkProcessor` tag (there are no processors: one
 //!   task serves each connection).
 //! - Only the all-topics `BrokerTopicMetrics` (Kafka's series without a `topic` tag) exist.
+//!
+//! # Why no crate
+//!
+//! `prometheus-client` writes OpenMetrics 1.0 (`# EOF`, its own counter naming) rather than
+//! the 0.0.4 text format, and, like `prometheus`, wants to own the metrics in its registry;
+//! here the counters are the core's, read as one [`BrokerMetrics`] snapshot from another
+//! thread, so a collector over them would be most of this file anyway. The format is a few
+//! line shapes; [`render`] writes them and its tests check them.
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
