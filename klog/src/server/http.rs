@@ -142,8 +142,8 @@ async fn serve_one(mut stream: TcpStream, core: CoreSender, adapter: Arc<Adapter
             };
             drop(core);
             match snapshot {
-                Some(broker) => {
-                    let body = render(&broker, &adapter.snapshot());
+                Some((broker, health)) => {
+                    let body = render(&broker, &health, &adapter.snapshot());
                     response("200 OK", CONTENT_TYPE, &body, !head)
                 }
                 None => response(
@@ -286,10 +286,13 @@ mod tests {
         std::thread::spawn(move || {
             while let Ok(m) = rx.recv() {
                 if let CoreMsg::Metrics(reply) = m {
-                    let _ = reply.send(crate::broker::BrokerMetrics {
-                        messages_in: 4242,
-                        ..Default::default()
-                    });
+                    let _ = reply.send((
+                        crate::broker::BrokerMetrics {
+                            messages_in: 4242,
+                            ..Default::default()
+                        },
+                        super::super::metrics::LogHealth::default(),
+                    ));
                 }
             }
         });

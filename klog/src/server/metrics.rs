@@ -27,6 +27,9 @@
 //! | `kafka_server_socketservermetrics_connection_count{listener}` | `kafka.server:type=socket-server-metrics,listener=<name>` `connection-count` | gauge |
 //! | `kafka_server_socketservermetrics_connection_creation_total{listener}` | `...` `connection-creation-total` | counter |
 //! | `kafka_server_socketservermetrics_connection_close_total{listener}` | `...` `connection-close-total` | counter |
+//! | `kafka_server_kafkaserver_brokerstate` | `kafka.server:type=KafkaServer,name=BrokerState` (3, RUNNING, while served) | gauge |
+//! | `kafka_log_logmanager_offlinelogdirectorycount` | `kafka.log:type=LogManager,name=OfflineLogDirectoryCount` | gauge |
+//! | `kafka_server_replicamanager_offlinereplicacount` | `kafka.server:type=ReplicaManager,name=OfflineReplicaCount` | gauge |
 //! | `kpp_broker_core_closed_connections_total` | none: connections the core refused (bad frame, unknown API, acks=0 failure) | counter |
 //!
 //! Differences from Kafka, by design or for want of the data:
@@ -42,6 +45,8 @@
 //!   `ErrorsPerSec` has no `error="NONE"` series (the core counts errors only).
 //! - The socket-server metrics carry no `networkProcessor` tag (there are no processors: one
 //!   task serves each connection).
+//! - The offline gauges come from the core's events ([`LogHealth`], kept by the core thread):
+//!   a failed log directory takes every partition offline, as in Kafka, until the restart.
 //! - Only the all-topics `BrokerTopicMetrics` (Kafka's series without a `topic` tag) exist.
 //!
 //! # Why no crate
@@ -52,7 +57,7 @@
 //! thread, so a collector over them would be most of this file anyway. The format is a few
 //! line shapes; [`render`] writes them and its tests check them.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -62,7 +67,7 @@ use core::time::Duration;
 
 use kproto::ApiKey;
 
-use crate::broker::BrokerMetrics;
+use crate::broker::{BrokerEvent, BrokerMetrics};
 
 /// The upper bounds (`le`, milliseconds) of the latency histograms' buckets, `+Inf` aside:
 /// from sub-millisecond local answers to delayed fetches waiting `fetch.max.wait.ms` and slow
@@ -264,6 +269,40 @@ pub struct AdapterSnapshot {
     pub listeners: Vec<ListenerSnapshot>,
 }
 
+/// The log failures the core's events reported, kept by the core thread for Kafka's offline
+/// gauges (the core does not count them: they are events, see [`BrokerEvent`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogHealth {
+    /// The log directory failed ([`BrokerEvent::LogDirFailed`]): every partition is offline.
+    pub log_dir_offline: bool,
+    /// Partitions whose log failed ([`BrokerEvent::LogFailed`]), each once.
+    pub offline_partitions: BTreeSet<(String, i32)>,
+}
+
+impl LogHealth {
+    /// Takes note of `event` (only the failures matter; a failure lasts until the restart).
+    pub fn observe(&mut self, event: &BrokerEvent) {
+        match event {
+            BrokerEvent::LogDirFailed { .. } => self.log_dir_offline = true,
+            BrokerEvent::LogFailed {
+                topic, partition, ..
+            } => {
+                self.offline_partitions.insert((topic.clone(), *partition));
+            }
+            _ => {}
+        }
+    }
+
+    /// Offline replicas among `partition_count` (all when the directory failed).
+    pub fn offline_replicas(&self, partition_count: u64) -> u64 {
+        if self.log_dir_offline {
+            partition_count
+        } else {
+            (self.offline_partitions.len() as u64).min(partition_count)
+        }
+    }
+}
+
 /// A label value escaped as the text format wants (`\\`, `\"`, `\n`).
 fn escape(v: &str) -> String {
     let mut s = String::with_capacity(v.len());
@@ -318,7 +357,7 @@ type ListenerFamily = (
 
 /// Renders the broker's and the adapter's metrics in Prometheus' text format 0.0.4 (the
 /// names are in the module docs).
-pub fn render(broker: &BrokerMetrics, adapter: &AdapterSnapshot) -> String {
+pub fn render(broker: &BrokerMetrics, health: &LogHealth, adapter: &AdapterSnapshot) -> String {
     let mut out = String::with_capacity(8 * 1024);
     let o = &mut out;
     single(
@@ -429,6 +468,27 @@ pub fn render(broker: &BrokerMetrics, adapter: &AdapterSnapshot) -> String {
         "gauge",
         "Partitions this broker leads: all of them, it is the only replica (ReplicaManager LeaderCount).",
         broker.partition_count,
+    );
+    single(
+        o,
+        "kafka_server_replicamanager_offlinereplicacount",
+        "gauge",
+        "Partitions whose log failed, all of them once the log directory failed (ReplicaManager OfflineReplicaCount).",
+        health.offline_replicas(broker.partition_count),
+    );
+    single(
+        o,
+        "kafka_log_logmanager_offlinelogdirectorycount",
+        "gauge",
+        "Log directories offline after a storage failure (LogManager OfflineLogDirectoryCount).",
+        u64::from(health.log_dir_offline),
+    );
+    single(
+        o,
+        "kafka_server_kafkaserver_brokerstate",
+        "gauge",
+        "The broker's state: 3 (RUNNING) while it serves requests (KafkaServer BrokerState).",
+        3,
     );
     let name = "kafka_server_delayedoperationpurgatory_purgatorysize";
     family(
@@ -550,7 +610,18 @@ mod tests {
         adapter.observe(999, Duration::from_millis(1));
         adapter.observe(-1, Duration::from_millis(1));
         let snap = adapter.snapshot();
-        let text = render(&broker, &snap);
+        let mut health = LogHealth::default();
+        for p in [3, 7, 3] {
+            health.observe(&BrokerEvent::LogFailed {
+                topic: String::from("orders"),
+                partition: p,
+                error: String::from("No space left on device"),
+            });
+        }
+        health.observe(&BrokerEvent::MetadataWriteFailed {
+            error: String::from("read-only file system"),
+        });
+        let text = render(&broker, &health, &snap);
         drop(open);
 
         // every family once, TYPE right after HELP, every sample under its family
@@ -572,7 +643,29 @@ mod tests {
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'));
             }
         }
-        assert_eq!(seen.len(), 15, "{seen:?}");
+        assert_eq!(seen.len(), 18, "{seen:?}");
+        assert_eq!(
+            value(&text, "kafka_server_replicamanager_offlinereplicacount"),
+            "2"
+        );
+        assert_eq!(
+            value(&text, "kafka_log_logmanager_offlinelogdirectorycount"),
+            "0"
+        );
+        assert_eq!(value(&text, "kafka_server_kafkaserver_brokerstate"), "3");
+        // the directory fails: every partition is offline
+        health.observe(&BrokerEvent::LogDirFailed {
+            error: String::from("cannot write recovery-point-offset-checkpoint"),
+        });
+        let failed = render(&broker, &health, &snap);
+        assert_eq!(
+            value(&failed, "kafka_server_replicamanager_offlinereplicacount"),
+            "12"
+        );
+        assert_eq!(
+            value(&failed, "kafka_log_logmanager_offlinelogdirectorycount"),
+            "1"
+        );
         assert!(text.ends_with('\n'));
 
         assert_eq!(
