@@ -9,6 +9,7 @@
 //!   of an unknown API key the core's closed connections;
 //! - a tailing `kcat -C` shows its long poll in the Fetch purgatory, and its delayed fetches
 //!   (librdkafka's `fetch.wait.max.ms`, 500 ms) land in the Fetch histogram above 250 ms;
+//! - the `process_*` metrics are the broker process's (RSS, descriptors, start time);
 //! - every histogram is cumulative (buckets monotonic, `+Inf` = `_count`), the connection
 //!   gauge settles on the connections open, and SIGTERM still exits 0 with an HTTP client
 //!   holding a connection to the endpoint.
@@ -197,6 +198,18 @@ fn the_metrics_endpoint_counts_what_kcat_and_bad_requests_did() {
     assert_eq!(s0.get(&format!("{H}_count{{request=\"Produce\"}}")), 0.0);
     assert_eq!(s0.get("kafka_server_kafkaserver_brokerstate"), 3.0);
     assert_eq!(s0.get("kafka_log_logmanager_offlinelogdirectorycount"), 0.0);
+    // the process metrics are the broker process's (Linux)
+    assert!(s0.get("process_resident_memory_bytes") > 1e6);
+    assert!(s0.get("process_open_fds") >= 4.0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let started = s0.get("process_start_time_seconds");
+    assert!(
+        started <= now + 1.0 && started > now - 60.0,
+        "{started} vs {now}"
+    );
 
     // kcat -P: 1,000 keyed messages of 1 KB values
     let value = "m".repeat(1000);

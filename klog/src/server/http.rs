@@ -19,7 +19,7 @@ use tokio::sync::{oneshot, watch};
 use tracing::{debug, warn};
 
 use super::core_thread::{CoreMsg, CoreSender};
-use super::metrics::{render, AdapterMetrics};
+use super::metrics::{render, AdapterMetrics, ProcessStats};
 
 /// The largest request head read.
 pub const MAX_HEAD: usize = 8 * 1024;
@@ -143,7 +143,10 @@ async fn serve_one(mut stream: TcpStream, core: CoreSender, adapter: Arc<Adapter
             drop(core);
             match snapshot {
                 Some((broker, health)) => {
-                    let body = render(&broker, &health, &adapter.snapshot());
+                    let mut body = render(&broker, &health, &adapter.snapshot());
+                    if let Some(p) = ProcessStats::read() {
+                        p.render(&mut body);
+                    }
                     response("200 OK", CONTENT_TYPE, &body, !head)
                 }
                 None => response(

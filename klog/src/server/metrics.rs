@@ -31,6 +31,7 @@
 //! | `kafka_log_logmanager_offlinelogdirectorycount` | `kafka.log:type=LogManager,name=OfflineLogDirectoryCount` | gauge |
 //! | `kafka_server_replicamanager_offlinereplicacount` | `kafka.server:type=ReplicaManager,name=OfflineReplicaCount` | gauge |
 //! | `kpp_broker_core_closed_connections_total` | none: connections the core refused (bad frame, unknown API, acks=0 failure) | counter |
+//! | `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_virtual_memory_bytes`, `process_open_fds`, `process_max_fds`, `process_start_time_seconds` | none: Prometheus' standard process metrics, as its clients and the JMX exporter export them (Linux, from `/proc/self`) | counter, gauges |
 //!
 //! Differences from Kafka, by design or for want of the data:
 //! - `TotalTimeMs` is a Yammer histogram in Kafka, which the JMX exporter shows as quantiles;
@@ -300,6 +301,139 @@ impl LogHealth {
         } else {
             (self.offline_partitions.len() as u64).min(partition_count)
         }
+    }
+}
+
+/// Prometheus' standard process metrics, read from `/proc` (Linux).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProcessStats {
+    /// User and system CPU time, seconds.
+    pub cpu_seconds: f64,
+    /// Resident set size, bytes.
+    pub resident_bytes: u64,
+    /// Virtual memory size, bytes.
+    pub virtual_bytes: u64,
+    /// Open file descriptors.
+    pub open_fds: u64,
+    /// The soft limit on open file descriptors (`None`: unlimited).
+    pub max_fds: Option<u64>,
+    /// When the process started, seconds since the Unix epoch.
+    pub start_time_seconds: f64,
+}
+
+/// Clock ticks per second of `/proc`'s times: `USER_HZ`, 100 on every Linux architecture (the
+/// Go client's procfs assumes the same).
+const USER_HZ: f64 = 100.0;
+
+impl ProcessStats {
+    /// Parses `/proc/self/stat`, `/proc/self/status`, `/proc/self/limits` and `/proc/stat`
+    /// (`None` when one lacks what is read from it).
+    pub fn parse(
+        stat: &str,
+        status: &str,
+        limits: &str,
+        proc_stat: &str,
+        open_fds: u64,
+    ) -> Option<ProcessStats> {
+        // after the command name, which may hold spaces and parentheses: field 3 onwards
+        let fields: Vec<&str> = stat
+            .get(stat.rfind(')')? + 1..)?
+            .split_whitespace()
+            .collect();
+        let field = |n: usize| -> Option<u64> { fields.get(n - 3)?.parse().ok() };
+        let (utime, stime, start_ticks, vsize) = (field(14)?, field(15)?, field(22)?, field(23)?);
+        let resident_kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()?;
+        let max_fds = limits
+            .lines()
+            .find_map(|l| l.strip_prefix("Max open files"))?
+            .split_whitespace()
+            .next()?;
+        let max_fds = if max_fds == "unlimited" {
+            None
+        } else {
+            Some(max_fds.parse().ok()?)
+        };
+        let boot: u64 = proc_stat
+            .lines()
+            .find_map(|l| l.strip_prefix("btime "))?
+            .trim()
+            .parse()
+            .ok()?;
+        Some(ProcessStats {
+            cpu_seconds: (utime + stime) as f64 / USER_HZ,
+            resident_bytes: resident_kb * 1024,
+            virtual_bytes: vsize,
+            open_fds,
+            max_fds,
+            start_time_seconds: boot as f64 + start_ticks as f64 / USER_HZ,
+        })
+    }
+
+    /// This process's, where `/proc` has them.
+    pub fn read() -> Option<ProcessStats> {
+        let read = |p: &str| std::fs::read_to_string(p).ok();
+        let open_fds = std::fs::read_dir("/proc/self/fd").ok()?.count() as u64;
+        ProcessStats::parse(
+            &read("/proc/self/stat")?,
+            &read("/proc/self/status")?,
+            &read("/proc/self/limits")?,
+            &read("/proc/stat")?,
+            open_fds,
+        )
+    }
+
+    /// Appends the `process_*` families.
+    pub fn render(&self, o: &mut String) {
+        family(
+            o,
+            "process_cpu_seconds_total",
+            "counter",
+            "Total user and system CPU time spent in seconds.",
+        );
+        let _ = writeln!(o, "process_cpu_seconds_total {}", self.cpu_seconds);
+        single(
+            o,
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory size in bytes.",
+            self.resident_bytes,
+        );
+        single(
+            o,
+            "process_virtual_memory_bytes",
+            "gauge",
+            "Virtual memory size in bytes.",
+            self.virtual_bytes,
+        );
+        single(
+            o,
+            "process_open_fds",
+            "gauge",
+            "Number of open file descriptors.",
+            self.open_fds,
+        );
+        if let Some(max) = self.max_fds {
+            single(
+                o,
+                "process_max_fds",
+                "gauge",
+                "Maximum number of open file descriptors.",
+                max,
+            );
+        }
+        family(
+            o,
+            "process_start_time_seconds",
+            "gauge",
+            "Start time of the process since unix epoch in seconds.",
+        );
+        let _ = writeln!(o, "process_start_time_seconds {}", self.start_time_seconds);
     }
 }
 
@@ -769,6 +903,64 @@ mod tests {
         );
         assert!(!text.contains("request=\"999\""));
         assert_eq!(snap.latency.len(), 3);
+    }
+
+    #[test]
+    fn process_stats_parse_procfs_and_render() {
+        // a command name with spaces and parentheses; utime 1234, stime 766 ticks
+        let stat = "4242 (kpp (net) w) S 1 4242 4242 0 -1 4194560 31337 0 0 0 1234 766 0 0 20 \
+                    0 9 0 387136 1073741824 20480 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 \
+                    17 1 0 0 0 0 0";
+        let status = "Name:\tkpp\nVmPeak:\t 1100000 kB\nVmSize:\t 1048576 kB\n\
+                      VmRSS:\t   81920 kB\nThreads:\t9\n";
+        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                      Max cpu time              unlimited            unlimited            seconds   \n\
+                      Max open files            20000                524288               files     \n";
+        let proc_stat = "cpu  1 2 3 4\nintr 5\nbtime 1796302063\nprocesses 9\n";
+        let p = ProcessStats::parse(stat, status, limits, proc_stat, 37).unwrap();
+        assert_eq!(p.cpu_seconds, 20.0);
+        assert_eq!(p.resident_bytes, 81920 * 1024);
+        assert_eq!(p.virtual_bytes, 1_073_741_824);
+        assert_eq!((p.open_fds, p.max_fds), (37, Some(20000)));
+        assert_eq!(p.start_time_seconds, 1_796_302_063.0 + 3871.36);
+        let mut o = String::new();
+        p.render(&mut o);
+        assert!(o.contains("\nprocess_cpu_seconds_total 20\n"), "{o}");
+        assert!(
+            o.contains("\nprocess_resident_memory_bytes 83886080\n"),
+            "{o}"
+        );
+        assert!(o.contains("\nprocess_max_fds 20000\n"), "{o}");
+        assert!(
+            o.contains("\nprocess_start_time_seconds 1796305934.36\n"),
+            "{o}"
+        );
+        // unlimited descriptors: no process_max_fds
+        let unlimited = limits.replace("20000  ", "unlimited");
+        let p = ProcessStats::parse(stat, status, &unlimited, proc_stat, 37).unwrap();
+        assert_eq!(p.max_fds, None);
+        // truncated files: nothing rather than garbage
+        assert_eq!(
+            ProcessStats::parse(&stat[..60], status, limits, proc_stat, 1),
+            None
+        );
+        assert_eq!(
+            ProcessStats::parse(stat, "Name:\tkpp\n", limits, proc_stat, 1),
+            None
+        );
+        assert_eq!(
+            ProcessStats::parse(stat, status, limits, "cpu 1\n", 1),
+            None
+        );
+        assert_eq!(
+            ProcessStats::parse("no parenthesis", status, limits, proc_stat, 1),
+            None
+        );
+        // this process, on Linux
+        if cfg!(target_os = "linux") {
+            let me = ProcessStats::read().expect("/proc/self");
+            assert!(me.resident_bytes > 1 << 20 && me.open_fds >= 3, "{me:?}");
+        }
     }
 
     #[test]
