@@ -16,6 +16,8 @@ struct ServeArgs {
     listen: Option<String>,
     config: Option<PathBuf>,
     overrides: Vec<(String, String)>,
+    /// `--metrics HOST:PORT`: where the Prometheus endpoint listens.
+    metrics: Option<String>,
 }
 
 /// Bad usage of `kpp serve`.
@@ -33,6 +35,9 @@ enum UsageError {
     /// `--listen` that is not `HOST:PORT`.
     #[error("--listen {0}: expected HOST:PORT (e.g. 127.0.0.1:9092, [::1]:9092, :9092)")]
     BadListen(String),
+    /// `--metrics` that is not `HOST:PORT`.
+    #[error("--metrics {0}: expected HOST:PORT (e.g. 127.0.0.1:9404, [::1]:9404, 0.0.0.0:9404)")]
+    BadMetrics(String),
 }
 
 /// Why `kpp serve` could not build its configuration.
@@ -77,13 +82,17 @@ fn parse_args(args: &[String]) -> Result<ServeArgs, UsageError> {
             "--data-dir" => out.data_dir = Some(value()?),
             "--listen" => {
                 let v = value()?;
-                let ok = v
-                    .rsplit_once(':')
-                    .is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-                if !ok {
+                if !host_port(&v, true) {
                     return Err(UsageError::BadListen(v));
                 }
                 out.listen = Some(v);
+            }
+            "--metrics" => {
+                let v = value()?;
+                if !host_port(&v, false) {
+                    return Err(UsageError::BadMetrics(v));
+                }
+                out.metrics = Some(v);
             }
             "--config" => out.config = Some(PathBuf::from(value()?)),
             "--override" => {
@@ -99,6 +108,16 @@ fn parse_args(args: &[String]) -> Result<ServeArgs, UsageError> {
         }
     }
     Ok(out)
+}
+
+/// `HOST:PORT` with a numeric port (`empty_host`: `:PORT` too, as Kafka's listeners allow).
+fn host_port(v: &str, empty_host: bool) -> bool {
+    v.rsplit_once(':').is_some_and(|(h, p)| {
+        (empty_host || !h.is_empty())
+            && !p.is_empty()
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u16>().is_ok()
+    })
 }
 
 /// The pairs in Kafka's precedence: the file, then the dedicated options, then `--override`s.
@@ -171,7 +190,10 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let server = Server::bind(config, random_seed()).await?;
+        let mut server = Server::bind(config, random_seed()).await?;
+        if let Some(address) = &args.metrics {
+            server.bind_metrics(address).await?;
+        }
         let report = server.open_report();
         info!(
             cluster_id = %report.cluster_id,
@@ -218,9 +240,14 @@ mod tests {
             "--override=log.segment.bytes=1048576",
             "--override",
             "num.partitions=5",
+            "--metrics",
+            "127.0.0.1:9404",
         ]))
         .unwrap();
         assert_eq!(a.data_dir.as_deref(), Some("/var/lib/kpp"));
+        assert_eq!(a.metrics.as_deref(), Some("127.0.0.1:9404"));
+        let b = parse_args(&strings(&["--metrics=[::1]:0"])).unwrap();
+        assert_eq!(b.metrics.as_deref(), Some("[::1]:0"));
         let pairs = config_pairs(&a).unwrap();
         assert_eq!(
             pairs,
@@ -251,6 +278,9 @@ mod tests {
             "--override num.partitions: expected KEY=VALUE"
         );
         assert!(e(&["--listen", "localhost"]).starts_with("--listen localhost: expected HOST:PORT"));
+        assert!(e(&["--metrics", ":9404"]).starts_with("--metrics :9404: expected HOST:PORT"));
+        assert!(e(&["--metrics", "127.0.0.1:99999"]).starts_with("--metrics 127.0.0.1:99999:"));
+        assert_eq!(e(&["--metrics"]), "--metrics needs a value");
     }
 
     #[test]

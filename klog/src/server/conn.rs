@@ -1,7 +1,9 @@
 //! One client connection: framing, read-ahead, one request in the core at a time, responses
-//! in order, idle expiry.
+//! in order, idle expiry, and each request's total time (Kafka's `TotalTimeMs`: from the
+//! moment its whole frame was read to the moment its response was written).
 
 use alloc::collections::VecDeque;
+use alloc::sync::Arc;
 use core::time::Duration;
 use std::net::SocketAddr;
 
@@ -14,6 +16,7 @@ use tokio::time::Instant;
 use tracing::{debug, info};
 
 use super::core_thread::{CoreMsg, CoreSender};
+use super::metrics::AdapterMetrics;
 use crate::broker::{CloseReason, ConnectionId, Handled};
 
 /// Complete frames read ahead of the one in the core, at most (pipelining).
@@ -133,7 +136,15 @@ async fn write_frame(
     }
 }
 
-/// Serves one connection until it closes, then tells the core.
+/// The API key at the front of a request frame (-1 for a frame shorter than 2 bytes).
+fn api_key_of(frame: &[u8]) -> i16 {
+    frame
+        .first_chunk::<2>()
+        .map_or(-1, |k| i16::from_be_bytes(*k))
+}
+
+/// Serves one connection until it closes, then tells the core; the requests' total times go
+/// to `metrics`.
 pub(crate) async fn serve(
     id: ConnectionId,
     peer: SocketAddr,
@@ -141,8 +152,9 @@ pub(crate) async fn serve(
     core: CoreSender,
     mut stop: watch::Receiver<bool>,
     limits: Limits,
+    metrics: Arc<AdapterMetrics>,
 ) {
-    let why = serve_inner(id, stream, &core, &mut stop, limits).await;
+    let why = serve_inner(id, stream, &core, &mut stop, limits, &metrics).await;
     let _ = core.send(CoreMsg::Closed(id));
     match why {
         Closed::Eof => debug!(conn = id, peer = %peer, "connection closed by the peer"),
@@ -157,24 +169,29 @@ async fn serve_inner(
     core: &CoreSender,
     stop: &mut watch::Receiver<bool>,
     limits: Limits,
+    metrics: &AdapterMetrics,
 ) -> Closed {
     let (mut reader, mut writer) = stream.into_split();
     let mut buf = BytesMut::new();
-    let mut queue: VecDeque<Bytes> = VecDeque::new();
+    // complete frames read ahead, with the moment each was read whole
+    let mut queue: VecDeque<(Bytes, Instant)> = VecDeque::new();
     let mut queued_bytes = 0usize;
     // a framing error seen while reading ahead: acted on once the frames before it are answered
     let mut refused: Option<Closed> = None;
     let mut eof = false;
     let mut stopping = *stop.borrow();
     let mut in_flight: Option<oneshot::Receiver<Handled>> = None;
+    // the API key and arrival of the request in flight
+    let mut started: (i16, Instant) = (-1, Instant::now());
     let mut last_activity = Instant::now();
     loop {
         if in_flight.is_none() {
             if stopping {
                 return Closed::Shutdown;
             }
-            if let Some(frame) = queue.pop_front() {
+            if let Some((frame, arrived)) = queue.pop_front() {
                 queued_bytes -= frame.len();
+                started = (api_key_of(&frame), arrived);
                 let (tx, rx) = oneshot::channel();
                 if core
                     .send(CoreMsg::Frame {
@@ -222,8 +239,9 @@ async fn serve_inner(
                             return why;
                         }
                         last_activity = Instant::now();
+                        metrics.observe(started.0, last_activity - started.1);
                     }
-                    Ok(Handled::NoResponse) => {}
+                    Ok(Handled::NoResponse) => metrics.observe(started.0, started.1.elapsed()),
                     Ok(Handled::Close(reason)) => return Closed::Core(reason),
                     // the core thread never sends Pending; it keeps the sender instead
                     Ok(Handled::Pending) | Err(_) => return Closed::CoreGone,
@@ -236,7 +254,7 @@ async fn serve_inner(
                     match next_frame(&mut buf, limits.max_frame) {
                         Ok(Some(frame)) => {
                             queued_bytes += frame.len();
-                            queue.push_back(frame);
+                            queue.push_back((frame, last_activity));
                         }
                         Ok(None) => break,
                         Err(why) => {
@@ -364,6 +382,7 @@ mod tests {
         core: mpsc::Receiver<CoreMsg>,
         stop: watch::Sender<bool>,
         task: tokio::task::JoinHandle<()>,
+        metrics: Arc<AdapterMetrics>,
     }
 
     async fn harness(idle: Option<Duration>) -> Harness {
@@ -376,12 +395,22 @@ mod tests {
             max_frame: 1 << 20,
             idle,
         };
-        let task = tokio::spawn(serve(7, peer, stream, tx, stop_rx, limits));
+        let metrics = Arc::new(AdapterMetrics::new(["PLAINTEXT"]));
+        let task = tokio::spawn(serve(
+            7,
+            peer,
+            stream,
+            tx,
+            stop_rx,
+            limits,
+            Arc::clone(&metrics),
+        ));
         Harness {
             client,
             core: rx,
             stop,
             task,
+            metrics,
         }
     }
 
@@ -477,6 +506,42 @@ mod tests {
             next_msg(&h.core, 5000).await,
             Some(CoreMsg::Closed(7))
         ));
+        h.task.await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn total_time_runs_from_the_frames_arrival_to_its_response_written() {
+        let mut h = harness(None).await;
+        // a Produce frame (key 0) and a Fetch frame (key 1) pipelined, KB-sized
+        let mut produce = req(0, 4096);
+        produce[4..6].copy_from_slice(&0i16.to_be_bytes());
+        let mut fetch = req(0, 2048);
+        fetch[4..6].copy_from_slice(&1i16.to_be_bytes());
+        let mut bytes = produce.clone();
+        bytes.extend(&fetch);
+        h.client.write_all(&bytes).await.unwrap();
+        let (_p, reply_p) = next_frame_msg(&h.core).await;
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        reply_p.send(Handled::Respond(resp(b'p', 50_000))).unwrap();
+        assert_eq!(read_resp(&mut h.client).await.len(), 50_000);
+        // the Fetch waited in the read-ahead queue all along: its time counts from its arrival
+        let (_f, reply_f) = next_frame_msg(&h.core).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        reply_f.send(Handled::NoResponse).unwrap();
+        // a frame of no known API is not recorded
+        h.client.write_all(&req(0xff, 100)).await.unwrap();
+        let (_x, reply_x) = next_frame_msg(&h.core).await;
+        reply_x.send(Handled::Respond(resp(b'x', 10))).unwrap();
+        read_resp(&mut h.client).await;
+        let snap = h.metrics.snapshot();
+        let p = &snap.latency[&0];
+        assert_eq!(p.count(), 1);
+        assert!(p.sum_us >= 60_000 && p.sum_us < 5_000_000, "{}", p.sum_us);
+        let f = &snap.latency[&1];
+        assert_eq!(f.count(), 1);
+        assert!(f.sum_us >= 80_000, "{}", f.sum_us);
+        assert_eq!(snap.latency.len(), 2, "{:?}", snap.latency.keys());
+        drop(h.client);
         h.task.await.unwrap();
     }
 

@@ -12,8 +12,9 @@ use bytes::Bytes;
 use tokio::sync::oneshot;
 use tracing::{debug, error, info, warn};
 
+use super::metrics::LogHealth;
 use super::{now_ms, ServerError};
-use crate::broker::{Broker, BrokerError, BrokerEvent, ConnectionId, Handled};
+use crate::broker::{Broker, BrokerError, BrokerEvent, BrokerMetrics, ConnectionId, Handled};
 use crate::storage::FsStorage;
 
 /// What a connection task tells the core.
@@ -31,6 +32,9 @@ pub(crate) enum CoreMsg {
     },
     /// The connection is gone.
     Closed(ConnectionId),
+    /// The metrics endpoint asks for the core's counters ([`Broker::metrics`]) and the log
+    /// failures its events reported.
+    Metrics(oneshot::Sender<(BrokerMetrics, LogHealth)>),
 }
 
 /// The sending side of the core's channel.
@@ -56,8 +60,9 @@ pub(crate) fn spawn(
 /// The core loop (see the module docs of `server`).
 fn run(mut broker: Broker<FsStorage>, rx: &mpsc::Receiver<CoreMsg>) -> Result<(), BrokerError> {
     let mut pending: HashMap<ConnectionId, oneshot::Sender<Handled>> = HashMap::new();
+    let mut health = LogHealth::default();
     // the events of opening (partitions loaded and recovered)
-    drain(&mut broker, &mut pending);
+    drain(&mut broker, &mut pending, &mut health);
     // the deadline last handled: if handle_timeout leaves poll_timeout unchanged, wait a little
     // rather than spin
     let mut last_deadline: Option<i64> = None;
@@ -67,7 +72,7 @@ fn run(mut broker: Broker<FsStorage>, rx: &mpsc::Receiver<CoreMsg>) -> Result<()
             Some(t) if t <= now && last_deadline != Some(t) => {
                 broker.handle_timeout(now);
                 last_deadline = Some(t);
-                drain(&mut broker, &mut pending);
+                drain(&mut broker, &mut pending, &mut health);
                 continue;
             }
             Some(t) if t <= now => Some(Duration::from_millis(10)),
@@ -104,8 +109,11 @@ fn run(mut broker: Broker<FsStorage>, rx: &mpsc::Receiver<CoreMsg>) -> Result<()
                 pending.remove(&conn);
                 broker.connection_closed(conn);
             }
+            CoreMsg::Metrics(reply) => {
+                let _ = reply.send((broker.metrics().clone(), health.clone()));
+            }
         }
-        drain(&mut broker, &mut pending);
+        drain(&mut broker, &mut pending, &mut health);
     }
     info!("all connections closed; shutting the broker down (flushing every log)");
     let r = broker.shutdown(now_ms()).map(|_| ());
@@ -115,10 +123,11 @@ fn run(mut broker: Broker<FsStorage>, rx: &mpsc::Receiver<CoreMsg>) -> Result<()
     r
 }
 
-/// Sends the answers of pending requests and logs the events.
+/// Sends the answers of pending requests, logs the events and notes the failures among them.
 fn drain(
     broker: &mut Broker<FsStorage>,
     pending: &mut HashMap<ConnectionId, oneshot::Sender<Handled>>,
+    health: &mut LogHealth,
 ) {
     while let Some((conn, frame)) = broker.poll_completed() {
         match pending.remove(&conn) {
@@ -132,6 +141,7 @@ fn drain(
         }
     }
     while let Some(event) = broker.poll_event() {
+        health.observe(&event);
         log_event(&event);
     }
 }

@@ -40,6 +40,12 @@
 //!   Kafka's `ListenerInfo.withEphemeralPortsCorrectlySet` does, and one with an empty host
 //!   with the machine's host name (see [`Server::bind`]), as `withWildcardHostnamesResolved`
 //!   does.
+//! - **Metrics** ([`Server::bind_metrics`]): `GET /metrics` on a socket of its own, in
+//!   Prometheus' text format 0.0.4 under the names Kafka's JMX exporter gives Kafka's broker
+//!   metrics ([`metrics`] lists them). At each scrape the endpoint asks the core thread for
+//!   [`Broker::metrics`] (exact at that moment, never a copy per request); the connection
+//!   counts per listener and each request's total time (frame read whole to response
+//!   written, a histogram per API) are the adapter's own, kept in atomics.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), klog::server::ServerError> {
@@ -64,6 +70,8 @@
 
 mod conn;
 mod core_thread;
+pub mod http;
+pub mod metrics;
 #[cfg(test)]
 mod tests;
 
@@ -98,6 +106,14 @@ pub enum ServerError {
         dir: String,
         /// What failed.
         source: StorageError,
+    },
+    /// The metrics endpoint could not be bound.
+    #[error("cannot bind the metrics endpoint {address}: {source}")]
+    MetricsBind {
+        /// The address, as given.
+        address: String,
+        /// What the OS said.
+        source: std::io::Error,
     },
     /// A listener could not be bound.
     #[error("cannot bind listener {listener}: {source}")]
@@ -201,6 +217,8 @@ pub struct Server {
     report: OpenReport,
     bound: Vec<Bound>,
     stop: Arc<watch::Sender<bool>>,
+    /// The metrics endpoint's socket, once [`Server::bind_metrics`] bound it.
+    metrics: Option<(TcpListener, SocketAddr)>,
 }
 
 /// The machine's host name when it resolves: what a wildcard listener is advertised as, as
@@ -295,7 +313,27 @@ impl Server {
             report,
             bound,
             stop: Arc::new(stop),
+            metrics: None,
         })
+    }
+
+    /// Binds the Prometheus metrics endpoint (`GET /metrics`, see [`metrics`] for the names)
+    /// on `address` (`HOST:PORT`; port 0 picks one); it is served once the server runs.
+    /// Returns the address bound. A second call replaces the first endpoint.
+    pub async fn bind_metrics(&mut self, address: &str) -> Result<SocketAddr, ServerError> {
+        let err = |source| ServerError::MetricsBind {
+            address: String::from(address),
+            source,
+        };
+        let socket = TcpListener::bind(address).await.map_err(err)?;
+        let addr = socket.local_addr().map_err(err)?;
+        self.metrics = Some((socket, addr));
+        Ok(addr)
+    }
+
+    /// The address of the metrics endpoint, if [`Server::bind_metrics`] bound one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(_, a)| *a)
     }
 
     /// The address of the first listener (the one `--listen` sets; [`Server::bind`] refuses a
@@ -343,6 +381,7 @@ impl Server {
             report: _,
             bound,
             stop,
+            metrics: metrics_socket,
         } = self;
         let config = broker.config().clone();
         info!(
@@ -359,6 +398,9 @@ impl Server {
                 .map(Duration::from_millis),
         };
         let ids = Arc::new(AtomicU64::new(0));
+        let adapter = Arc::new(metrics::AdapterMetrics::new(
+            bound.iter().map(|b| b.listener.name.as_str()),
+        ));
         let mut acceptors = tokio::task::JoinSet::new();
         for b in bound {
             let advertised = config
@@ -379,6 +421,17 @@ impl Server {
                 stop.subscribe(),
                 Arc::clone(&ids),
                 limits,
+                Arc::clone(&adapter),
+            ));
+        }
+        if let Some((socket, addr)) = metrics_socket {
+            info!(metrics_address = %addr, "serving Prometheus metrics on /metrics");
+            acceptors.spawn(http::serve(
+                socket,
+                addr,
+                core_tx.clone(),
+                Arc::clone(&adapter),
+                stop.subscribe(),
             ));
         }
         drop(core_tx);
@@ -411,7 +464,9 @@ async fn accept_loop(
     stop: watch::Receiver<bool>,
     ids: Arc<AtomicU64>,
     limits: conn::Limits,
+    metrics: Arc<metrics::AdapterMetrics>,
 ) {
+    let counters = metrics.listener(&b.listener.name);
     let mut stop_rx = stop.clone();
     loop {
         tokio::select! {
@@ -420,7 +475,12 @@ async fn accept_loop(
                     let id = ids.fetch_add(1, Ordering::Relaxed);
                     let _ = stream.set_nodelay(true);
                     tracing::debug!(conn = id, peer = %peer, listener = %b.listener.name, "connection accepted");
-                    tokio::spawn(conn::serve(id, peer, stream, core.clone(), stop.clone(), limits));
+                    let open = counters.opened();
+                    let serve = conn::serve(id, peer, stream, core.clone(), stop.clone(), limits, Arc::clone(&metrics));
+                    tokio::spawn(async move {
+                        serve.await;
+                        drop(open);
+                    });
                 }
                 Err(e) => {
                     // out of file descriptors and the like: Kafka logs and goes on

@@ -303,3 +303,124 @@ async fn every_listener_is_served_and_a_wildcard_is_advertised_by_host_name() {
     handle.shutdown();
     assert!(run.await.unwrap().is_ok());
 }
+
+/// `GET /metrics` of the in-process endpoint: the body.
+async fn scrape(addr: std::net::SocketAddr) -> String {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    String::from(body)
+}
+
+/// The value of the sample `key` (name and labels) in a scrape.
+fn sample(body: &str, key: &str) -> u64 {
+    body.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no {key} in\n{body}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_endpoint_in_process_counts_connections_requests_and_partitions() {
+    let dir = Dir::new("metrics");
+    let mut server = Server::bind(config(&dir, &[("num.partitions", "3")]), 5)
+        .await
+        .unwrap();
+    assert_eq!(server.metrics_addr(), None);
+    let maddr = server.bind_metrics("127.0.0.1:0").await.unwrap();
+    assert_eq!(server.metrics_addr(), Some(maddr));
+    assert_ne!(maddr.port(), 0);
+    // a taken port names the endpoint
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let at = format!("127.0.0.1:{port}");
+    match server.bind_metrics(&at).await {
+        Err(e @ ServerError::MetricsBind { .. }) => assert!(
+            e.to_string()
+                .starts_with(&format!("cannot bind the metrics endpoint {at}: ")),
+            "{e}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    // the failed call left the bound endpoint in place
+    assert_eq!(server.metrics_addr(), Some(maddr));
+    let addr = server.local_addr();
+    let handle = server.shutdown_handle();
+    let run = tokio::spawn(server.run_until(core::future::pending()));
+
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        conns.push(TcpStream::connect(addr).await.unwrap());
+    }
+    // 40 Metadata requests over the three, the first auto-creating a topic of 3 partitions
+    for i in 0..40 {
+        let s = &mut conns[i % 3];
+        let topic = (i == 0).then_some("metered-in-process");
+        s.write_all(&metadata(i as i32, topic)).await.unwrap();
+        assert!(read_frame(s).await.is_some());
+    }
+    // the last answer's time is recorded just after it was written: scrape until it is there
+    let key = "kafka_network_requestmetrics_totaltimems_count{request=\"Metadata\"}";
+    let deadline = tokio::time::Instant::now() + core::time::Duration::from_secs(5);
+    let body = loop {
+        let body = scrape(maddr).await;
+        if sample(&body, key) == 40 {
+            break body;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{body}");
+        tokio::time::sleep(core::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        sample(&body, "kafka_server_replicamanager_partitioncount"),
+        3
+    );
+    assert_eq!(
+        sample(
+            &body,
+            "kafka_network_requestmetrics_requests_total{request=\"Metadata\"}"
+        ),
+        40
+    );
+    assert_eq!(
+        sample(
+            &body,
+            "kafka_server_socketservermetrics_connection_count{listener=\"PLAINTEXT\"}"
+        ),
+        3
+    );
+    drop(conns);
+    // closes are counted once the connection tasks see them
+    let deadline = tokio::time::Instant::now() + core::time::Duration::from_secs(5);
+    loop {
+        let body = scrape(maddr).await;
+        let key = "kafka_server_socketservermetrics_connection_close_total{listener=\"PLAINTEXT\"}";
+        if sample(&body, key) == 3 {
+            assert_eq!(
+                sample(
+                    &body,
+                    "kafka_server_socketservermetrics_connection_count{listener=\"PLAINTEXT\"}"
+                ),
+                0
+            );
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{body}");
+        tokio::time::sleep(core::time::Duration::from_millis(20)).await;
+    }
+    // a scraper holding its connection open does not hold the shutdown up
+    let _idle = TcpStream::connect(maddr).await.unwrap();
+    handle.shutdown();
+    let r = tokio::time::timeout(core::time::Duration::from_secs(10), run)
+        .await
+        .expect("run_until returns after shutdown")
+        .unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    assert!(TcpStream::connect(maddr).await.is_err());
+}
