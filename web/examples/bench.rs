@@ -5,9 +5,9 @@
 //!   (JSON order events of 250–400 bytes with a key and a header, pseudo-random so that the
 //!   codecs have realistic work), consecutive offsets and timestamps.
 //! - `bench native DIR [RUNS]` lists each segment with the same model code and the same steps as
-//!   the page's worker (`web/www/worker.js`: a first step of one slice, then 8 MiB steps, each
-//!   step's rows serialised to JSON as `Inspector::scan` does), reading the file in ranges as the
-//!   worker reads a `File` with `File.slice`, and prints the time to the first rows and to the
+//!   the page's worker (`web/www/worker.js`, [`ScanOptions::PAGE`]: a first step of one 8 MiB
+//!   slice, then 8 MiB steps, each step's rows serialised to JSON as `Inspector::scan` does),
+//!   reading the file in ranges as the worker reads a `File` with `File.slice`, and prints the time to the first rows and to the
 //!   whole listing (the best of `RUNS`, default 3) as one JSON line per codec.
 //!
 //! The browser half is `web/e2e/bench.mjs`, which opens the same files in the page.
@@ -175,7 +175,7 @@ fn list(path: &Path) -> Result<(f64, f64, usize, usize), Box<dyn std::error::Err
         file,
         len,
     };
-    let mut scan = SegmentScan::new(src.name.clone(), len, ScanOptions::default());
+    let mut scan = SegmentScan::new(src.name.clone(), len, ScanOptions::PAGE);
     let (mut first, mut json_bytes, mut budget) = (None, 0usize, 1u64);
     loop {
         let step = scan.step(&mut src, budget)?;
