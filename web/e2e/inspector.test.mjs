@@ -349,6 +349,83 @@ test('a tcpdump capture of kafka-python and a Kafka 4.4.0 broker: every connecti
   await context.close();
 });
 
+test('a tcpdump capture of Kafka\'s Java client 4.4.0 and a Kafka 4.4.0 broker: ApiVersions first, every version the broker\'s max, every request paired, the records produced and fetched', async (t) => {
+  // Recorded by `cargo run -p web --example capture`: a KafkaProducer with its defaults
+  // (idempotent, acks=all) and a KafkaConsumer without a group. The Java client logs no
+  // frames; java-client.json says what was produced and read back.
+  const oracle = JSON.parse(fs.readFileSync(path.join(fixtures, 'java-client.json'), 'utf8'));
+  const { page, context, errors, late } = await openPage();
+  await page.setInputFiles('#pick-files', [path.join(fixtures, 'java-client.pcap')]);
+  await page.waitForSelector('#connections tbody tr');
+  const conns = await page.$$eval('#connections tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  assert.ok(conns.length >= 2, 'the producer\'s and the consumer\'s connections');
+  assert.ok(conns.every((r) => r[3] === 'yes' && r[9] === ''), 'every connection is Kafka and whole');
+  await page.screenshot({ path: path.join(artifacts, 'java-client-capture.png') });
+  // The decoded capture as the page exports it (every frame's field tree and record sets).
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const report = JSON.parse(fs.readFileSync(await dl.path(), 'utf8'));
+  assert.equal(report.connections.length, conns.length);
+  const apis = new Set();
+  let produced = 0;
+  const fetchedOffsets = new Set();
+  const sequences = new Map(); // producer id -> next base sequence
+  for (const c of report.connections) {
+    const port = Number(c.client.split(':').pop());
+    await page.click(`#file-list button.file:has-text(":${port} →")`);
+    await page.waitForSelector('#frames tbody tr');
+    const rows = await page.$$eval('#frames tbody tr', (trs) => trs.map((tr) => [...tr.children].map((x) => x.textContent)));
+    assert.equal(rows.length, c.frames.length, `port ${port}: every frame listed`);
+    assert.ok(rows.every((r) => r[9] === ''), `port ${port}: no frame errors`);
+    const requests = c.frames.filter((f) => f.direction === 'request');
+    const responses = c.frames.filter((f) => f.direction === 'response');
+    assert.equal(requests.length + responses.length, c.frames.length, `port ${port}: every frame decoded as a request or a response`);
+    // The Java client asks for the broker's versions first on every connection...
+    assert.equal(requests[0].apiName, 'ApiVersions', `port ${port}: ApiVersions first`);
+    const av = c.frames[requests[0].pair];
+    assert.equal(av.body.errorCode, 0);
+    const max = new Map(av.body.apiKeys.map((k) => [k.apiKey, k.maxVersion]));
+    for (const f of requests) {
+      apis.add(`${f.apiName} v${f.apiVersion}`);
+      assert.match(f.clientId, /^kpp-java-(producer|consumer)$/, `port ${port}: the Java driver's client ids`);
+      // ...and then uses, for each API, the highest version both sides know: the broker's.
+      assert.equal(f.apiVersion, max.get(f.apiKey), `port ${port}: ${f.apiName} v${f.apiVersion} is the broker's max`);
+      // acks=all: every request has its response, with its correlation id, API and version.
+      assert.notEqual(f.pair, null, `port ${port}: ${f.apiName} #${f.correlationId} has a response`);
+      const r = c.frames[f.pair];
+      assert.deepEqual([r.direction, r.correlationId, r.apiName, r.apiVersion, r.pair], ['response', f.correlationId, f.apiName, f.apiVersion, f.index]);
+      assert.equal(rows[f.index][5], String(f.correlationId));
+      for (const set of f.apiName === 'Produce' ? f.recordSets : []) {
+        for (const b of set.batches) {
+          assert.ok(b.crcOk && b.producerId >= 0, 'an idempotent producer\'s batch, CRC ok');
+          const next = sequences.get(b.producerId) ?? 0;
+          assert.equal(b.baseSequence, next, 'base sequences follow on');
+          sequences.set(b.producerId, next + b.count);
+          produced += b.count;
+        }
+      }
+    }
+    for (const r of responses) {
+      assert.equal(c.frames[r.pair].pair, r.index, `port ${port}: response #${r.correlationId} paired`);
+      for (const set of r.apiName === 'Fetch' ? r.recordSets : []) {
+        for (const b of set.batches) {
+          assert.ok(b.crcOk);
+          for (let o = b.baseOffset; o <= b.lastOffset; o++) fetchedOffsets.add(o);
+        }
+      }
+    }
+  }
+  t.diagnostic(`${report.connections.length} connections, ${report.connections.reduce((a, c) => a + c.frames.length, 0)} frames; requests: ${[...apis].sort().join(', ')}`);
+  const names = new Set([...apis].map((a) => a.split(' ')[0]));
+  for (const a of ['ApiVersions', 'Metadata', 'InitProducerId', 'Produce', 'ListOffsets', 'Fetch']) assert.ok(names.has(a), `${a} in ${[...apis].join()}`);
+  assert.equal(produced, oracle.records, 'every record the producer sent is in its Produce requests');
+  assert.deepEqual(oracle.offsets, [...Array(oracle.records).keys()], 'the broker gave offsets 0..n-1');
+  assert.equal(oracle.consumed, oracle.records);
+  assert.deepEqual([...fetchedOffsets].sort((a, b) => a - b), oracle.offsets, 'the Fetch responses hold every offset');
+  assert.deepEqual(errors, []);
+  assert.deepEqual(late, []);
+  await context.close();
+});
+
 test('a partition written by a real Kafka 4.4.0 broker: the table equals DumpLogSegments\' output', async () => {
   // Copied by `cargo run -p web --example capture` after the broker's clean shutdown, with
   // `DumpLogSegments --deep-iteration` over its segments (idempotent producers with every

@@ -150,7 +150,7 @@ impl Inspector {
         let len = f.src.len();
         let scan = f
             .scan
-            .get_or_insert_with(|| SegmentScan::new(f.name.clone(), len, ScanOptions::default()));
+            .get_or_insert_with(|| SegmentScan::new(f.name.clone(), len, ScanOptions::PAGE));
         let step = scan.step(f.src.as_mut(), budget as u64).map_err(js_err)?;
         json(&ScanStep {
             file: id,

@@ -612,3 +612,69 @@ fn resync_between_extreme_base_offsets_does_not_overflow() {
     assert_eq!(scan.batches[0].base_offset, i64::MIN);
     assert!(!scan.problems.is_empty(), "the garbage is reported");
 }
+
+#[test]
+fn the_pages_8_mib_slices_list_a_16_mb_segment_as_small_chunks_do() {
+    // 400 batches of 100 records of 600-700 bytes of hex noise (every codec in turn): 8 MiB
+    // slices end in the middle of batches, which the next slice starts with.
+    let mut seg = Vec::new();
+    let mut offset = 0i64;
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut noise = |n: usize| {
+        let mut s = String::with_capacity(n + 16);
+        while s.len() < n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            s.push_str(&format!("{x:016x}"));
+        }
+        s
+    };
+    for i in 0..400usize {
+        let mut b = BatchBuilder::new(BatchConfig {
+            base_offset: offset,
+            compression: Compression::ALL[i % 5],
+            write_limit: 64 << 20,
+            ..BatchConfig::default()
+        });
+        for j in 0..100i64 {
+            let value = format!(
+                "{{\"order\":{},\"note\":\"{}\"}}",
+                offset + j,
+                noise(600 + (i * 7) % 90)
+            );
+            b.try_append(
+                1_767_225_600_000 + offset + j,
+                Some(format!("k{j}").as_bytes()),
+                Some(value.as_bytes()),
+                &[],
+            )
+            .unwrap();
+        }
+        seg.extend_from_slice(&b.finish().unwrap());
+        offset += 100;
+    }
+    assert!(
+        seg.len() > 2 * ScanOptions::PAGE.chunk as usize,
+        "{} bytes",
+        seg.len()
+    );
+    let name = "00000000000000000000.log";
+    let mut page_src = SliceSource::new(name, &seg[..]);
+    let page = SegmentScan::run(name, &mut page_src, ScanOptions::PAGE).unwrap();
+    let mut small_src = SliceSource::new(name, &seg[..]);
+    let small = SegmentScan::run(name, &mut small_src, SMALL_CHUNKS).unwrap();
+    assert!(page.problems.is_empty(), "{:?}", page.problems);
+    assert_eq!(page.batches.len(), 400);
+    assert_eq!(page.batches, small.batches);
+    assert_eq!(page.batches.last().unwrap().last_offset, 39_999);
+    assert!(page.batches.iter().all(|b| b.crc_ok));
+    // Few, large reads (what makes FileReaderSync fast), none larger than a slice.
+    assert!(page_src.max_read <= ScanOptions::PAGE.chunk);
+    assert!(
+        page_src.reads < small_src.reads / 50,
+        "{} reads beside {}",
+        page_src.reads,
+        small_src.reads
+    );
+}
