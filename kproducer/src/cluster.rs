@@ -6,6 +6,31 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use kproto::Uuid;
 
+/// A topic and partition, Kafka's `TopicPartition`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopicPartition {
+    /// The topic's name.
+    pub topic: String,
+    /// The partition index.
+    pub partition: i32,
+}
+
+impl TopicPartition {
+    /// `topic`-`partition`.
+    pub fn new(topic: impl Into<String>, partition: i32) -> Self {
+        TopicPartition {
+            topic: topic.into(),
+            partition,
+        }
+    }
+}
+
+impl core::fmt::Display for TopicPartition {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}-{}", self.topic, self.partition)
+    }
+}
+
 /// A broker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {

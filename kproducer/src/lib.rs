@@ -34,5 +34,5 @@ pub mod cluster;
 pub mod config;
 pub mod partitioner;
 
-pub use cluster::{Cluster, Node, PartitionInfo, TopicInfo};
+pub use cluster::{Cluster, Node, PartitionInfo, TopicInfo, TopicPartition};
 pub use config::{Acks, MetadataRecoveryStrategy, ProducerConfig};
