@@ -10,6 +10,34 @@ pub enum TimestampType {
     LogAppendTime,
 }
 
+/// A topic's `compression.type`: the codec the log stores batches in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TopicCompression {
+    /// `producer` (the default): keep the codec each producer chose.
+    #[default]
+    Producer,
+    /// `uncompressed`, `gzip`, `snappy`, `lz4` or `zstd`: a batch in another codec is
+    /// decompressed and written again in this one, as Kafka's LogValidator does.
+    Codec(kproto::records::Compression),
+}
+
+impl TopicCompression {
+    /// The value of Kafka's `compression.type` topic config (`uncompressed`, `gzip`,
+    /// `snappy`, `lz4`, `zstd` or `producer`), `None` for any other name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        use kproto::records::Compression as C;
+        Some(match name {
+            "producer" => TopicCompression::Producer,
+            "uncompressed" => TopicCompression::Codec(C::None),
+            "gzip" => TopicCompression::Codec(C::Gzip),
+            "snappy" => TopicCompression::Codec(C::Snappy),
+            "lz4" => TopicCompression::Codec(C::Lz4),
+            "zstd" => TopicCompression::Codec(C::Zstd),
+            _ => return None,
+        })
+    }
+}
+
 /// The log settings klog honours, named after Kafka's topic configs. [`Default`] gives Kafka
 /// 4.4.0's defaults. Durations are milliseconds; `i64::MAX` means never, `-1` unlimited where
 /// Kafka says so.
@@ -44,6 +72,8 @@ pub struct LogConfig {
     pub message_timestamp_after_max_ms: i64,
     /// `producer.id.expiration.ms` (a broker config): forget idle producer ids (1 day).
     pub producer_id_expiration_ms: i64,
+    /// `compression.type`: the producer's codec (the default) or one the log recompresses to.
+    pub compression_type: TopicCompression,
 }
 
 impl Default for LogConfig {
@@ -63,6 +93,7 @@ impl Default for LogConfig {
             message_timestamp_before_max_ms: i64::MAX,
             message_timestamp_after_max_ms: 3_600_000,
             producer_id_expiration_ms: 86_400_000,
+            compression_type: TopicCompression::Producer,
         }
     }
 }

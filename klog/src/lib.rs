@@ -69,7 +69,7 @@ mod storage;
 mod testutil;
 
 pub use checkpoint::CheckpointError;
-pub use config::{ConfigError, LogConfig, TimestampType};
+pub use config::{ConfigError, LogConfig, TimestampType, TopicCompression};
 pub use error::{IndexError, StorageError, TxnIndexError};
 pub use index::{AbortedTxn, TimestampOffset};
 pub use log::{

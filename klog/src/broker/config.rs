@@ -20,7 +20,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::config::{LogConfig, TimestampType};
+use crate::config::{LogConfig, TimestampType, TopicCompression};
 
 pub use super::kafka_names::KAFKA_BROKER_CONFIG_NAMES;
 
@@ -909,6 +909,11 @@ impl Resolved {
             max_message_bytes: self.int_or_default("message.max.bytes") as u32,
             message_timestamp_type: timestamp_type,
             producer_id_expiration_ms: self.int_or_default("producer.id.expiration.ms"),
+            // validated against Kafka's names above
+            compression_type: self
+                .string("compression.type")
+                .and_then(|v| TopicCompression::from_name(&v))
+                .unwrap_or_default(),
             ..LogConfig::default()
         };
         log.validate().map_err(|e| match e {

@@ -698,3 +698,78 @@ fn what_was_acknowledged_survives_a_restart() {
     );
     assert_eq!(r.base_offset, next[0], "offsets continue after the restart");
 }
+
+/// The codec of every batch in `topic-p`.
+fn stored_codecs(b: &mut Broker<MemStorage>, topic: &str, p: i32) -> Vec<Compression> {
+    let log = b.logs.log_mut(topic, p).unwrap();
+    let data = log.read(0, 64 << 20).unwrap();
+    kproto::records::Batches::new(&data[..])
+        .map(|b| b.unwrap().compression().unwrap())
+        .collect()
+}
+
+#[test]
+fn compression_type_from_the_topic_or_the_broker_recompresses_produced_batches() {
+    // the topic's own compression.type
+    let mut b = open(&MemStorage::new());
+    let id = topic(&mut b, "lz", 1, &[("compression.type", "lz4")]);
+    let pid = (4, 0, 0);
+    let r = one(
+        &mut b,
+        9,
+        -1,
+        "lz",
+        id,
+        0,
+        batch(500, 900, Compression::Gzip, Some(pid)),
+    );
+    assert_eq!((code(&r), r.base_offset), (ErrorCode::None, 0));
+    let r = one(
+        &mut b,
+        9,
+        -1,
+        "lz",
+        id,
+        0,
+        batch(300, 900, Compression::Lz4, None),
+    );
+    assert_eq!((code(&r), r.base_offset), (ErrorCode::None, 500));
+    assert_eq!(stored_codecs(&mut b, "lz", 0), [Compression::Lz4; 2]);
+    // the retry of the idempotent batch is answered with its original offset
+    let r = one(
+        &mut b,
+        9,
+        -1,
+        "lz",
+        id,
+        0,
+        batch(500, 900, Compression::Gzip, Some(pid)),
+    );
+    assert_eq!((code(&r), r.base_offset), (ErrorCode::None, 0));
+    // the broker's default (`--override compression.type=uncompressed`), a topic override on top
+    let cfg = BrokerConfig::from_pairs([("compression.type", "uncompressed")])
+        .unwrap()
+        .0;
+    let mut b = Broker::open(MemStorage::new(), cfg, 9, NOW).unwrap().0;
+    let plain = topic(&mut b, "plain", 1, &[]);
+    let keep = topic(&mut b, "keep", 1, &[("compression.type", "producer")]);
+    for codec in [Compression::Zstd, Compression::Snappy] {
+        let r = one(
+            &mut b,
+            9,
+            1,
+            "plain",
+            plain,
+            0,
+            batch(200, 2000, codec, None),
+        );
+        assert_eq!(code(&r), ErrorCode::None);
+        let r = one(&mut b, 9, 1, "keep", keep, 0, batch(200, 2000, codec, None));
+        assert_eq!(code(&r), ErrorCode::None);
+    }
+    assert_eq!(stored_codecs(&mut b, "plain", 0), [Compression::None; 2]);
+    assert_eq!(
+        stored_codecs(&mut b, "keep", 0),
+        [Compression::Zstd, Compression::Snappy]
+    );
+}

@@ -20,7 +20,7 @@ use super::config::{
     parse_value, BrokerConfig, BrokerConfigError, ConfigDef, ConfigType, Validator,
     COMPRESSION_TYPES,
 };
-use crate::config::{LogConfig, TimestampType};
+use crate::config::{LogConfig, TimestampType, TopicCompression};
 
 use ConfigType as T;
 use Validator as V;
@@ -528,6 +528,13 @@ impl TopicConfigs {
         }
         if let Some(v) = self.int("message.timestamp.after.max.ms") {
             c.message_timestamp_after_max_ms = v;
+        }
+        if let Some(v) = self
+            .overrides
+            .get("compression.type")
+            .and_then(|v| TopicCompression::from_name(v))
+        {
+            c.compression_type = v;
         }
         if let Some(v) = self.overrides.get("message.timestamp.type") {
             c.message_timestamp_type = if v == "LogAppendTime" {

@@ -2,14 +2,17 @@
 //! producer state, flush policy.
 
 use super::{Log, LogError};
-use crate::config::TimestampType as TsType;
+use crate::config::{TimestampType as TsType, TopicCompression};
 use crate::index::AbortedTxn;
 use crate::producer_state::{AppendOrigin, BatchMetadata, ProducerAppendInfo, ProducerStateError};
 use crate::segment::{BatchInfo, RollParams, SegmentError};
 use crate::storage::Storage;
 use alloc::vec::Vec;
 use kproto::records::control::end_transaction_marker_batch;
-use kproto::records::{BatchView, Batches, RecordError, TimestampType, DEFAULT_MAX_UNCOMPRESSED};
+use kproto::records::{
+    BatchBuilder, BatchConfig, BatchView, Batches, BuildError, Compression, RecordError,
+    TimestampType, DEFAULT_MAX_UNCOMPRESSED,
+};
 use kproto::ErrorCode;
 
 /// What an append did (Kafka's `LogAppendInfo`, the parts a produce response needs).
@@ -76,6 +79,17 @@ pub enum AppendError {
         /// The latest accepted.
         max: i64,
     },
+    /// A batch could not be written again in the topic's `compression.type` (a codec this
+    /// build lacks: UNSUPPORTED_COMPRESSION_TYPE).
+    #[error("batch at byte {position} cannot be recompressed to {target:?}: {source}")]
+    Recompress {
+        /// Where the batch starts.
+        position: usize,
+        /// The topic's codec.
+        target: Compression,
+        /// What the builder said.
+        source: BuildError,
+    },
     /// The idempotent producer state refuses a batch.
     #[error(transparent)]
     Producer(#[from] ProducerStateError),
@@ -92,6 +106,7 @@ impl AppendError {
             AppendError::TooLarge { .. } => ErrorCode::MessageTooLarge,
             AppendError::InvalidRecord { .. } => ErrorCode::InvalidRecord,
             AppendError::InvalidTimestamp { .. } => ErrorCode::InvalidTimestamp,
+            AppendError::Recompress { .. } => ErrorCode::UnsupportedCompressionType,
             AppendError::Producer(e) => e.error_code(),
             AppendError::Log(e) => e.error_code(),
         }
@@ -124,22 +139,49 @@ impl<S: Storage> Log<S> {
     /// the leader epoch, LogAppendTime and the CRC when needed), rolls if needed, writes them
     /// and maintains the indexes. A duplicate idempotent batch is answered with its original
     /// offsets and not written. `now_ms` is the append time.
+    ///
+    /// On a topic whose `compression.type` names a codec, a batch in another codec is
+    /// validated as sent, then decompressed and built again in the topic's codec (its
+    /// producer id, epoch, sequence, transactional flag and records kept), as Kafka's
+    /// LogValidator does when the source and target codecs differ.
     pub fn append(&mut self, records: &mut [u8], now_ms: i64) -> Result<AppendInfo, AppendError> {
         self.check_failed()?;
-        let (checked, producers) = match self.validate(records, now_ms)? {
+        let validated = match self.validate(records, now_ms)? {
             Ok(c) => c,
-            Err(dup) => {
-                return Ok(AppendInfo {
-                    first_offset: dup.first_offset(),
-                    last_offset: dup.last_offset,
-                    log_append_time: -1,
-                    log_start_offset: self.log_start_offset,
-                    max_timestamp: dup.timestamp,
-                    record_count: u64::from(dup.offset_delta as u32) + 1,
-                    duplicate: true,
-                })
-            }
+            Err(dup) => return Ok(self.duplicate_info(&dup)),
         };
+        if let TopicCompression::Codec(target) = self.cfg.compression_type {
+            if let Some(mut rebuilt) = recompress(records, target)? {
+                let validated = match self.validate(&rebuilt, now_ms)? {
+                    Ok(c) => c,
+                    Err(dup) => return Ok(self.duplicate_info(&dup)),
+                };
+                return self.append_validated(&mut rebuilt, validated, now_ms);
+            }
+        }
+        self.append_validated(records, validated, now_ms)
+    }
+
+    /// What an append answers for a duplicate of a batch already in the log.
+    fn duplicate_info(&self, dup: &BatchMetadata) -> AppendInfo {
+        AppendInfo {
+            first_offset: dup.first_offset(),
+            last_offset: dup.last_offset,
+            log_append_time: -1,
+            log_start_offset: self.log_start_offset,
+            max_timestamp: dup.timestamp,
+            record_count: u64::from(dup.offset_delta as u32) + 1,
+            duplicate: true,
+        }
+    }
+
+    /// Assigns offsets to validated batches, writes them and updates the producer state.
+    fn append_validated(
+        &mut self,
+        records: &mut [u8],
+        (checked, producers): Validated,
+        now_ms: i64,
+    ) -> Result<AppendInfo, AppendError> {
         // assign offsets (and LogAppendTime) in place
         let first_offset = self.log_end_offset;
         let mut next = first_offset;
@@ -375,6 +417,73 @@ impl<S: Storage> Log<S> {
         }
         Ok(Ok((out, producers)))
     }
+}
+
+/// The request's batches written again in `target` (Kafka's
+/// `LogValidator.buildRecordsAndAssignOffsets`), or `None` when every batch is already in it.
+/// The batches have been validated: a failure to read them again is reported as corrupt.
+fn recompress(records: &[u8], target: Compression) -> Result<Option<Vec<u8>>, AppendError> {
+    let needed = Batches::complete(records).any(|b| {
+        b.map(|b| b.compression().ok() != Some(target))
+            .unwrap_or(false)
+    });
+    if !needed {
+        return Ok(None);
+    }
+    let mut out = Vec::with_capacity(records.len());
+    let mut scratch = Vec::new();
+    for item in Batches::complete(records) {
+        let b = item.map_err(|source| AppendError::Corrupt {
+            position: source_position(&source),
+            source,
+        })?;
+        let position = b.position();
+        if b.compression().ok() == Some(target) {
+            out.extend_from_slice(b.as_bytes());
+            continue;
+        }
+        let timestamp_type = b.timestamp_type();
+        let mut builder = BatchBuilder::new(BatchConfig {
+            partition_leader_epoch: b.partition_leader_epoch(),
+            timestamp_type,
+            log_append_time: b.max_timestamp(),
+            compression: target,
+            producer_id: b.producer_id(),
+            producer_epoch: b.producer_epoch(),
+            base_sequence: b.base_sequence(),
+            transactional: b.is_transactional(),
+            write_limit: usize::MAX,
+            ..BatchConfig::default()
+        });
+        let recs = b
+            .records(&mut scratch, DEFAULT_MAX_UNCOMPRESSED)
+            .map_err(|source| AppendError::Corrupt { position, source })?;
+        let mut headers: Vec<(&[u8], Option<&[u8]>)> = Vec::new();
+        for r in recs {
+            let r = r.map_err(|source| AppendError::Corrupt { position, source })?;
+            headers.clear();
+            headers.extend(r.headers.iter().map(|h| (h.key, h.value)));
+            // LogAppendTime batches keep each record's own timestamp delta
+            let ts = match timestamp_type {
+                TimestampType::CreateTime => r.timestamp,
+                TimestampType::LogAppendTime => b.base_timestamp() + r.timestamp_delta,
+            };
+            builder
+                .try_append_with(ts, r.key, r.value, headers.iter().copied())
+                .map_err(|source| AppendError::Recompress {
+                    position,
+                    target,
+                    source,
+                })?;
+        }
+        let batch = builder.build().map_err(|source| AppendError::Recompress {
+            position,
+            target,
+            source,
+        })?;
+        out.extend_from_slice(batch.as_bytes());
+    }
+    Ok(Some(out))
 }
 
 fn source_position(e: &RecordError) -> usize {

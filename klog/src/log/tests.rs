@@ -780,3 +780,163 @@ fn a_retry_of_a_producers_last_batch_is_a_duplicate_after_retention_deleted_it()
         kproto::ErrorCode::OutOfOrderSequenceNumber
     );
 }
+
+/// One batch of `n` records with KB values, multi-byte-varint keys and headers, built in
+/// `codec` by an idempotent producer.
+fn codec_batch(codec: kproto::records::Compression, n: usize, base_seq: i32) -> Vec<u8> {
+    use kproto::records::{BatchBuilder, BatchConfig};
+    let mut b = BatchBuilder::new(BatchConfig {
+        compression: codec,
+        producer_id: 7,
+        producer_epoch: 2,
+        base_sequence: base_seq,
+        write_limit: usize::MAX,
+        ..BatchConfig::default()
+    });
+    for i in 0..n {
+        let key = alloc::format!("key-{i:05}-{}", "k".repeat(200));
+        let value = alloc::format!("{{\"i\":{i},\"pad\":\"{}\"}}", "v".repeat(1000 + i % 700));
+        let hv = alloc::format!("h{i}");
+        b.try_append(
+            1_700_000_000_000 + i as i64,
+            Some(key.as_bytes()),
+            Some(value.as_bytes()),
+            &[("trace", Some(hv.as_bytes())), ("null", None)],
+        )
+        .unwrap();
+    }
+    b.finish().unwrap()
+}
+
+/// Every record of the log from offset 0: (offset, timestamp, key, value, headers).
+type Rec = (i64, i64, Vec<u8>, Vec<u8>, Vec<(Vec<u8>, Option<Vec<u8>>)>);
+
+fn records_of(data: &[u8]) -> (Vec<kproto::records::Compression>, Vec<Rec>) {
+    let mut codecs = Vec::new();
+    let mut out = Vec::new();
+    let mut scratch = Vec::new();
+    for b in Batches::new(data) {
+        let b = b.unwrap();
+        b.validate().unwrap();
+        codecs.push(b.compression().unwrap());
+        for r in b.records(&mut scratch, usize::MAX).unwrap() {
+            let r = r.unwrap();
+            out.push((
+                r.offset,
+                r.timestamp,
+                r.key.unwrap().to_vec(),
+                r.value.unwrap().to_vec(),
+                r.headers
+                    .iter()
+                    .map(|h| (h.key.to_vec(), h.value.map(<[u8]>::to_vec)))
+                    .collect(),
+            ));
+        }
+    }
+    (codecs, out)
+}
+
+#[test]
+fn a_topic_compression_type_rewrites_other_codecs_and_keeps_everything_else() {
+    use crate::config::TopicCompression;
+    use kproto::records::Compression as C;
+    let targets = [C::None, C::Gzip, C::Snappy, C::Lz4, C::Zstd];
+    for target in targets {
+        let st = MemStorage::new();
+        let mut log = open(
+            &st,
+            LogConfig {
+                compression_type: TopicCompression::Codec(target),
+                segment_bytes: 1 << 30,
+                max_message_bytes: 4 << 20,
+                ..LogConfig::default()
+            },
+        );
+        // what a producer in each codec sent, and what the records are
+        let mut sent = Vec::new();
+        let mut seq = 0;
+        for source in targets {
+            let mut bytes = codec_batch(source, 300, seq);
+            seq += 300;
+            sent.extend(records_of(&bytes).1);
+            let same = source == target;
+            let before = bytes.clone();
+            let info = log.append(&mut bytes, 1_700_000_000_500).unwrap();
+            assert_eq!(info.record_count, 300);
+            assert!(!info.duplicate);
+            if same {
+                // the batch in the topic's own codec is written as sent: only the base offset
+                // and the leader epoch (outside the CRC) are assigned
+                let stored = log.read(info.first_offset, 8 << 20).unwrap();
+                let first = BatchView::new_checked(&stored[..]).unwrap();
+                assert!(
+                    first.as_bytes()[16..] == before[16..],
+                    "{target:?} in place"
+                );
+            }
+        }
+        let data = log.read(0, 64 << 20).unwrap();
+        let (codecs, got) = records_of(&data);
+        assert_eq!(codecs, [target; 5], "every batch stored as {target:?}");
+        assert_eq!(got.len(), sent.len());
+        for (i, (g, s)) in got.iter().zip(&sent).enumerate() {
+            assert_eq!(g.0, i as i64, "dense offsets");
+            assert_eq!(
+                (&g.1, &g.2, &g.3, &g.4),
+                (&s.1, &s.2, &s.3, &s.4),
+                "record {i}"
+            );
+        }
+        for b in Batches::new(&data[..]) {
+            let b = b.unwrap();
+            assert_eq!((b.producer_id(), b.producer_epoch()), (7, 2));
+            assert_eq!(b.base_sequence() % 300, 0);
+        }
+        // a retry of the last batch, in a codec of its own, is still the duplicate it is
+        let mut retry = codec_batch(C::Gzip, 300, 1200);
+        let dup = log.append(&mut retry, 1_700_000_000_900).unwrap();
+        assert!(dup.duplicate);
+        assert_eq!((dup.first_offset, dup.last_offset), (1200, 1499));
+        // and the state survives a restart: the next sequence goes on
+        drop(log);
+        let mut log = open(
+            &st,
+            LogConfig {
+                compression_type: TopicCompression::Codec(target),
+                max_message_bytes: 4 << 20,
+                ..LogConfig::default()
+            },
+        );
+        let next = log
+            .append(&mut codec_batch(C::Lz4, 10, 1500), 1_700_000_001_000)
+            .unwrap();
+        assert_eq!(next.first_offset, 1500);
+    }
+}
+
+#[test]
+fn recompression_under_log_append_time_stamps_the_rebuilt_batch() {
+    use crate::config::TopicCompression;
+    use kproto::records::Compression as C;
+    let st = MemStorage::new();
+    let mut log = open(
+        &st,
+        LogConfig {
+            compression_type: TopicCompression::Codec(C::Zstd),
+            message_timestamp_type: TimestampType::LogAppendTime,
+            max_message_bytes: 4 << 20,
+            ..LogConfig::default()
+        },
+    );
+    let info = log
+        .append(&mut codec_batch(C::Snappy, 200, 0), 1_800_000_000_000)
+        .unwrap();
+    assert_eq!(info.log_append_time, 1_800_000_000_000);
+    let data = log.read(0, 8 << 20).unwrap();
+    let b = BatchView::new_checked(&data[..]).unwrap();
+    b.validate().unwrap();
+    assert_eq!(b.compression().unwrap(), C::Zstd);
+    assert_eq!(b.max_timestamp(), 1_800_000_000_000);
+    let (_, recs) = records_of(&data);
+    assert!(recs.iter().all(|r| r.1 == 1_800_000_000_000));
+}
