@@ -37,6 +37,15 @@ appender.err.layout.pattern = %m%n
 L4J
 
 wait_port() { for _ in $(seq 1 600); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
+# CPU seconds per thread name of a process ("kpp-broker-core 12.3 s, tokio-runtime-w 20.1 s")
+thread_cpu() {
+  local hz; hz=$(getconf CLK_TCK)
+  for t in /proc/"$1"/task/*; do
+    # comm may hold spaces: the fields after the closing parenthesis are fixed
+    local stat comm rest; stat=$(cat "$t/stat"); comm=${stat#*(}; comm=${comm%)*}; rest=${stat##*) }
+    set -- $rest; echo "$comm $(( ${12} + ${13} ))"
+  done | awk -v hz="$hz" '{c[$1]+=$2} END {for (k in c) printf "%s %.1f s, ", k, c[k]/hz}'
+}
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
 start_kafka() {
@@ -114,6 +123,7 @@ echo "|---|---|---|---|---|---|---|---|---|"
 for broker in kafka kpp; do
   port=$(free_port)
   if [ $broker = kafka ]; then start_kafka "$port"; else start_kpp "$port"; fi
+  t_begin=$(date +%s)
   for size in 100 1024; do
     for acks in 1 all; do
       run_load "$broker" "$port" "$size" "$acks"
@@ -123,5 +133,8 @@ for broker in kafka kpp; do
   # waits in it; at a rate both brokers sustain, latency is the broker's
   run_load "$broker" "$port" 1024 all "$RATE"
   echo "| $broker peak RSS | $(peak_rss_mb $BROKER_PID) MB | | | | | | | |"
+  [ $broker = kafka ] || KPP_THREADS="$(thread_cpu $BROKER_PID)over $(( $(date +%s) - t_begin )) s of loads"
   kill -TERM $BROKER_PID; wait $BROKER_PID 2>/dev/null || true
 done
+echo
+echo "kpp CPU time by thread over its loads: ${KPP_THREADS:-}"
