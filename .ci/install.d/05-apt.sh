@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the tests and installers use, each installed only when missing:
-# kcat (librdkafka's CLI, a real Kafka client), a JDK 17 and Maven (Kafka's Java tools, the
+# kcat (librdkafka's CLI, a real Kafka client) and librdkafka-dev, a JDK 17 and Maven (Kafka's Java tools, the
 # conformance harness, the broker), python3's venv module (kafka-python's venv), curl and
 # ca-certificates (Maven and pip over TLS).
 set -euo pipefail
 need=""
 command -v kcat >/dev/null 2>&1 || need="$need kcat"
+# librdkafka's headers: benches/producer/rdkafka_perf.c (the producer benchmark's librdkafka
+# reference) is compiled against the same librdkafka kcat uses.
+[ -f /usr/include/librdkafka/rdkafka.h ] || need="$need librdkafka-dev"
 # A JDK (javac), not only a JRE; 17 is what Kafka 4.4.0's tools and our harnesses target.
 if ! command -v javac >/dev/null 2>&1 || ! javac -version 2>&1 | grep -Eq 'javac (1[7-9]|2[0-9])'; then
   need="$need openjdk-17-jdk-headless"
