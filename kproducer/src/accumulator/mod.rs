@@ -426,6 +426,8 @@ impl RecordAccumulator {
             (None, _) => None,
         };
         let batch_size = self.batch_size;
+        self.next_record_id += 1;
+        let record_id = RecordId(self.next_record_id);
         loop {
             let (sticky, effective) = match partition {
                 Some(p) => (None, p),
@@ -469,8 +471,6 @@ impl RecordAccumulator {
                     }
                 }
             }
-            self.next_record_id += 1;
-            let record_id = RecordId(self.next_record_id);
             // tryAppend to the last batch.
             let queued = deque.len();
             if let Some(last) = deque.back_mut() {
@@ -660,9 +660,10 @@ impl RecordAccumulator {
                     }
                 }
                 // batchReady.
-                let muted = self
-                    .muted
-                    .contains(&TopicPartition::new(topic.as_str(), partition));
+                let muted = !self.muted.is_empty()
+                    && self
+                        .muted
+                        .contains(&TopicPartition::new(topic.as_str(), partition));
                 if !result.ready_nodes.contains(&leader) && !muted {
                     let time_to_wait = if backing_off {
                         exponential_backoff(
@@ -1106,6 +1107,41 @@ impl RecordAccumulator {
                     }
                     aborted.push(batch);
                 }
+            }
+        }
+        aborted
+    }
+}
+
+impl RecordAccumulator {
+    /// Removes and returns the queued batches that were never sent (`abortUndrainedBatches`,
+    /// for an aborted transaction or a fatal error): with idempotence those without a
+    /// sequence, else those not yet built. Their memory is given back; retried batches stay.
+    pub fn abort_undrained_batches(&mut self) -> Vec<ProducerBatch> {
+        let idempotence = self.idempotence;
+        let mut aborted = Vec::new();
+        for state in self.topics.values_mut() {
+            for deque in state.batches.values_mut() {
+                let mut kept = VecDeque::with_capacity(deque.len());
+                for mut batch in deque.drain(..) {
+                    let undrained = if idempotence {
+                        !batch.has_sequence()
+                    } else {
+                        !batch.is_closed()
+                    };
+                    if undrained {
+                        batch.abort_record_appends();
+                        self.incomplete.remove(&batch.id());
+                        if !batch.is_split_batch() && batch.reserved > 0 {
+                            let size = core::mem::take(&mut batch.reserved);
+                            self.pool.deallocate(None, size);
+                        }
+                        aborted.push(batch);
+                    } else {
+                        kept.push_back(batch);
+                    }
+                }
+                *deque = kept;
             }
         }
         aborted

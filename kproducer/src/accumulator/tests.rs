@@ -615,6 +615,8 @@ fn memory_never_passes_buffer_memory() {
         freed = acc.deallocate(b);
     }
     assert_eq!(freed, total);
+    // Uncompressed batches give their batch.size buffers back to the free list for reuse.
+    assert!(acc.buffer_pool().free_list_len() >= 8);
     let v = value(blocked, 3000);
     let r = appended(acc.append("t", Some(0), 1, None, Some(&v), &[], 1, &c));
     assert!(r.new_batch_created);
@@ -994,4 +996,95 @@ fn backoff_is_exponential_with_jitter_and_capped() {
         assert!(exponential_backoff(&mut rng, 100, 1000, 200) >= 800);
     }
     assert_eq!(exponential_backoff(&mut rng, 100, 100, 5), 100);
+}
+
+// testBuiltInPartitionerFractionalBatches: with a Sender draining 2/3 of batch.size each
+// time, the switch waits for the queue to empty, so no batch is a small fraction.
+#[test]
+fn no_fractional_batches_with_a_draining_sender() {
+    let c = cluster("t", 4, 4, &[]);
+    let mut cfg = config(512, 10, 1 << 20);
+    cfg.partitioner_adaptive_partitioning_enable = false;
+    let mut acc = RecordAccumulator::new(&cfg);
+    let v = [0u8; 32];
+    let mut now = 0;
+    for _ in 0..10 {
+        for _ in 0..(512 * 2 / 3 / 32) {
+            appended(acc.append("t", None, 0, None, Some(&v), &[], now, &c));
+        }
+        now += 10;
+        let nodes = acc.ready(&c, now).ready_nodes;
+        assert_eq!(nodes.len(), 1);
+        let r = acc.drain(&c, nodes.iter().copied(), usize::MAX, now, &mut ());
+        let batches: Vec<_> = r.batches.into_values().flatten().collect();
+        assert_eq!(batches.len(), 1);
+        let size = batches[0].records().unwrap().len();
+        assert!(size > 256 && size < 512, "{size}");
+        acc.deallocate(batches.into_iter().next().unwrap());
+    }
+}
+
+// testExponentialRetryBackoffLeaderChange: a retry to a new leader does not back off.
+#[test]
+fn a_leader_change_skips_the_retry_backoff() {
+    let mut c = cluster("t", 1, 2, &[]);
+    let mut cfg = config(16384, 0, 1 << 20);
+    cfg.retry_backoff_ms = 1000;
+    cfg.retry_backoff_max_ms = 10_000;
+    let mut acc = RecordAccumulator::new(&cfg);
+    appended(acc.append("t", Some(0), 1, None, Some(b"v"), &[], 0, &c));
+    let mut r = acc.drain(&c, [0], 1 << 20, 0, &mut ());
+    let b = r.batches.remove(&0).unwrap().remove(0);
+    assert_eq!(b.current_leader_epoch(), Some(0));
+    acc.reenqueue(b, 0).unwrap();
+    assert!(acc.ready(&c, 100).ready_nodes.is_empty(), "backing off");
+    // The partition moves to node 1 with a new epoch.
+    if let Some(t) = c.topics.get_mut("t") {
+        t.partitions[0].leader = Some(1);
+        t.partitions[0].leader_epoch = 1;
+    }
+    assert_eq!(acc.ready(&c, 100).ready_nodes, BTreeSet::from([1]));
+    let r = acc.drain(&c, [1], 1 << 20, 100, &mut ());
+    assert_eq!(r.batches[&1].len(), 1);
+    assert_eq!(r.batches[&1][0].attempts(), 1);
+}
+
+// testDrainWithANodeThatDoesntHostAnyPartitions.
+#[test]
+fn draining_a_node_without_partitions_gives_nothing() {
+    let c = cluster("t", 2, 3, &[]);
+    let mut acc = RecordAccumulator::new(&config(16384, 0, 1 << 20));
+    appended(acc.append("t", Some(0), 1, None, Some(b"v"), &[], 0, &c));
+    let r = acc.drain(&c, [2], 1 << 20, 0, &mut ());
+    assert!(r.batches[&2].is_empty());
+    assert!(acc.has_undrained());
+}
+
+// testAbortUnsentBatches: unsent batches are aborted, retried ones stay.
+#[test]
+fn abort_undrained_keeps_retried_batches() {
+    let c = cluster("t", 2, 1, &[]);
+    let mut acc = RecordAccumulator::new(&config(16384, 0, 1 << 20));
+    appended(acc.append("t", Some(0), 1, None, Some(b"v"), &[], 0, &c));
+    let mut r = acc.drain(&c, [0], 1 << 20, 0, &mut ());
+    let sent = r.batches.remove(&0).unwrap().remove(0);
+    acc.reenqueue(sent, 1).unwrap();
+    for p in 0..2 {
+        let v = value(p, 2000);
+        appended(acc.append("t", Some(p as i32), 1, None, Some(&v), &[], 1, &c));
+    }
+    let aborted = acc.abort_undrained_batches();
+    // The retried batch is built, so the new record of partition 0 opened a batch behind it.
+    assert_eq!(aborted.len(), 2);
+    assert!(aborted
+        .iter()
+        .all(|b| !b.in_retry() && b.record_count() == 1));
+    let left = acc.deque(&TopicPartition::new("t", 0)).unwrap();
+    assert_eq!(left.len(), 1);
+    assert!(left[0].in_retry());
+    for b in aborted {
+        acc.deallocate(b);
+    }
+    let left = acc.deque(&TopicPartition::new("t", 0)).unwrap();
+    assert_eq!(left[0].record_count(), 1);
 }
