@@ -97,6 +97,31 @@ pub enum BatchError {
     /// The batch was aborted.
     #[error("the batch was aborted")]
     Aborted,
+    /// A batch that succeeded was completed again (`IllegalStateException` in Java).
+    #[error("a SUCCEEDED batch must not attempt another state change to {0:?}")]
+    AlreadySucceeded(FinalState),
+}
+
+/// How a batch ended (`ProducerBatch.FinalState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinalState {
+    /// Aborted before completion (forced close, expiry before send).
+    Aborted,
+    /// Failed with an error.
+    Failed,
+    /// Written by the broker.
+    Succeeded,
+}
+
+/// One record's result on success (`RecordMetadata`'s inputs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordMetadata {
+    /// The record.
+    pub id: RecordId,
+    /// Its offset, -1 when unknown (acks=0, a duplicate).
+    pub offset: i64,
+    /// Its timestamp: LogAppendTime when the broker gave one, else its CreateTime.
+    pub timestamp: i64,
 }
 
 /// The records: appendable, closed for appends, or built.
@@ -124,6 +149,7 @@ pub struct ProducerBatch {
     retry: bool,
     reopened: bool,
     is_split: bool,
+    final_state: Option<FinalState>,
     max_record_size: usize,
     uncompressed_records_size: usize,
     compression_ratio: f32,
@@ -171,6 +197,7 @@ impl ProducerBatch {
             retry: false,
             reopened: false,
             is_split: false,
+            final_state: None,
             max_record_size: 0,
             uncompressed_records_size: 0,
             compression_ratio: 1.0,
@@ -513,6 +540,65 @@ impl ProducerBatch {
     /// before.
     pub fn compression_ratio(&self) -> f32 {
         self.compression_ratio
+    }
+
+    /// How the batch ended, if it did (`finalState`).
+    pub fn final_state(&self) -> Option<FinalState> {
+        self.final_state
+    }
+
+    /// Completed one way or another (`isDone`).
+    pub fn is_done(&self) -> bool {
+        self.final_state.is_some()
+    }
+
+    /// `ProducerBatch.done`: the first completion wins (`Ok(true)`); a later one is ignored
+    /// (`Ok(false)`), except that a succeeded batch must not be completed again.
+    fn done(&mut self, state: FinalState) -> Result<bool, BatchError> {
+        match self.final_state {
+            None => {
+                self.final_state = Some(state);
+                Ok(true)
+            }
+            Some(FinalState::Succeeded) => Err(BatchError::AlreadySucceeded(state)),
+            Some(_) => Ok(false),
+        }
+    }
+
+    /// Completes the batch with the broker's base offset and LogAppendTime (-1 for
+    /// CreateTime) (`complete`): `Some` with every record's metadata, in offset order, when
+    /// this is the batch's first completion; `None` when it already failed or was aborted
+    /// (for example it expired while in flight).
+    pub fn complete(
+        &mut self,
+        base_offset: i64,
+        log_append_time: i64,
+    ) -> Result<Option<Vec<RecordMetadata>>, BatchError> {
+        if !self.done(FinalState::Succeeded)? {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.handles
+                .iter()
+                .map(|h| RecordMetadata {
+                    id: h.id,
+                    offset: h.offset(base_offset),
+                    timestamp: h.reported_timestamp(log_append_time),
+                })
+                .collect(),
+        ))
+    }
+
+    /// Fails the batch (`completeExceptionally`): `true` when this is its first completion,
+    /// so the caller reports the error for each of [`ProducerBatch::record_handles`].
+    pub fn complete_exceptionally(&mut self) -> Result<bool, BatchError> {
+        self.done(FinalState::Failed)
+    }
+
+    /// Aborts the batch (`abort`): `true` when this is its first completion.
+    pub fn abort(&mut self) -> Result<bool, BatchError> {
+        self.abort_record_appends();
+        self.done(FinalState::Aborted)
     }
 
     /// Splits a batch the broker refused as too large into batches of at most

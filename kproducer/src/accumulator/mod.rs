@@ -36,7 +36,10 @@ mod batch;
 mod partitioner;
 mod pool;
 
-pub use batch::{BatchError, BatchId, ProducerBatch, ProducerIdAndEpoch, RecordHandle, RecordId};
+pub use batch::{
+    BatchError, BatchId, FinalState, ProducerBatch, ProducerIdAndEpoch, RecordHandle, RecordId,
+    RecordMetadata,
+};
 pub use partitioner::{BuiltInPartitioner, StickyPartitionInfo};
 pub use pool::{AllocError, BufferPool};
 

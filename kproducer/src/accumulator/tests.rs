@@ -1088,3 +1088,227 @@ fn abort_undrained_keeps_retried_batches() {
     let left = acc.deque(&TopicPartition::new("t", 0)).unwrap();
     assert_eq!(left[0].record_count(), 1);
 }
+
+// ProducerBatch.done: the first completion wins; a succeeded batch is never completed again.
+#[test]
+fn completion_reports_offsets_and_timestamps_once() {
+    let c = cluster("t", 1, 1, &[]);
+    let mut acc = RecordAccumulator::new(&config(16384, 0, 1 << 20));
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let v = value(i, 700);
+        let r = appended(acc.append("t", Some(0), 1_000 + i as i64, None, Some(&v), &[], 0, &c));
+        ids.push(r.record.id);
+    }
+    let mut r = acc.drain(&c, [0], 1 << 20, 0, &mut ());
+    let mut b = r.batches.remove(&0).unwrap().remove(0);
+    assert_eq!(b.record_count(), 20);
+    let meta = b.complete(5_000, -1).unwrap().unwrap();
+    for (i, m) in meta.iter().enumerate() {
+        assert_eq!(m.id, ids[i]);
+        assert_eq!(m.offset, 5_000 + i as i64);
+        assert_eq!(m.timestamp, 1_000 + i as i64);
+    }
+    assert_eq!(b.final_state(), Some(FinalState::Succeeded));
+    assert!(b.complete_exceptionally().is_err());
+    // LogAppendTime replaces CreateTime; a failed (expired) batch ignores a late success.
+    let mut late = ProducerBatch::new(
+        BatchId(9),
+        TopicPartition::new("t", 0),
+        Compression::None,
+        16384,
+        1.0,
+        Vec::new(),
+        0,
+    );
+    late.try_append(RecordId(1), 7, None, Some(b"v"), &[], 0)
+        .unwrap()
+        .unwrap();
+    let mut twin = late.clone();
+    assert!(late.complete_exceptionally().unwrap());
+    assert_eq!(late.complete(10, 99).unwrap(), None);
+    let m = twin.complete(10, 99).unwrap().unwrap();
+    assert_eq!((m[0].offset, m[0].timestamp), (10, 99));
+    assert!(twin.is_done());
+    acc.deallocate(b);
+}
+
+fn live_reserved(acc: &RecordAccumulator, in_flight: &[ProducerBatch]) -> u64 {
+    let queued: usize = acc
+        .topics
+        .values()
+        .flat_map(|t| t.batches.values())
+        .flatten()
+        .map(|b| b.reserved)
+        .sum();
+    let sent: usize = in_flight.iter().map(|b| b.reserved).sum();
+    (queued + sent) as u64
+}
+
+/// The broker's side of one response: in sequence, written at the log end; out of sequence
+/// (or a transient error, one time in four), refused and retried by the producer.
+#[allow(clippy::too_many_arguments)]
+fn respond(
+    acc: &mut RecordAccumulator,
+    seq: &mut TestSequencer,
+    mut batch: ProducerBatch,
+    accept: bool,
+    now: u64,
+    broker_next: &mut BTreeMap<TopicPartition, i32>,
+    log_end: &mut BTreeMap<TopicPartition, i64>,
+    acked: &mut BTreeMap<TopicPartition, Vec<(RecordId, i64)>>,
+) {
+    let tp = batch.topic_partition().clone();
+    let next = broker_next.entry(tp.clone()).or_default();
+    if accept && batch.base_sequence() == *next {
+        *next += batch.record_count() as i32;
+        let end = log_end.entry(tp.clone()).or_default();
+        let meta = batch.complete(*end, -1).unwrap().unwrap();
+        *end += meta.len() as i64;
+        acked
+            .entry(tp)
+            .or_default()
+            .extend(meta.iter().map(|m| (m.id, m.offset)));
+        seq.remove_in_flight(&batch);
+        acc.deallocate(batch);
+    } else {
+        acc.reenqueue(batch, now).unwrap();
+    }
+}
+
+// testStressfulSituation in spirit, single-threaded from a seed: random appends (keyed,
+// unkeyed, explicit partitions, 10 B to 3 KB), drains, successes and refusals answered in
+// any order. Memory accounting stays exact, nothing passes buffer.memory, and every record
+// is written exactly once, in append order per partition, at consecutive offsets.
+#[test]
+fn seeded_workload_keeps_memory_exact_and_records_in_order_exactly_once() {
+    let mut c = Cluster::default();
+    add_nodes(&mut c, 3);
+    add_topic(&mut c, "a", 20, 3, &[]);
+    add_topic(&mut c, "b", 5, 3, &[]);
+    let total = 256 * 1024;
+    let mut cfg = config(4096, 5, total);
+    cfg.enable_idempotence = true;
+    cfg.retry_backoff_ms = 10;
+    cfg.retry_backoff_max_ms = 100;
+    cfg.delivery_timeout_ms = u64::MAX / 4;
+    cfg.compression_type = if Compression::Lz4.is_enabled() {
+        Compression::Lz4
+    } else {
+        Compression::None
+    };
+    let mut acc = RecordAccumulator::new(&cfg);
+    let mut seq = TestSequencer::new(11, 0);
+    let mut rng = Rng::new(99);
+    let mut in_flight: Vec<ProducerBatch> = Vec::new();
+    let mut appended_ids: BTreeMap<TopicPartition, Vec<RecordId>> = BTreeMap::new();
+    let mut acked: BTreeMap<TopicPartition, Vec<(RecordId, i64)>> = BTreeMap::new();
+    let mut broker_next = BTreeMap::new();
+    let mut log_end = BTreeMap::new();
+    let mut now = 0u64;
+    let mut backpressured = 0;
+    for i in 0..5000usize {
+        now += rng.below(3);
+        match rng.below(10) {
+            0..=5 => {
+                let topic = if rng.chance(4) { "b" } else { "a" };
+                let v = value(i, 10 + rng.below(3000) as usize);
+                let key = format!("k{}", rng.below(50)).into_bytes();
+                let (key, partition) = match rng.below(3) {
+                    0 => (Some(key.as_slice()), None),
+                    1 => (None, Some(rng.below(5) as i32)),
+                    _ => (None, None),
+                };
+                match acc.append(topic, partition, now as i64, key, Some(&v), &[], now, &c) {
+                    Ok(AppendOutcome::Appended(r)) => appended_ids
+                        .entry(r.topic_partition)
+                        .or_default()
+                        .push(r.record.id),
+                    Ok(AppendOutcome::Backpressure { .. }) => {
+                        backpressured += 1;
+                        if rng.bool() {
+                            acc.abandon_memory_wait();
+                        }
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            6 | 7 => {
+                let ready = acc.ready(&c, now);
+                let r = acc.drain(
+                    &c,
+                    ready.ready_nodes.iter().copied(),
+                    64 * 1024,
+                    now,
+                    &mut seq,
+                );
+                assert!(r.failed.is_empty());
+                for (_, batches) in r.batches {
+                    let bytes: usize = batches.iter().map(|b| b.records().unwrap().len()).sum();
+                    assert!(bytes <= 64 * 1024 || batches.len() == 1);
+                    in_flight.extend(batches);
+                }
+            }
+            _ => {
+                if !in_flight.is_empty() {
+                    let b = in_flight.remove(rng.below(in_flight.len() as u64) as usize);
+                    let accept = !rng.chance(4);
+                    respond(
+                        &mut acc,
+                        &mut seq,
+                        b,
+                        accept,
+                        now,
+                        &mut broker_next,
+                        &mut log_end,
+                        &mut acked,
+                    );
+                }
+            }
+        }
+        let used = total - acc.available_memory();
+        assert_eq!(used, live_reserved(&acc, &in_flight), "step {i}");
+        assert!(used <= total);
+    }
+    assert!(backpressured > 0, "the workload reaches buffer.memory");
+    // Drain everything: every response accepted when in sequence.
+    let token = acc.begin_flush();
+    let mut rounds = 0;
+    while acc.has_incomplete() {
+        rounds += 1;
+        assert!(rounds < 10_000);
+        now += 50;
+        let ready = acc.ready(&c, now);
+        let r = acc.drain(
+            &c,
+            ready.ready_nodes.iter().copied(),
+            64 * 1024,
+            now,
+            &mut seq,
+        );
+        in_flight.extend(r.batches.into_values().flatten());
+        while let Some(b) = in_flight.pop() {
+            respond(
+                &mut acc,
+                &mut seq,
+                b,
+                true,
+                now,
+                &mut broker_next,
+                &mut log_end,
+                &mut acked,
+            );
+        }
+    }
+    acc.await_flush_completion(token).unwrap();
+    assert_eq!(acc.available_memory(), total);
+    let mut records = 0;
+    for (tp, ids) in &appended_ids {
+        let got = &acked[tp];
+        assert_eq!(got.iter().map(|a| a.0).collect::<Vec<_>>(), *ids, "{tp}");
+        assert!(got.iter().enumerate().all(|(i, a)| a.1 == i as i64), "{tp}");
+        assert_eq!(broker_next[tp], ids.len() as i32);
+        records += ids.len();
+    }
+    assert!(records > 1000, "{records} records");
+}
