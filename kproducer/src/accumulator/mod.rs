@@ -31,6 +31,46 @@
 //! `flush()` is [`RecordAccumulator::begin_flush`], then polling
 //! [`RecordAccumulator::await_flush_completion`]; `close()` is [`RecordAccumulator::close`]
 //! (every batch becomes ready), and a forced close [`RecordAccumulator::abort_incomplete_batches`].
+//!
+//! # Example
+//!
+//! ```
+//! use kproducer::accumulator::{AppendOutcome, RecordAccumulator};
+//! use kproducer::{Cluster, Node, PartitionInfo, ProducerConfig, TopicInfo};
+//!
+//! let mut cluster = Cluster::default();
+//! cluster.nodes.insert(1, Node { id: 1, host: "b1".into(), port: 9092, rack: None });
+//! let partitions = (0..3)
+//!     .map(|p| PartitionInfo { partition: p, leader: Some(1), leader_epoch: 0, replicas: vec![1], isr: vec![1] })
+//!     .collect();
+//! cluster.topics.insert("events".into(), TopicInfo { topic_id: Default::default(), partitions });
+//!
+//! let config = ProducerConfig { enable_idempotence: false, ..ProducerConfig::default() };
+//! let mut acc = RecordAccumulator::new(&config);
+//! let value = vec![b'x'; 1000];
+//! let AppendOutcome::Appended(sent) =
+//!     acc.append("events", None, 1_700_000_000_000, Some(b"user-7"), Some(&value), &[], 0, &cluster)?
+//! else {
+//!     unreachable!("32 MiB of buffer.memory is free")
+//! };
+//!
+//! // linger.ms = 5: nothing is ready at once, the node is at 5 ms.
+//! assert!(acc.ready(&cluster, 0).ready_nodes.is_empty());
+//! let ready = acc.ready(&cluster, 5);
+//! assert_eq!(ready.ready_nodes.len(), 1);
+//!
+//! // Drain (no idempotence: `()`), send `batch.records()` in a Produce request, then complete.
+//! let drained = acc.drain(&cluster, ready.ready_nodes.iter().copied(), 1 << 20, 5, &mut ());
+//! let mut batch = drained.batches.into_values().flatten().next().unwrap();
+//! assert_eq!(batch.topic_partition(), &sent.topic_partition);
+//! let bytes = batch.records().unwrap();
+//! assert!(bytes.len() > 1000);
+//! let records = batch.complete(42, -1)?.unwrap(); // the broker's base offset, CreateTime
+//! assert_eq!((records[0].id, records[0].offset), (sent.record.id, 42));
+//! acc.deallocate(batch);
+//! assert_eq!(acc.available_memory(), config.buffer_memory);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod batch;
 mod partitioner;
