@@ -30,9 +30,11 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod accumulator;
 pub mod cluster;
 pub mod config;
 pub mod partitioner;
 
+pub use accumulator::RecordAccumulator;
 pub use cluster::{Cluster, Node, PartitionInfo, TopicInfo, TopicPartition};
 pub use config::{Acks, MetadataRecoveryStrategy, ProducerConfig};
