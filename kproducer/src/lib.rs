@@ -32,7 +32,15 @@ extern crate std;
 
 pub mod cluster;
 pub mod config;
+pub mod idempotence;
+pub mod metadata;
+pub mod network;
 pub mod partitioner;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use cluster::{Cluster, Node, PartitionInfo, TopicInfo, TopicPartition};
 pub use config::{Acks, MetadataRecoveryStrategy, ProducerConfig};
+pub use idempotence::{IdempotenceError, ProducerIdAndEpoch, TransactionManager};
+pub use metadata::{MetadataError, ProducerMetadata};
+pub use network::{ConnectionId, NetworkClient, NetworkEvent};
