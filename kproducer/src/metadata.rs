@@ -566,6 +566,54 @@ impl ProducerMetadata {
         out
     }
 
+    /// Java's `updatePartitionLeadership` (KIP-951): the new leaders a Produce response named
+    /// (`current_leader` with `node_endpoints`) are applied without a Metadata round trip.
+    /// `leaders` are (partition, leader id, leader epoch); a leader is taken only when its
+    /// epoch is newer than the known one, its node is known (or in `nodes`) and the partition
+    /// is known. Returns the partitions updated.
+    pub fn update_partition_leadership(
+        &mut self,
+        leaders: &[(TopicPartition, i32, i32)],
+        nodes: &[Node],
+    ) -> Vec<TopicPartition> {
+        let mut updated = Vec::new();
+        let mut new_nodes = self.cluster.nodes.clone();
+        for n in nodes {
+            new_nodes.insert(n.id, n.clone());
+        }
+        for (tp, leader, epoch) in leaders {
+            if *leader < 0 || *epoch < 0 || !new_nodes.contains_key(leader) {
+                continue;
+            }
+            let Some(info) = self.cluster.topics.get_mut(&tp.topic) else {
+                continue;
+            };
+            let Some(p) = info
+                .partitions
+                .iter_mut()
+                .find(|p| p.partition == tp.partition)
+            else {
+                continue;
+            };
+            let current = self
+                .last_seen_leader_epochs
+                .get(tp)
+                .copied()
+                .or((p.leader_epoch >= 0).then_some(p.leader_epoch));
+            if current.is_some_and(|c| *epoch <= c) {
+                continue;
+            }
+            p.leader = Some(*leader);
+            p.leader_epoch = *epoch;
+            self.last_seen_leader_epochs.insert(tp.clone(), *epoch);
+            updated.push(tp.clone());
+        }
+        if !updated.is_empty() {
+            self.cluster.nodes = new_nodes;
+        }
+        updated
+    }
+
     /// The error the last response gave for `topic`, if any (Java's `getError`).
     pub fn error(&self, topic: &str) -> Option<ErrorCode> {
         self.errors.get(topic).copied()
@@ -797,6 +845,94 @@ mod tests {
         empty.brokers.clear();
         assert!(m.update(13, &empty, r.request_version, false, now).empty);
         assert!(m.time_to_next_update(now) > 0);
+    }
+
+    #[test]
+    fn produce_responses_move_leaders_only_forward() {
+        let mut m = ProducerMetadata::new(&config()).unwrap();
+        m.add("t", 0);
+        let r = m.new_metadata_request(0);
+        m.update(
+            13,
+            &response(&[("t", 0, &[(0, 1, 4), (1, 1, 4)])]),
+            r.request_version,
+            r.is_partial_update,
+            0,
+        );
+        let node2 = Node {
+            id: 2,
+            host: "broker2".into(),
+            port: 9092,
+            rack: None,
+        };
+        let moved = m.update_partition_leadership(
+            &[
+                (TopicPartition::new("t", 0), 2, 5), // newer: taken
+                (TopicPartition::new("t", 1), 2, 4), // same epoch: ignored
+                (TopicPartition::new("t", 2), 2, 9), // unknown partition
+                (TopicPartition::new("u", 0), 2, 9), // unknown topic
+                (TopicPartition::new("t", 1), 3, 8), // unknown node
+            ],
+            core::slice::from_ref(&node2),
+        );
+        assert_eq!(moved, vec![TopicPartition::new("t", 0)]);
+        assert_eq!(m.fetch().leader_for("t", 0), Some(&node2));
+        assert_eq!(m.fetch().partitions("t").unwrap()[1].leader, Some(1));
+        assert_eq!(
+            m.last_seen_leader_epoch(&TopicPartition::new("t", 0)),
+            Some(5)
+        );
+    }
+
+    #[test]
+    fn partial_updates_keep_the_other_topics() {
+        let mut m = ProducerMetadata::new(&config()).unwrap();
+        m.add("old", 0);
+        let r = m.new_metadata_request(0);
+        m.update(
+            13,
+            &response(&[("old", 0, &[(0, 1, 0)])]),
+            r.request_version,
+            r.is_partial_update,
+            0,
+        );
+        m.add("new", 10);
+        let r = m.new_metadata_request(10);
+        assert!(r.is_partial_update);
+        let names: Vec<&str> = r
+            .request
+            .topics
+            .as_ref()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t.name.as_deref())
+            .collect();
+        assert_eq!(names, ["new"]);
+        m.update(
+            13,
+            &response(&[("new", 0, &[(0, 1, 0), (1, 1, 0)])]),
+            r.request_version,
+            true,
+            20,
+        );
+        assert_eq!(m.fetch().partition_count("old"), Some(1));
+        assert_eq!(m.fetch().partition_count("new"), Some(2));
+        // a topic added while a partial request was in flight keeps a partial update due
+        m.add("newer", 30);
+        let r2 = m.new_metadata_request(30);
+        m.add("newest", 31);
+        m.update(
+            13,
+            &response(&[("newer", 0, &[(0, 1, 0)])]),
+            r2.request_version,
+            true,
+            40,
+        );
+        assert!(m.update_requested());
+        assert_eq!(m.new_topics().collect::<Vec<_>>(), ["newest"]);
+        // requestUpdateForTopic: partial for a new topic, full for a known one
+        m.request_update_for_topic("old");
+        assert!(!m.new_metadata_request(50).is_partial_update);
     }
 
     #[test]

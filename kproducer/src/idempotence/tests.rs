@@ -386,3 +386,193 @@ fn unresolved_sequences_resolve_or_bump() {
         "nothing acked after the expiry: bump"
     );
 }
+
+// ---- the epoch bump with the real broker core ----
+
+struct Live {
+    sim: Sim,
+    net: NetworkClient<u64>,
+    m: TransactionManager,
+    topic_id: kproto::Uuid,
+}
+
+fn live() -> Live {
+    let mut sim = Sim::new(|b| b.num_partitions = 2);
+    let cfg = config(11);
+    let mut net: NetworkClient<u64> = NetworkClient::new(&cfg).unwrap();
+    net.handle_timeout(sim.now);
+    net.metadata_mut().add("events", sim.now);
+    let (_, ok) = sim.run_until(
+        &mut net,
+        T0 + 60_000,
+        |e| matches!(e, NetworkEvent::MetadataUpdated(u) if u.topic_errors.is_empty() && !u.empty),
+    );
+    assert!(ok);
+    let _ = sim.run_until(&mut net, sim.now + 1_000, |_| false);
+    let topic_id = net.metadata().fetch().topics["events"].topic_id;
+    let leader = net
+        .metadata()
+        .fetch()
+        .leader_for("events", 0)
+        .unwrap()
+        .clone();
+    if !net.ready(&leader, sim.now) {
+        let (_, ok) = sim.run_until(&mut net, sim.now + 10_000, |e| {
+            matches!(e, NetworkEvent::Ready { node: 1 })
+        });
+        assert!(ok);
+    }
+    let mut m = TransactionManager::new(&cfg).unwrap();
+    m.bump_idempotent_epoch_and_reset_id_if_needed();
+    let req = m.poll_init_producer_id_request(sim.now).unwrap();
+    let mut l = Live {
+        sim,
+        net,
+        m,
+        topic_id,
+    };
+    let body = l.call(RequestBody::InitProducerId(Box::new(req)));
+    let ResponseBody::InitProducerId(r) = body else {
+        panic!("{body:?}")
+    };
+    let now = l.sim.now;
+    l.m.handle_init_producer_id_response(&r, now);
+    assert_eq!(
+        l.m.producer_id_and_epoch(),
+        ProducerIdAndEpoch {
+            producer_id: 0,
+            epoch: 0
+        }
+    );
+    l
+}
+
+impl Live {
+    fn call(&mut self, body: RequestBody) -> ResponseBody {
+        assert!(self
+            .net
+            .ready(&self.net.metadata().fetch().nodes[&1].clone(), self.sim.now));
+        let corr = self.net.send(1, body, 0, self.sim.now).unwrap();
+        let mut out = None;
+        let (_, ok) = self
+            .sim
+            .run_until(&mut self.net, self.sim.now + 30_000, |e| {
+                if let NetworkEvent::Response {
+                    correlation_id,
+                    body: Some(b),
+                    ..
+                } = e
+                {
+                    if *correlation_id == corr {
+                        out = Some(b.clone());
+                        return true;
+                    }
+                }
+                false
+            });
+        assert!(ok, "{:#?}", self.sim.seen);
+        out.unwrap()
+    }
+
+    /// Produces `b`'s records (1 KiB values) with acks=all; returns (error, base offset,
+    /// log start offset).
+    fn produce(&mut self, b: &InFlightBatch) -> (ErrorCode, i64, i64) {
+        use kproto::messages::produce::request::{PartitionProduceData, TopicProduceData};
+        use kproto::records::{BatchBuilder, BatchConfig};
+        let mut bb = BatchBuilder::new(BatchConfig {
+            write_limit: usize::MAX,
+            ..BatchConfig::default()
+        });
+        bb.set_producer_state(
+            b.producer_id_and_epoch.producer_id,
+            b.producer_id_and_epoch.epoch,
+            b.base_sequence,
+            false,
+        );
+        let value = [b'v'; 1024];
+        for i in 0..b.record_count {
+            let key = alloc::format!("key-{i}");
+            bb.try_append(T0 as i64, Some(key.as_bytes()), Some(&value), &[])
+                .unwrap();
+        }
+        let records = bytes::Bytes::from(bb.build().unwrap().into_vec());
+        let body = RequestBody::Produce(Box::new(kproto::messages::ProduceRequest {
+            transactional_id: None,
+            acks: -1,
+            timeout_ms: 30_000,
+            topic_data: alloc::vec![TopicProduceData {
+                name: "events".into(),
+                topic_id: self.topic_id,
+                partition_data: alloc::vec![PartitionProduceData {
+                    index: b.topic_partition.partition,
+                    records: Some(records),
+                    ..PartitionProduceData::default()
+                }],
+                ..TopicProduceData::default()
+            }],
+            ..kproto::messages::ProduceRequest::default()
+        }));
+        let ResponseBody::Produce(r) = self.call(body) else {
+            panic!()
+        };
+        let p = &r.responses[0].partition_responses[0];
+        (
+            ErrorCode::from_code(p.error_code).unwrap(),
+            p.base_offset,
+            p.log_start_offset,
+        )
+    }
+}
+
+#[test]
+fn sequences_duplicates_and_an_epoch_bump_against_the_broker() {
+    let mut l = live();
+    let p0 = tp(0);
+    let a = drain(&mut l.m, 1, &p0, 200);
+    let b = drain(&mut l.m, 2, &p0, 200);
+    assert_eq!(l.produce(&a), (ErrorCode::None, 0, 0));
+    assert_eq!(l.m.handle_completed_batch(&a, 0), 199);
+    assert_eq!(l.produce(&b), (ErrorCode::None, 200, 0));
+    l.m.handle_completed_batch(&b, 200);
+    assert_eq!(l.m.last_acked_offset(&p0), Some(399));
+    // a resent batch the broker already has is not written twice, and counts as success
+    let (e, offset, _) = l.produce(&b);
+    assert!(is_success(e), "{e}");
+    assert_eq!(offset, 200);
+    // a lost batch (never arrives) leaves a gap: the next one is out of order
+    let lost = drain(&mut l.m, 3, &p0, 10);
+    let c = drain(&mut l.m, 4, &p0, 50);
+    let (e, _, lso) = l.produce(&c);
+    assert_eq!(e, ErrorCode::OutOfOrderSequenceNumber);
+    // c is not the next batch after the last ack (399): retried, no bump yet
+    assert!(l.m.can_retry(&c, e, lso));
+    assert!(!l.m.epoch_bump_required());
+    assert!(l
+        .m
+        .should_stop_drain_batches_for_partition(&p0, Some(c.base_sequence)));
+    // the lost batch expires after it was sent: its sequence gap calls for a bump
+    l.m.handle_failed_batch(&lost, ErrorCode::RequestTimedOut, true);
+    l.m.bump_idempotent_epoch_and_reset_id_if_needed();
+    assert_eq!(
+        l.m.producer_id_and_epoch(),
+        ProducerIdAndEpoch {
+            producer_id: 0,
+            epoch: 1
+        }
+    );
+    let rw = l.m.poll_sequence_rewrite().unwrap();
+    assert_eq!(
+        (rw.id, rw.base_sequence, rw.producer_id_and_epoch.epoch),
+        (4, 0, 1)
+    );
+    let c2 = l.m.next_batch_by_sequence(&p0).unwrap().clone();
+    assert!(!l
+        .m
+        .should_stop_drain_batches_for_partition(&p0, Some(c2.base_sequence)));
+    // the broker takes the new epoch from sequence 0
+    assert_eq!(l.produce(&c2), (ErrorCode::None, 400, 0));
+    l.m.handle_completed_batch(&c2, 400);
+    let d = drain(&mut l.m, 5, &p0, 5);
+    assert_eq!((d.base_sequence, d.producer_id_and_epoch.epoch), (50, 1));
+    assert_eq!(l.produce(&d), (ErrorCode::None, 450, 0));
+}

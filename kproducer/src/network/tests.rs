@@ -618,3 +618,88 @@ fn least_loaded_node_prefers_an_idle_ready_node() {
     let later = sim.now + 1_000;
     assert_eq!(c.least_loaded_node(later).0.map(|n| n.id), Some(1));
 }
+
+#[test]
+fn rebootstrap_after_the_trigger_time_without_metadata() {
+    let mut sim = Sim::new(|_| {});
+    let mut cfg = config(12);
+    // connections hang (never refused): the node stays "connecting", so only the trigger
+    // time (metadata.recovery.rebootstrap.trigger.ms) sends the client back to bootstrap
+    cfg.metadata_recovery_rebootstrap_trigger_ms = 25_000;
+    let mut c = ready_client(&mut sim, &cfg);
+    c.disconnect(-1, sim.now);
+    sim.hang_connections = true;
+    c.metadata_mut().request_update(false);
+    let start = sim.now;
+    let (_, ok) = sim.run_until(&mut c, sim.now + 120_000, |e| {
+        matches!(e, NetworkEvent::Rebootstrapped)
+    });
+    assert!(ok, "{:#?}", sim.seen);
+    let waited = sim.now - start;
+    assert!((25_000..40_000).contains(&waited), "{waited}");
+    assert!(c.metadata().is_bootstrap());
+}
+
+#[test]
+fn an_oversized_frame_prefix_closes_the_connection() {
+    let mut m = Manual::new(|_| {});
+    let (h, _) = m.request();
+    m.api_versions_ok(&h, &kafka_4_4_ranges());
+    let _ = m.events();
+    let _ = m.request();
+    // a prefix claiming 2 GiB - 1: refused before anything is allocated for it
+    m.c.handle_bytes(m.conn, &[0x7f, 0xff, 0xff, 0xff, 0, 0], m.now);
+    let ev = m.events();
+    assert!(
+        ev.iter().any(|e| matches!(
+            e,
+            NetworkEvent::ConnectionError {
+                error: NetworkError::Decode {
+                    error: DecodeError::FrameTooLarge { .. },
+                    ..
+                },
+                ..
+            }
+        )),
+        "{ev:?}"
+    );
+    assert!(ev.contains(&NetworkEvent::Close { conn: m.conn }));
+}
+
+#[test]
+fn arbitrary_response_bytes_never_panic() {
+    for seed in 0..300u64 {
+        let mut rng = Rng::new(seed);
+        let mut m = Manual::new(|_| {});
+        let (h, _) = m.request();
+        m.api_versions_ok(&h, &kafka_4_4_ranges());
+        let _ = m.events();
+        let (mh, _) = m.request();
+        // a plausible frame start (right size prefix, right correlation id) then noise
+        let len = rng.range(0, 300) as usize;
+        let mut noise = vec![0u8; len];
+        rng.fill(&mut noise);
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&((len + 4) as i32).to_be_bytes());
+        bytes.extend_from_slice(&mh.correlation_id.to_be_bytes());
+        bytes.extend_from_slice(&noise);
+        if rng.bool() {
+            let mut raw = vec![0u8; rng.range(1, 64) as usize];
+            rng.fill(&mut raw);
+            bytes = raw;
+        }
+        for piece in bytes.chunks(rng.range(1, 40) as usize) {
+            m.c.handle_bytes(m.conn, piece, m.now);
+        }
+        let ev = m.events();
+        // either the noise decoded as a Metadata response or the connection was dropped
+        assert!(
+            ev.is_empty()
+                || ev
+                    .iter()
+                    .any(|e| matches!(e, NetworkEvent::MetadataUpdated(_)))
+                || ev.iter().any(|e| matches!(e, NetworkEvent::Close { .. })),
+            "seed {seed}: {ev:?}"
+        );
+    }
+}
