@@ -274,6 +274,22 @@ struct NodeState {
     failed_connect_attempts: u64,
     reconnect_backoff_ms: u64,
     setup_timeout_ms: u64,
+    /// The broker asked to hold requests until then (KIP-219 throttling).
+    throttle_until_ms: u64,
+}
+
+/// The throttle time a response asks the client to honour (KIP-219: Java's
+/// `shouldClientThrottle`, true from Produce v6, Metadata v6, InitProducerId v1, ApiVersions
+/// v2), if any.
+pub fn client_throttle_ms(body: &ResponseBody, version: i16) -> Option<u64> {
+    let (ms, from) = match body {
+        ResponseBody::Produce(r) => (r.throttle_time_ms, 6),
+        ResponseBody::Metadata(r) => (r.throttle_time_ms, 6),
+        ResponseBody::InitProducerId(r) => (r.throttle_time_ms, 1),
+        ResponseBody::ApiVersions(r) => (r.throttle_time_ms, 2),
+        _ => return None,
+    };
+    (ms > 0 && version >= from).then(|| u64::from(ms.unsigned_abs()))
 }
 
 /// Who a request in flight belongs to.
@@ -492,6 +508,7 @@ impl<C: Clone> NetworkClient<C> {
                 failed_connect_attempts: 0,
                 reconnect_backoff_ms: reconnect,
                 setup_timeout_ms: setup,
+                throttle_until_ms: 0,
             },
         );
     }
@@ -536,12 +553,14 @@ impl<C: Clone> NetworkClient<C> {
         self.nodes.get(&node).and_then(|s| s.conn)
     }
 
-    /// Java's `canSendRequest`: ready, and room for another request in flight.
+    /// Java's `canSendRequest`: ready, not throttled (as of the latest `now` seen), and room
+    /// for another request in flight.
     fn can_send_request(&self, node: i32) -> bool {
         let Some(s) = self.nodes.get(&node) else {
             return false;
         };
         s.state == ConnectionState::Ready
+            && s.throttle_until_ms <= self.now_ms
             && s.conn
                 .and_then(|c| self.conns.get(&c))
                 .is_some_and(|c| c.can_send_more(self.settings.max_in_flight))
@@ -555,7 +574,16 @@ impl<C: Clone> NetworkClient<C> {
     /// Java's `isReady`: the node can take a request now, and no metadata update must go
     /// first.
     pub fn is_ready(&mut self, node: i32, now_ms: u64) -> bool {
+        self.now_ms = self.now_ms.max(now_ms);
         !self.is_update_due(now_ms) && self.can_send_request(node)
+    }
+
+    /// How long the broker asked to hold requests to `node` (KIP-219), 0 when not throttled
+    /// (Java's `throttleDelayMs`).
+    pub fn throttle_delay_ms(&self, node: i32, now_ms: u64) -> u64 {
+        self.nodes
+            .get(&node)
+            .map_or(0, |s| s.throttle_until_ms.saturating_sub(now_ms))
     }
 
     /// Java's `ready(node, now)`: whether `node` can take a request; if it has no connection
@@ -620,6 +648,7 @@ impl<C: Clone> NetworkClient<C> {
     /// once, else the ready node with the fewest in flight, else one being connected, else
     /// the connectable one tried longest ago. The flag tells whether any connection is ready.
     pub fn least_loaded_node(&mut self, now_ms: u64) -> (Option<Node>, bool) {
+        self.now_ms = self.now_ms.max(now_ms);
         let nodes = self.metadata.fetch_nodes();
         if nodes.is_empty() {
             return (None, false);
@@ -812,6 +841,9 @@ impl<C: Clone> NetworkClient<C> {
         let mut t = u64::MAX;
         let timeout = self.settings.request_timeout_ms;
         for s in self.nodes.values() {
+            if s.throttle_until_ms > self.now_ms {
+                t = t.min(s.throttle_until_ms);
+            }
             if s.state == ConnectionState::Connecting {
                 t = t.min(
                     s.last_connect_attempt_ms
@@ -1038,6 +1070,12 @@ impl<C: Clone> NetworkClient<C> {
             Err(e) => Err(e),
         };
         let (_, body) = decoded.map_err(|error| NetworkError::Decode { node, error })?;
+        // Java's maybeThrottle: the deadline never moves back
+        if let Some(ms) = client_throttle_ms(&body, req.version) {
+            if let Some(s) = self.nodes.get_mut(&node) {
+                s.throttle_until_ms = s.throttle_until_ms.max(now_ms.saturating_add(ms));
+            }
+        }
         match (req.origin, body) {
             (Origin::ApiVersions, ResponseBody::ApiVersions(r)) => {
                 self.handle_api_versions_response(conn_id, req.version, &r)
@@ -1181,9 +1219,12 @@ impl<C: Clone> NetworkClient<C> {
             && ((node.is_none() && !any_ready)
                 || now_ms.saturating_sub(start) >= self.settings.rebootstrap_trigger_ms)
         {
+            // already on the bootstrap addresses: nothing changes, nothing to report
+            if !self.metadata.is_bootstrap() {
+                self.events.push_back(NetworkEvent::Rebootstrapped);
+            }
             self.metadata.rebootstrap();
             self.metadata_attempt_start_ms = Some(now_ms);
-            self.events.push_back(NetworkEvent::Rebootstrapped);
             (node, any_ready) = self.least_loaded_node(now_ms);
         }
         let _ = any_ready;

@@ -703,3 +703,38 @@ fn arbitrary_response_bytes_never_panic() {
         );
     }
 }
+
+#[test]
+fn a_throttled_response_holds_the_node_back() {
+    let mut m = Manual::new(|_| {});
+    let (h, _) = m.request();
+    m.api_versions_ok(&h, &kafka_4_4_ranges());
+    let _ = m.events();
+    let (mh, _) = m.request();
+    let r = kproto::messages::MetadataResponse {
+        throttle_time_ms: 500,
+        brokers: vec![
+            kproto::messages::metadata::response::MetadataResponseBroker {
+                node_id: -1,
+                host: "localhost".into(),
+                port: 9092,
+                ..Default::default()
+            },
+        ],
+        ..Default::default()
+    };
+    m.respond(
+        mh.correlation_id,
+        ResponseBody::Metadata(Box::new(r.clone())),
+        13,
+    );
+    assert_eq!(m.c.throttle_delay_ms(-1, m.now), 500);
+    assert!(!m.c.is_ready(-1, m.now));
+    assert!(m.c.poll_timeout() <= Some(m.now + 500));
+    assert!(m.c.is_ready(-1, m.now + 500));
+    // before v6 the broker throttled on its side: the client does not wait
+    assert_eq!(
+        client_throttle_ms(&ResponseBody::Metadata(Box::new(r)), 5),
+        None
+    );
+}
