@@ -33,8 +33,16 @@ extern crate std;
 pub mod accumulator;
 pub mod cluster;
 pub mod config;
+pub mod idempotence;
+pub mod metadata;
+pub mod network;
 pub mod partitioner;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use accumulator::RecordAccumulator;
 pub use cluster::{Cluster, Node, PartitionInfo, TopicInfo, TopicPartition};
 pub use config::{Acks, MetadataRecoveryStrategy, ProducerConfig};
+pub use idempotence::{IdempotenceError, ProducerIdAndEpoch, TransactionManager};
+pub use metadata::{MetadataError, ProducerMetadata};
+pub use network::{ConnectionId, NetworkClient, NetworkEvent};
