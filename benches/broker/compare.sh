@@ -2,8 +2,9 @@
 # The broker benchmark of BENCHMARKS.md: the same load against `kpp serve` and against Apache
 # Kafka 4.4.0 (KRaft, one combined node, from the Maven jars .ci/install puts in $KPP_CACHE), in
 # one run. Load: Kafka's own ProducerPerformance (1,000,000 records of 100 B and of 1 KiB, acks=1
-# and acks=all, unthrottled; then 1 KiB acks=all at a fixed RATE for latency), then kcat -C -e
-# reading each topic back. Prints one
+# and acks=all, unthrottled; then 1 KiB acks=all at a fixed RATE for latency, from
+# ProducerPerformance and from benches/producer/rdkafka_perf.c), then kcat -C -e reading each
+# topic back. Prints one
 # markdown table: MB/s, records/s, p50/p99 produce latency, consumer MB/s, broker peak RSS.
 #
 #   bash benches/broker/compare.sh            # ~7 min on the 2-core VM
@@ -22,6 +23,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 [ -f "$LIBS/kafka_2.13-4.4.0.jar" ] || { echo "no Kafka jars in $LIBS: run bash .ci/install" >&2; exit 1; }
 
 cargo build --release -p kpp --bin kpp >&2
+cc -O2 -o "$WORK/rdkafka_perf" benches/producer/rdkafka_perf.c -lrdkafka
 KPP="${CARGO_TARGET_DIR:-target}/release/kpp"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -86,7 +88,7 @@ start_kpp() {
 # produce + consume one configuration; prints a table row
 # (a 5th argument: a fixed rate in records/s, and fewer records, for the latency rows)
 run_load() {
-  local name=$1 port=$2 size=$3 acks=$4 rate=${5:--1} topic="t-$3-$4-${5:-max}"
+  local name=$1 port=$2 size=$3 acks=$4 rate=${5:--1} topic="t-$3-$4-${5:-max}-${TOOL:-java}"
   local records=$RECORDS
   [ "$rate" = -1 ] || records=$RATE_RECORDS
   # every load starts with no dirty pages of the one before: a run that follows gigabytes of
@@ -94,9 +96,16 @@ run_load() {
   sync
   java_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$port" --create --topic "$topic" --partitions 1 --replication-factor 1 >/dev/null
   local out
-  out=$(java_tool org.apache.kafka.tools.ProducerPerformance --topic "$topic" --num-records "$records" \
-    --record-size "$size" --throughput "$rate" \
-    --producer-props "bootstrap.servers=127.0.0.1:$port" "acks=$acks" 2>&1 | tail -1)
+  if [ "${TOOL:-java}" = java ]; then
+    out=$(java_tool org.apache.kafka.tools.ProducerPerformance --topic "$topic" --num-records "$records" \
+      --record-size "$size" --throughput "$rate" \
+      --producer-props "bootstrap.servers=127.0.0.1:$port" "acks=$acks" 2>&1 | tail -1)
+  else
+    # librdkafka, no GC pauses on the client side: the latency left is the broker's
+    out=$("$WORK/rdkafka_perf" --bootstrap-server "127.0.0.1:$port" --topic "$topic" \
+      --num-records "$records" --record-size "$size" --throughput "$rate" -X "acks=$acks" \
+      -X linger.ms=0 2>&1 | tail -1)
+  fi
   # "N records sent, R records/sec (M MB/sec), A ms avg latency, X ms max latency, P50 ms 50th, P95 ms 95th, P99 ms 99th, P999 ms 99.9th."
   local rps mbs p50 p99
   rps=$(sed -E 's/.* ([0-9.]+) records\/sec.*/\1/' <<<"$out")
@@ -113,6 +122,7 @@ run_load() {
   cmb=$(python3 -c "print(f'{$records * $size / ($t1 - $t0) / 1e6:.1f}')")
   local how=unthrottled
   [ "$rate" = -1 ] || how="$rate/s"
+  [ "${TOOL:-java}" = java ] || how="$how, rdkafka_perf linger 0"
   echo "| $name | $size B | $acks | $how | $mbs | $rps | $p50 | $p99 | $cmb |"
 }
 
@@ -132,6 +142,7 @@ for broker in kafka kpp; do
   # unthrottled, the producer's 32 MiB buffer.memory is full and latency is the time a record
   # waits in it; at a rate both brokers sustain, latency is the broker's
   run_load "$broker" "$port" 1024 all "$RATE"
+  TOOL=rdkafka run_load "$broker" "$port" 1024 all "$RATE"
   echo "| $broker peak RSS | $(peak_rss_mb $BROKER_PID) MB | | | | | | | |"
   [ $broker = kafka ] || KPP_THREADS="$(thread_cpu $BROKER_PID)over $(( $(date +%s) - t_begin )) s of loads"
   kill -TERM $BROKER_PID; wait $BROKER_PID 2>/dev/null || true
