@@ -7,7 +7,8 @@
  *   P50 ms 50th, P95 ms 95th, P99 ms 99th, P999 ms 99.9th.
  *
  * Latency is per record, from rd_kafka_produce() to its delivery report, as Java's is from
- * send() to the callback. librdkafka's queue is bounded to 32 MiB by default
+ * send() to the callback. With --warmup-records W the first W records are left out of the
+ * figures (Java's "steady state" line), so connecting and the first metadata do not count. librdkafka's queue is bounded to 32 MiB by default
  * (queue.buffering.max.kbytes=32768), as Java's buffer.memory, so an unthrottled run measures
  * the same kind of queueing. Any librdkafka property can be given as -X key=value.
  *
@@ -30,7 +31,7 @@ static int64_t now_us(void) {
 
 static int64_t *sent_at;   /* per record: when it was handed to librdkafka */
 static int32_t *latency_ms;
-static long delivered, failed;
+static long delivered, failed, warmup, steady;
 static int64_t latency_sum, latency_max;
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -42,8 +43,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
             fprintf(stderr, "record %ld failed: %s\n", i, rd_kafka_err2str(m->err));
         return;
     }
+    delivered++;
+    if (i < warmup) return; /* --warmup-records: not in the steady-state figures */
     int64_t l = (now_us() - sent_at[i]) / 1000;
-    latency_ms[delivered++] = (int32_t)l;
+    latency_ms[steady++] = (int32_t)l;
     latency_sum += l;
     if (l > latency_max) latency_max = l;
 }
@@ -55,7 +58,7 @@ static int cmp_i32(const void *a, const void *b) {
 
 static void usage(void) {
     fprintf(stderr, "usage: rdkafka_perf --bootstrap-server HOST:PORT --topic T --num-records N "
-                    "--record-size B [--throughput R] [-X key=value]...\n");
+                    "--record-size B [--throughput R] [--warmup-records W] [-X key=value]...\n");
     exit(2);
 }
 
@@ -75,6 +78,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--num-records")) num = atol(v);
         else if (!strcmp(a, "--record-size")) size = atol(v);
         else if (!strcmp(a, "--throughput")) throughput = atof(v);
+        else if (!strcmp(a, "--warmup-records")) warmup = atol(v);
         else if (!strcmp(a, "-X")) {
             char kv[1024];
             snprintf(kv, sizeof kv, "%s", v);
@@ -87,7 +91,7 @@ int main(int argc, char **argv) {
             }
         } else usage();
     }
-    if (!bootstrap || !topic || num <= 0 || size < 0) usage();
+    if (!bootstrap || !topic || num <= 0 || size < 0 || warmup < 0 || warmup >= num) usage();
     rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
@@ -102,8 +106,9 @@ int main(int argc, char **argv) {
     srand(1);
     for (long j = 0; j < size; j++) payload[j] = (char)('A' + rand() % 26);
 
-    int64_t start = now_us();
+    int64_t start = now_us(), steady_start = start;
     for (long i = 0; i < num; i++) {
+        if (i == warmup) steady_start = now_us();
         if (throughput > 0) {
             /* hold back until record i is due at the given rate */
             int64_t due = start + (int64_t)(i * 1e6 / throughput);
@@ -122,17 +127,18 @@ int main(int argc, char **argv) {
         rd_kafka_poll(rk, 0);
     }
     rd_kafka_flush(rk, 600 * 1000);
-    double secs = (now_us() - start) / 1e6;
+    double secs = (now_us() - steady_start) / 1e6;
     if (delivered + failed != num) {
         fprintf(stderr, "%ld of %ld records got no delivery report\n", num - delivered - failed, num);
         return 1;
     }
-    qsort(latency_ms, delivered, sizeof(int32_t), cmp_i32);
-#define PCT(p) (delivered ? latency_ms[(long)((p) * (delivered - 1))] : 0)
-    printf("%ld records sent, %f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max "
+    qsort(latency_ms, steady, sizeof(int32_t), cmp_i32);
+#define PCT(p) (steady ? latency_ms[(long)((p) * (steady - 1))] : 0)
+    printf("%ld %srecords sent, %f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max "
            "latency, %d ms 50th, %d ms 95th, %d ms 99th, %d ms 99.9th.\n",
-           delivered, delivered / secs, delivered * (double)size / secs / (1024.0 * 1024.0),
-           delivered ? (double)latency_sum / delivered : 0.0, (double)latency_max, PCT(0.5),
+           steady, warmup ? "steady state " : "", steady / secs,
+           steady * (double)size / secs / (1024.0 * 1024.0),
+           steady ? (double)latency_sum / steady : 0.0, (double)latency_max, PCT(0.5),
            PCT(0.95), PCT(0.99), PCT(0.999));
     rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk);
