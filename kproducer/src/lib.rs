@@ -33,6 +33,7 @@ extern crate std;
 pub mod accumulator;
 pub mod cluster;
 pub mod config;
+pub mod metrics;
 pub mod partitioner;
 
 pub use accumulator::RecordAccumulator;
