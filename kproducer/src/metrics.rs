@@ -29,6 +29,7 @@
 //! calls [`ProducerMetrics::set_buffer`] whenever the buffer pool changes. Readers call
 //! [`ProducerMetrics::metric`] or [`ProducerMetrics::values`].
 
+use crate::accumulator::{BufferPool, ProducerBatch};
 use alloc::vec::Vec;
 
 /// Sampling configuration (`MetricConfig`): `metrics.num.samples` and
@@ -324,6 +325,20 @@ pub struct DrainedBatch {
     pub max_record_size: u64,
 }
 
+impl From<&ProducerBatch> for DrainedBatch {
+    /// What `updateProduceRequestMetrics` reads from a drained (and closed) batch; the `float`
+    /// compression ratio widens to `double` as in Java.
+    fn from(b: &ProducerBatch) -> Self {
+        DrainedBatch {
+            size_bytes: b.estimated_size_in_bytes() as u64,
+            record_count: b.record_count() as u64,
+            compression_ratio: f64::from(b.compression_ratio()),
+            queue_time_ms: b.queue_time_ms(),
+            max_record_size: b.max_record_size() as u64,
+        }
+    }
+}
+
 /// The producer-level metrics in Kafka's order of registration, with our descriptions.
 pub const METRICS: &[(&str, &str)] = &[
     (
@@ -591,6 +606,11 @@ impl ProducerMetrics {
             .record(&self.config, total_bytes as f64, now_ms);
     }
 
+    /// [`ProducerMetrics::set_buffer`] from the pool itself.
+    pub fn set_buffer_from(&mut self, pool: &BufferPool) {
+        self.set_buffer(pool.available_memory(), pool.total_memory());
+    }
+
     /// The buffer pool's `availableMemory()` and `totalMemory()` (the accumulator's
     /// `buffer-available-bytes` / `buffer-total-bytes` gauges).
     pub fn set_buffer(&mut self, available: u64, total: u64) {
@@ -697,6 +717,81 @@ mod tests {
         // A minute after the last event everything is obsolete.
         assert!(avg.measure(&c, 199_500 + 2 * W).is_nan());
         assert!(max.measure(&c, 199_500 + 2 * W).is_nan());
+    }
+
+    #[test]
+    fn drained_batch_reads_a_real_producer_batch() {
+        use crate::accumulator::{BatchId, RecordId};
+        use crate::TopicPartition;
+        use kproto::records::Compression;
+        let mut b = ProducerBatch::new(
+            BatchId(7),
+            TopicPartition::new("metrics", 3),
+            Compression::None,
+            16_384,
+            1.0,
+            Vec::new(),
+            1_000,
+        );
+        let value = alloc::vec![b'x'; 2_000];
+        let mut n = 0u64;
+        while b
+            .try_append(
+                RecordId(n),
+                1_000,
+                Some(b"key-\xc3\xa9"),
+                Some(&value),
+                &[],
+                1_000,
+            )
+            .unwrap()
+            .is_some()
+        {
+            n += 1;
+        }
+        b.drained(1_250);
+        b.close().unwrap();
+        let d = DrainedBatch::from(&b);
+        assert_eq!(d.record_count, n);
+        assert!(n >= 7, "{n} records of 2 KB in 16 KiB");
+        assert_eq!(d.queue_time_ms, 250);
+        assert_eq!(d.size_bytes, b.estimated_size_in_bytes() as u64);
+        assert!(d.max_record_size >= 2_000);
+        assert_eq!(d.compression_ratio, f64::from(b.compression_ratio()));
+        let mut m = ProducerMetrics::default();
+        m.record_produce_request(&[d, d], 1_250);
+        assert_eq!(
+            m.metric("records-per-request-avg", 1_250),
+            Some(2.0 * n as f64)
+        );
+        // One request in the first 1 ms of a 2 x 30 s config: window 30.001 s.
+        assert_eq!(
+            m.metric("record-send-rate", 1_251),
+            Some(2.0 * n as f64 / 30.001)
+        );
+    }
+
+    #[test]
+    fn network_io_counts_reads_and_writes_and_request_rate_counts_sends() {
+        let mut m = ProducerMetrics::default();
+        for i in 0..500u64 {
+            m.record_bytes_sent(1_000 + i, i * 10);
+            m.record_bytes_received(100, i * 10);
+            if i % 5 == 0 {
+                m.record_completed_send(5_000 + i, i * 10);
+            }
+        }
+        assert_eq!(m.metric("network-io-total", 5_000), Some(1_000.0));
+        assert_eq!(m.metric("request-total", 5_000), Some(100.0));
+        let sent: u64 = (0..500u64).map(|i| 1_000 + i).sum();
+        assert_eq!(m.metric("outgoing-byte-total", 5_000), Some(sent as f64));
+        assert_eq!(m.metric("incoming-byte-total", 5_000), Some(50_000.0));
+        assert_eq!(m.metric("request-size-max", 5_000), Some(5_495.0));
+        // 5 s elapsed, raised to one whole window plus 5 s: 35 s.
+        assert_eq!(m.metric("request-rate", 5_000), Some(100.0 / 35.0));
+        for (name, desc, _) in m.values(5_000) {
+            assert!(!desc.is_empty(), "{name}");
+        }
     }
 
     #[test]
