@@ -35,6 +35,7 @@ pub mod cluster;
 pub mod config;
 pub mod idempotence;
 pub mod metadata;
+pub mod metrics;
 pub mod network;
 pub mod partitioner;
 #[cfg(test)]
