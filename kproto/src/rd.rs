@@ -73,18 +73,21 @@ impl<'a> Rd<'a> {
     }
 
     /// A non-nullable string.
+    #[inline]
     pub(crate) fn str(&mut self, c: bool, f: F) -> KStr {
         let cx = self.cx;
         self.run(f, |i| wire::p_str(&cx, i, c)).unwrap_or_default()
     }
 
     /// A nullable string.
+    #[inline]
     pub(crate) fn nstr(&mut self, c: bool, f: F) -> Option<KStr> {
         let cx = self.cx;
         self.run(f, |i| wire::p_nstr(&cx, i, c)).flatten()
     }
 
     /// Non-nullable bytes (or records), sharing the input.
+    #[inline]
     pub(crate) fn bytes(&mut self, c: bool, f: F) -> Bytes {
         let cx = self.cx;
         self.run(f, |i| wire::p_bytes(&cx, i, c))
@@ -92,17 +95,20 @@ impl<'a> Rd<'a> {
     }
 
     /// Nullable bytes (or records), sharing the input.
+    #[inline]
     pub(crate) fn nbytes(&mut self, c: bool, f: F) -> Option<Bytes> {
         let cx = self.cx;
         self.run(f, |i| wire::p_nbytes(&cx, i, c)).flatten()
     }
 
     /// A nullable array count: `None` for null (and after a failure).
+    #[inline]
     fn count(&mut self, c: bool, min: usize, f: F) -> Option<usize> {
         self.run(f, |i| wire::p_nlen(i, c, min)).flatten()
     }
 
     /// A non-nullable array of `T`, each at least `min` bytes on the wire.
+    #[inline]
     pub(crate) fn array<T: Read>(&mut self, c: bool, min: usize, v: i16, f: F) -> Vec<T> {
         match self.run(f, |i| wire::p_alen(i, c, min)) {
             Some(n) => self.elems(n, c, v, f),
@@ -111,11 +117,13 @@ impl<'a> Rd<'a> {
     }
 
     /// A nullable array of `T`.
+    #[inline]
     pub(crate) fn narray<T: Read>(&mut self, c: bool, min: usize, v: i16, f: F) -> Option<Vec<T>> {
         let n = self.count(c, min, f)?;
         Some(self.elems(n, c, v, f))
     }
 
+    #[inline]
     fn elems<T: Read>(&mut self, n: usize, c: bool, v: i16, f: F) -> Vec<T> {
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
@@ -128,6 +136,7 @@ impl<'a> Rd<'a> {
     }
 
     /// A nullable struct: a marker byte (negative = null), then the struct.
+    #[inline]
     pub(crate) fn nstruct<T: Read>(&mut self, v: i16, f: F) -> Option<T> {
         if self.run(f, wire::p_present)? {
             Some(T::read(self, false, v, f))
@@ -137,11 +146,13 @@ impl<'a> Rd<'a> {
     }
 
     /// The tagged-field count of a struct (`f` is the field the struct is in).
+    #[inline]
     pub(crate) fn tag_count(&mut self, f: F) -> usize {
         self.run(f, wire::p_tag_count).unwrap_or(0)
     }
 
     /// One tagged field's header: `(tag, body)`, `None` after a failure.
+    #[inline]
     pub(crate) fn tag(&mut self, f: F) -> Option<(u32, &'a [u8])> {
         self.run(f, wire::p_tag)
     }
