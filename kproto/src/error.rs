@@ -313,17 +313,6 @@ impl<'a> nom::error::ParseError<&'a [u8]> for ParseErr {
     }
 }
 
-/// Names the field an inner parse error happened in (the innermost name wins).
-#[inline]
-pub(crate) fn in_field(e: nom::Err<ParseErr>, field: &'static str) -> nom::Err<ParseErr> {
-    e.map(|mut p| {
-        if p.field.is_empty() {
-            p.field = field;
-        }
-        p
-    })
-}
-
 /// Extracts the error of a failed complete-input parse.
 pub(crate) fn unwrap_nom(e: nom::Err<ParseErr>) -> ParseErr {
     match e {

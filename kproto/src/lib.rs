@@ -44,6 +44,7 @@ mod error;
 mod error_code;
 pub mod frame;
 pub mod messages;
+mod rd;
 pub mod records;
 pub mod rng;
 #[cfg(feature = "testing")]

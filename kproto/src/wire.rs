@@ -6,7 +6,7 @@
 //! checked against the bytes left before anything is allocated. Writers put into any
 //! [`BufMut`]; each writer has a `len_*` twin that says how many bytes it writes.
 
-use crate::error::{ParseErr, ParseErrKind};
+use crate::error::ParseErr;
 use crate::types::{KStr, RawTaggedField, Uuid};
 use bytes::{BufMut, Bytes};
 use nom::number::complete as num;
@@ -16,6 +16,7 @@ use nom::IResult;
 pub(crate) type PResult<'a, T> = IResult<&'a [u8], T, ParseErr>;
 
 /// Decoding context: the buffer the input was cut from, so that strings and bytes can share it.
+#[derive(Clone, Copy)]
 pub(crate) struct Cx<'b> {
     base: &'b Bytes,
 }
@@ -237,57 +238,6 @@ pub(crate) fn p_alen(i: &[u8], compact: bool, min_elem: usize) -> PResult<'_, us
     }
 }
 
-/// Parses a non-nullable array of elements parsed by `elem`.
-#[inline]
-pub(crate) fn p_array<'a, T>(
-    i: &'a [u8],
-    compact: bool,
-    min_elem: usize,
-    mut elem: impl FnMut(&'a [u8]) -> PResult<'a, T>,
-) -> PResult<'a, alloc::vec::Vec<T>> {
-    let (mut i, n) = p_alen(i, compact, min_elem)?;
-    let mut out = alloc::vec::Vec::with_capacity(n);
-    for _ in 0..n {
-        let (r, x) = elem(i)?;
-        i = r;
-        out.push(x);
-    }
-    Ok((i, out))
-}
-
-/// Parses a nullable array of elements parsed by `elem`.
-#[inline]
-pub(crate) fn p_narray<'a, T>(
-    i: &'a [u8],
-    compact: bool,
-    min_elem: usize,
-    mut elem: impl FnMut(&'a [u8]) -> PResult<'a, T>,
-) -> PResult<'a, Option<alloc::vec::Vec<T>>> {
-    let (mut i, n) = p_nlen(i, compact, min_elem)?;
-    let Some(n) = n else { return Ok((i, None)) };
-    let mut out = alloc::vec::Vec::with_capacity(n);
-    for _ in 0..n {
-        let (r, x) = elem(i)?;
-        i = r;
-        out.push(x);
-    }
-    Ok((i, Some(out)))
-}
-
-/// Parses a nullable struct: a marker byte (negative = null), then the struct.
-#[inline]
-pub(crate) fn p_nstruct<'a, T>(
-    i: &'a [u8],
-    parse: impl FnOnce(&'a [u8]) -> PResult<'a, T>,
-) -> PResult<'a, Option<T>> {
-    let (r, present) = p_present(i)?;
-    if !present {
-        return Ok((r, None));
-    }
-    let (r, x) = parse(r)?;
-    Ok((r, Some(x)))
-}
-
 /// Parses a nullable-struct marker byte: `false` is null.
 #[inline]
 pub(crate) fn p_present(i: &[u8]) -> PResult<'_, bool> {
@@ -317,24 +267,6 @@ pub(crate) fn p_tag_count(i: &[u8]) -> PResult<'_, usize> {
         ));
     }
     Ok((r, n as usize))
-}
-
-/// Runs `f` over the whole of a tagged field's body; leftover bytes are an error.
-#[inline]
-pub(crate) fn p_whole<'a, T>(
-    body: &'a [u8],
-    f: impl FnOnce(&'a [u8]) -> PResult<'a, T>,
-) -> Result<T, nom::Err<ParseErr>> {
-    let (r, v) = f(body)?;
-    if r.is_empty() {
-        Ok(v)
-    } else {
-        Err(nom::Err::Error(ParseErr {
-            addr: r.as_ptr() as usize,
-            field: "",
-            kind: ParseErrKind::Invalid("end of tagged field"),
-        }))
-    }
 }
 
 /// Keeps a tagged field kproto does not know.
@@ -582,9 +514,8 @@ pub(crate) fn put_present<B: BufMut>(b: &mut B, present: bool) {
 
 /// A struct or message that kproto can encode, decode and measure: the generated code
 /// implements it for every message and nested struct.
+/// (Reading is [`crate::rd::Read`].)
 pub(crate) trait WireStruct: Sized {
-    /// Parses one value at `version`.
-    fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], version: i16) -> PResult<'a, Self>;
     /// Writes the value at `version`; [`WireStruct::size`] has checked it.
     fn write<B: BufMut>(&self, b: &mut B, version: i16);
     /// Checks that the value can be written at `version` and returns its size.
@@ -594,6 +525,7 @@ pub(crate) trait WireStruct: Sized {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ParseErrKind;
     use alloc::vec::Vec;
 
     #[test]

@@ -12,8 +12,9 @@ mod generated;
 
 pub use generated::*;
 
-use crate::error::unwrap_nom;
-use crate::wire::{Cx, WireStruct};
+use crate::error::ParseErr;
+use crate::rd::{Rd, Read};
+use crate::wire::WireStruct;
 use crate::{DecodeError, EncodeError};
 use bytes::{Buf, BufMut, Bytes};
 
@@ -22,7 +23,7 @@ pub(crate) mod prelude {
     pub(crate) use super::{
         decode_message, encode_message, encoded_len_message, Message, Versions,
     };
-    pub(crate) use crate::error::in_field;
+    pub(crate) use crate::rd::{Rd, Read, F};
     #[cfg(feature = "testing")]
     pub(crate) use crate::testing::{json_base64, json_f64, json_str};
     pub(crate) use crate::types::{KStr, RawTaggedField, Uuid};
@@ -113,11 +114,10 @@ pub(crate) fn encoded_len_message<T: Message + WireStruct>(
     msg.size(version)
 }
 
-pub(crate) fn decode_message<T: Message + WireStruct>(
+pub(crate) fn decode_message<T: Message + Read>(
     buf: &mut Bytes,
     version: i16,
 ) -> Result<T, DecodeError> {
-    let api_key = (T::API_KEY >= 0).then_some(T::API_KEY);
     if !T::VERSIONS.contains(version) {
         return Err(DecodeError::UnsupportedVersion {
             api_key: T::API_KEY,
@@ -125,13 +125,30 @@ pub(crate) fn decode_message<T: Message + WireStruct>(
         });
     }
     let data = buf.clone();
-    let cx = Cx::new(&data);
-    match T::parse(&cx, &data, version) {
-        Ok((rest, msg)) => {
-            let used = data.len() - rest.len();
-            buf.advance(used);
-            Ok(msg)
+    let mut r = Rd::new(&data);
+    let msg = T::read(&mut r, false, version, &"");
+    let rest = r.finish();
+    decoded(buf, &data, rest, T::API_KEY, version)?;
+    Ok(msg)
+}
+
+/// The part of [`decode_message`] that is the same for every message: advances `buf` past
+/// what was read, or converts the reader's error.
+fn decoded(
+    buf: &mut Bytes,
+    data: &Bytes,
+    rest: Result<&[u8], ParseErr>,
+    api_key: i16,
+    version: i16,
+) -> Result<(), DecodeError> {
+    match rest {
+        Ok(rest) => {
+            buf.advance(data.len() - rest.len());
+            Ok(())
         }
-        Err(e) => Err(unwrap_nom(e).into_decode_error(&data, api_key, version)),
+        Err(e) => {
+            let api_key = (api_key >= 0).then_some(api_key);
+            Err(e.into_decode_error(data, api_key, version))
+        }
     }
 }

@@ -275,65 +275,42 @@ fn qualified(struct_name: &str, f: &Field) -> String {
 // --------------------------------------------------------------------------------------------
 // Parsing.
 
-/// An expression parsing one non-null value of type `t` from `i`, giving `PResult<T>`.
-fn parse_one(t: &Ty, c: &str, min_struct: &dyn Fn(&str) -> usize) -> String {
-    match t {
-        Ty::Bool => "p_bool(i)".into(),
-        Ty::I8 => "p_i8(i)".into(),
-        Ty::I16 => "p_i16(i)".into(),
-        Ty::U16 => "p_u16(i)".into(),
-        Ty::I32 => "p_i32(i)".into(),
-        Ty::U32 => "p_u32(i)".into(),
-        Ty::I64 => "p_i64(i)".into(),
-        Ty::F64 => "p_f64(i)".into(),
-        Ty::Uuid => "p_uuid(i)".into(),
-        Ty::Str => format!("p_str(cx, i, {c})"),
-        Ty::Bytes | Ty::Records => format!("p_bytes(cx, i, {c})"),
-        Ty::Struct(s) => format!("{s}::parse(cx, i, v)"),
-        Ty::Array(e) => {
-            let min = match &**e {
-                Ty::Struct(s) => min_struct(s),
-                other => prim_min(other, false).min(prim_min(other, true)),
-            };
-            format!(
-                "p_array(i, {c}, {min}, |i| {})",
-                parse_one(e, c, min_struct)
-            )
-        }
+/// The minimum encoded size of one element of an array of `e` (for the count check).
+fn elem_min(cx: &Ctx, e: &Ty) -> usize {
+    match e {
+        Ty::Struct(s) => cx.struct_min(s, 0),
+        other => prim_min(other, false).min(prim_min(other, true)),
     }
 }
 
-/// An expression parsing the field's value (null handled) from `i`.
-fn parse_field(cx: &Ctx, f: &Field) -> String {
+/// An expression reading one non-null value of type `t` with the reader `r` (`crate::rd`);
+/// `c` is the compact condition, `fq` the field's name for errors.
+fn parse_one(cx: &Ctx, t: &Ty, c: &str, fq: &str) -> String {
+    match t {
+        Ty::Array(e) => format!("r.array({c}, {}, v, &{fq:?})", elem_min(cx, e)),
+        _ => format!("Read::read(r, {c}, v, &{fq:?})"),
+    }
+}
+
+/// An expression reading the field's value (null handled).
+fn parse_field(cx: &Ctx, f: &Field, fq: &str) -> String {
     let c = compact(cx, f);
-    let ms = |s: &str| cx.struct_min(s, 0);
-    let one = parse_one(&f.ty, &c, &ms);
+    let one = parse_one(cx, &f.ty, &c, fq);
     if !is_opt(f) {
         return one;
     }
     let nullable_expr = match &f.ty {
-        Ty::Str => format!("p_nstr(cx, i, {c})"),
-        Ty::Bytes | Ty::Records => format!("p_nbytes(cx, i, {c})"),
-        Ty::Array(e) => {
-            let min = match &**e {
-                Ty::Struct(s) => cx.struct_min(s, 0),
-                other => prim_min(other, false).min(prim_min(other, true)),
-            };
-            format!("p_narray(i, {c}, {min}, |i| {})", parse_one(e, &c, &ms))
-        }
-        Ty::Struct(s) => format!("p_nstruct(i, |i| {s}::parse(cx, i, v))"),
+        Ty::Str => format!("r.nstr({c}, &{fq:?})"),
+        Ty::Bytes | Ty::Records => format!("r.nbytes({c}, &{fq:?})"),
+        Ty::Array(e) => format!("r.narray({c}, {}, v, &{fq:?})", elem_min(cx, e)),
+        Ty::Struct(_) => format!("r.nstruct(v, &{fq:?})"),
         other => panic!("nullable {other:?}"),
     };
-    let ncond = cx.vc(f.nullable);
-    if cx.covers_all(f.nullable.union(Vr { lo: 1, hi: 0 }))
-        && f.nullable.intersect(f.versions) == f.versions
-    {
-        return nullable_expr;
-    }
     if f.nullable.intersect(f.versions) == f.versions {
         return nullable_expr;
     }
-    format!("if {ncond} {{ {nullable_expr} }} else {{ {one}.map(|(r, x)| (r, Some(x))) }}")
+    let ncond = cx.vc(f.nullable);
+    format!("if {ncond} {{ {nullable_expr} }} else {{ Some({one}) }}")
 }
 
 // --------------------------------------------------------------------------------------------
@@ -527,52 +504,57 @@ pub fn emit_struct(
     tagged.sort_by_key(|f| f.tag);
     let flex_expr = cx.vc(flexible);
 
-    let _ = writeln!(out, "impl WireStruct for {name} {{");
-    // parse
+    // read (crate::rd: errors are kept in the reader, checked once by the caller)
+    let _ = writeln!(out, "impl Read for {name} {{");
     let _ = writeln!(
         out,
-        "    fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {{"
+        "    fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {{"
     );
     let _ = writeln!(out, "        let flex = {flex_expr};");
     let _ = writeln!(out, "        let mut this = Self::default();");
-    let _ = writeln!(out, "        let mut i = i;");
     for f in &regular {
         let cond = cx.vc(f.versions);
         let fq = qualified(name, f);
         let _ = writeln!(
             out,
-            "        if {cond} {{ let (r, x) = {}.map_err(|e| in_field(e, {fq:?}))?; i = r; this.{} = x; }}",
-            parse_field(cx, f),
-            ident(&f.name)
+            "        if {cond} {{ this.{} = {}; }}",
+            ident(&f.name),
+            parse_field(cx, f, &fq)
         );
     }
-    if has_flex {
+    if has_flex && tagged.is_empty() {
+        let _ = writeln!(
+            out,
+            "        if flex {{ r.unknown_tags(&mut this.unknown_tagged_fields, f); }}"
+        );
+    } else if has_flex {
         let _ = writeln!(out, "        if flex {{");
-        let _ = writeln!(out, "            let (r, n) = p_tag_count(i)?;");
-        let _ = writeln!(out, "            i = r;");
-        let _ = writeln!(out, "            for _ in 0..n {{");
-        let _ = writeln!(out, "                let (r, (tag, body)) = p_tag(i)?;");
-        let _ = writeln!(out, "                i = r;");
+        let _ = writeln!(out, "            for _ in 0..r.tag_count(f) {{");
+        let _ = writeln!(
+            out,
+            "                let Some((tag, body)) = r.tag(f) else {{ break }};"
+        );
         let _ = writeln!(out, "                match tag {{");
         for f in &tagged {
             let fq = qualified(name, f);
             let _ = writeln!(
                 out,
-                "                    {} if {} => {{ this.{} = p_whole(body, |i| {}).map_err(|e| in_field(e, {fq:?}))?; }}",
+                "                    {} if {} => {{ let rest = r.enter(body); this.{} = {}; r.leave(rest, &{fq:?}); }}",
                 f.tag.expect("tag"),
                 cx.vc(f.tagged.intersect(f.versions)),
                 ident(&f.name),
-                parse_field(cx, f)
+                parse_field(cx, f, &fq)
             );
         }
         let _ = writeln!(
             out,
-            "                    _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),"
+            "                    _ => this.unknown_tagged_fields.push(r.raw(tag, body)),"
         );
         let _ = writeln!(out, "                }}\n            }}\n        }}");
     }
-    let _ = writeln!(out, "        Ok((i, this))\n    }}\n");
+    let _ = writeln!(out, "        this\n    }}\n}}\n");
 
+    let _ = writeln!(out, "impl WireStruct for {name} {{");
     // write
     let _ = writeln!(out, "    fn write<B: BufMut>(&self, b: &mut B, v: i16) {{");
     let _ = writeln!(out, "        let flex = {flex_expr};");

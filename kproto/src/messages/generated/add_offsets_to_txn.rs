@@ -57,49 +57,32 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AddOffsetsToTxnRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AddOffsetsToTxnRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "AddOffsetsToTxnRequest.TransactionalId"))?;
-                i = r;
-                this.transactional_id = x;
+                this.transactional_id =
+                    Read::read(r, flex, v, &"AddOffsetsToTxnRequest.TransactionalId");
             }
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "AddOffsetsToTxnRequest.ProducerId"))?;
-                i = r;
-                this.producer_id = x;
+                this.producer_id = Read::read(r, flex, v, &"AddOffsetsToTxnRequest.ProducerId");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "AddOffsetsToTxnRequest.ProducerEpoch"))?;
-                i = r;
-                this.producer_epoch = x;
+                this.producer_epoch =
+                    Read::read(r, flex, v, &"AddOffsetsToTxnRequest.ProducerEpoch");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "AddOffsetsToTxnRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"AddOffsetsToTxnRequest.GroupId");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AddOffsetsToTxnRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {
@@ -328,37 +311,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AddOffsetsToTxnResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AddOffsetsToTxnResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "AddOffsetsToTxnResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"AddOffsetsToTxnResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "AddOffsetsToTxnResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"AddOffsetsToTxnResponse.ErrorCode");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AddOffsetsToTxnResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {

@@ -62,59 +62,49 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AddPartitionsToTxnRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AddPartitionsToTxnRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 4 {
-                let (r, x) = p_array(i, flex, 0, |i| {
-                    AddPartitionsToTxnTransaction::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "AddPartitionsToTxnRequest.Transactions"))?;
-                i = r;
-                this.transactions = x;
+                this.transactions = r.array(flex, 0, v, &"AddPartitionsToTxnRequest.Transactions");
             }
             if v <= 3 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| {
-                    in_field(e, "AddPartitionsToTxnRequest.V3AndBelowTransactionalId")
-                })?;
-                i = r;
-                this.v3_and_below_transactional_id = x;
+                this.v3_and_below_transactional_id = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"AddPartitionsToTxnRequest.V3AndBelowTransactionalId",
+                );
             }
             if v <= 3 {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "AddPartitionsToTxnRequest.V3AndBelowProducerId"))?;
-                i = r;
-                this.v3_and_below_producer_id = x;
+                this.v3_and_below_producer_id = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"AddPartitionsToTxnRequest.V3AndBelowProducerId",
+                );
             }
             if v <= 3 {
-                let (r, x) = p_i16(i).map_err(|e| {
-                    in_field(e, "AddPartitionsToTxnRequest.V3AndBelowProducerEpoch")
-                })?;
-                i = r;
-                this.v3_and_below_producer_epoch = x;
+                this.v3_and_below_producer_epoch = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"AddPartitionsToTxnRequest.V3AndBelowProducerEpoch",
+                );
             }
             if v <= 3 {
-                let (r, x) = p_array(i, flex, 3, |i| AddPartitionsToTxnTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AddPartitionsToTxnRequest.V3AndBelowTopics"))?;
-                i = r;
-                this.v3_and_below_topics = x;
+                this.v3_and_below_topics =
+                    r.array(flex, 3, v, &"AddPartitionsToTxnRequest.V3AndBelowTopics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AddPartitionsToTxnRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if v >= 4 {
@@ -271,55 +261,37 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AddPartitionsToTxnTransaction {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AddPartitionsToTxnTransaction {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 4 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "AddPartitionsToTxnTransaction.TransactionalId"))?;
-                i = r;
-                this.transactional_id = x;
+                this.transactional_id =
+                    Read::read(r, flex, v, &"AddPartitionsToTxnTransaction.TransactionalId");
             }
             if v >= 4 {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "AddPartitionsToTxnTransaction.ProducerId"))?;
-                i = r;
-                this.producer_id = x;
+                this.producer_id =
+                    Read::read(r, flex, v, &"AddPartitionsToTxnTransaction.ProducerId");
             }
             if v >= 4 {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "AddPartitionsToTxnTransaction.ProducerEpoch"))?;
-                i = r;
-                this.producer_epoch = x;
+                this.producer_epoch =
+                    Read::read(r, flex, v, &"AddPartitionsToTxnTransaction.ProducerEpoch");
             }
             if v >= 4 {
-                let (r, x) = p_bool(i)
-                    .map_err(|e| in_field(e, "AddPartitionsToTxnTransaction.VerifyOnly"))?;
-                i = r;
-                this.verify_only = x;
+                this.verify_only =
+                    Read::read(r, flex, v, &"AddPartitionsToTxnTransaction.VerifyOnly");
             }
             if v >= 4 {
-                let (r, x) = p_array(i, flex, 3, |i| AddPartitionsToTxnTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AddPartitionsToTxnTransaction.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"AddPartitionsToTxnTransaction.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AddPartitionsToTxnTransaction {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if v >= 4 {
@@ -444,37 +416,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AddPartitionsToTxnTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AddPartitionsToTxnTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "AddPartitionsToTxnTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"AddPartitionsToTxnTopic.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "AddPartitionsToTxnTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 4, v, &"AddPartitionsToTxnTopic.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AddPartitionsToTxnTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {
@@ -980,51 +939,41 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AddPartitionsToTxnResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AddPartitionsToTxnResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "AddPartitionsToTxnResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"AddPartitionsToTxnResponse.ThrottleTimeMs");
             }
             if v >= 4 {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "AddPartitionsToTxnResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"AddPartitionsToTxnResponse.ErrorCode");
             }
             if v >= 4 {
-                let (r, x) = p_array(i, flex, 0, |i| AddPartitionsToTxnResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AddPartitionsToTxnResponse.ResultsByTransaction"))?;
-                i = r;
-                this.results_by_transaction = x;
+                this.results_by_transaction = r.array(
+                    flex,
+                    0,
+                    v,
+                    &"AddPartitionsToTxnResponse.ResultsByTransaction",
+                );
             }
             if v <= 3 {
-                let (r, x) = p_array(i, flex, 3, |i| {
-                    AddPartitionsToTxnTopicResult::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow"))?;
-                i = r;
-                this.results_by_topic_v3_and_below = x;
+                this.results_by_topic_v3_and_below = r.array(
+                    flex,
+                    3,
+                    v,
+                    &"AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AddPartitionsToTxnResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {
@@ -1134,39 +1083,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AddPartitionsToTxnResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AddPartitionsToTxnResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 4 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "AddPartitionsToTxnResult.TransactionalId"))?;
-                i = r;
-                this.transactional_id = x;
+                this.transactional_id =
+                    Read::read(r, flex, v, &"AddPartitionsToTxnResult.TransactionalId");
             }
             if v >= 4 {
-                let (r, x) = p_array(i, flex, 3, |i| {
-                    AddPartitionsToTxnTopicResult::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "AddPartitionsToTxnResult.TopicResults"))?;
-                i = r;
-                this.topic_results = x;
+                this.topic_results = r.array(flex, 3, v, &"AddPartitionsToTxnResult.TopicResults");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AddPartitionsToTxnResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if v >= 4 {
@@ -1255,39 +1190,29 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AddPartitionsToTxnTopicResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AddPartitionsToTxnTopicResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "AddPartitionsToTxnTopicResult.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"AddPartitionsToTxnTopicResult.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| {
-                    AddPartitionsToTxnPartitionResult::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "AddPartitionsToTxnTopicResult.ResultsByPartition"))?;
-                i = r;
-                this.results_by_partition = x;
+                this.results_by_partition = r.array(
+                    flex,
+                    6,
+                    v,
+                    &"AddPartitionsToTxnTopicResult.ResultsByPartition",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AddPartitionsToTxnTopicResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {
@@ -1364,38 +1289,34 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AddPartitionsToTxnPartitionResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AddPartitionsToTxnPartitionResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "AddPartitionsToTxnPartitionResult.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"AddPartitionsToTxnPartitionResult.PartitionIndex",
+                );
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| {
-                    in_field(e, "AddPartitionsToTxnPartitionResult.PartitionErrorCode")
-                })?;
-                i = r;
-                this.partition_error_code = x;
+                this.partition_error_code = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"AddPartitionsToTxnPartitionResult.PartitionErrorCode",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AddPartitionsToTxnPartitionResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {

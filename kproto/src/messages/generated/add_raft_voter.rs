@@ -67,59 +67,38 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AddRaftVoterRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AddRaftVoterRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "AddRaftVoterRequest.ClusterId"))?;
-                i = r;
-                this.cluster_id = x;
+                this.cluster_id = r.nstr(flex, &"AddRaftVoterRequest.ClusterId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "AddRaftVoterRequest.TimeoutMs"))?;
-                i = r;
-                this.timeout_ms = x;
+                this.timeout_ms = Read::read(r, flex, v, &"AddRaftVoterRequest.TimeoutMs");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "AddRaftVoterRequest.VoterId"))?;
-                i = r;
-                this.voter_id = x;
+                this.voter_id = Read::read(r, flex, v, &"AddRaftVoterRequest.VoterId");
             }
             if true {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "AddRaftVoterRequest.VoterDirectoryId"))?;
-                i = r;
-                this.voter_directory_id = x;
+                this.voter_directory_id =
+                    Read::read(r, flex, v, &"AddRaftVoterRequest.VoterDirectoryId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 5, |i| Listener::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AddRaftVoterRequest.Listeners"))?;
-                i = r;
-                this.listeners = x;
+                this.listeners = r.array(flex, 5, v, &"AddRaftVoterRequest.Listeners");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "AddRaftVoterRequest.AckWhenCommitted"))?;
-                i = r;
-                this.ack_when_committed = x;
+                this.ack_when_committed =
+                    Read::read(r, flex, v, &"AddRaftVoterRequest.AckWhenCommitted");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AddRaftVoterRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -237,40 +216,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for Listener {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Listener {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Listener.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"Listener.Name");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Listener.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"Listener.Host");
             }
             if true {
-                let (r, x) = p_u16(i).map_err(|e| in_field(e, "Listener.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"Listener.Port");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Listener {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -626,42 +592,28 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AddRaftVoterResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AddRaftVoterResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "AddRaftVoterResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"AddRaftVoterResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "AddRaftVoterResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"AddRaftVoterResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "AddRaftVoterResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"AddRaftVoterResponse.ErrorMessage");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AddRaftVoterResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

@@ -47,37 +47,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AlterClientQuotasRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterClientQuotasRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| EntryData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AlterClientQuotasRequest.Entries"))?;
-                i = r;
-                this.entries = x;
+                this.entries = r.array(flex, 3, v, &"AlterClientQuotasRequest.Entries");
             }
             if true {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "AlterClientQuotasRequest.ValidateOnly"))?;
-                i = r;
-                this.validate_only = x;
+                this.validate_only =
+                    Read::read(r, flex, v, &"AlterClientQuotasRequest.ValidateOnly");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterClientQuotasRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -150,37 +138,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for EntryData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for EntryData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| EntityData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "EntryData.Entity"))?;
-                i = r;
-                this.entity = x;
+                this.entity = r.array(flex, 3, v, &"EntryData.Entity");
             }
             if true {
-                let (r, x) = p_array(i, flex, 11, |i| OpData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "EntryData.Ops"))?;
-                i = r;
-                this.ops = x;
+                this.ops = r.array(flex, 11, v, &"EntryData.Ops");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for EntryData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -258,37 +233,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for EntityData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for EntityData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "EntityData.EntityType"))?;
-                i = r;
-                this.entity_type = x;
+                this.entity_type = Read::read(r, flex, v, &"EntityData.EntityType");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "EntityData.EntityName"))?;
-                i = r;
-                this.entity_name = x;
+                this.entity_name = r.nstr(flex, &"EntityData.EntityName");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for EntityData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -367,40 +329,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for OpData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OpData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "OpData.Key"))?;
-                i = r;
-                this.key = x;
+                this.key = Read::read(r, flex, v, &"OpData.Key");
             }
             if true {
-                let (r, x) = p_f64(i).map_err(|e| in_field(e, "OpData.Value"))?;
-                i = r;
-                this.value = x;
+                this.value = Read::read(r, flex, v, &"OpData.Value");
             }
             if true {
-                let (r, x) = p_bool(i).map_err(|e| in_field(e, "OpData.Remove"))?;
-                i = r;
-                this.remove = x;
+                this.remove = Read::read(r, flex, v, &"OpData.Remove");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OpData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -853,37 +802,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AlterClientQuotasResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterClientQuotasResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "AlterClientQuotasResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"AlterClientQuotasResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 5, |i| EntryData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AlterClientQuotasResponse.Entries"))?;
-                i = r;
-                this.entries = x;
+                this.entries = r.array(flex, 5, v, &"AlterClientQuotasResponse.Entries");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterClientQuotasResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -961,42 +898,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for EntryData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for EntryData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "EntryData.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"EntryData.ErrorCode");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "EntryData.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"EntryData.ErrorMessage");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| EntityData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "EntryData.Entity"))?;
-                i = r;
-                this.entity = x;
+                this.entity = r.array(flex, 3, v, &"EntryData.Entity");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for EntryData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -1081,37 +1003,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for EntityData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for EntityData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "EntityData.EntityType"))?;
-                i = r;
-                this.entity_type = x;
+                this.entity_type = Read::read(r, flex, v, &"EntityData.EntityType");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "EntityData.EntityName"))?;
-                i = r;
-                this.entity_name = x;
+                this.entity_name = r.nstr(flex, &"EntityData.EntityName");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for EntityData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {

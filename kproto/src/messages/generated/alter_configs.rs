@@ -47,37 +47,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AlterConfigsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterConfigsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| AlterConfigsResource::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AlterConfigsRequest.Resources"))?;
-                i = r;
-                this.resources = x;
+                this.resources = r.array(flex, 4, v, &"AlterConfigsRequest.Resources");
             }
             if true {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "AlterConfigsRequest.ValidateOnly"))?;
-                i = r;
-                this.validate_only = x;
+                this.validate_only = Read::read(r, flex, v, &"AlterConfigsRequest.ValidateOnly");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterConfigsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -155,43 +142,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AlterConfigsResource {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterConfigsResource {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "AlterConfigsResource.ResourceType"))?;
-                i = r;
-                this.resource_type = x;
+                this.resource_type = Read::read(r, flex, v, &"AlterConfigsResource.ResourceType");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "AlterConfigsResource.ResourceName"))?;
-                i = r;
-                this.resource_name = x;
+                this.resource_name = Read::read(r, flex, v, &"AlterConfigsResource.ResourceName");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| AlterableConfig::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AlterConfigsResource.Configs"))?;
-                i = r;
-                this.configs = x;
+                this.configs = r.array(flex, 3, v, &"AlterConfigsResource.Configs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterConfigsResource {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -274,36 +245,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AlterableConfig {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterableConfig {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "AlterableConfig.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"AlterableConfig.Name");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "AlterableConfig.Value"))?;
-                i = r;
-                this.value = x;
+                this.value = r.nstr(flex, &"AlterableConfig.Value");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterableConfig {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -683,39 +642,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AlterConfigsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterConfigsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "AlterConfigsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"AlterConfigsResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| {
-                    AlterConfigsResourceResponse::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "AlterConfigsResponse.Responses"))?;
-                i = r;
-                this.responses = x;
+                this.responses = r.array(flex, 6, v, &"AlterConfigsResponse.Responses");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterConfigsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -798,49 +743,32 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AlterConfigsResourceResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterConfigsResourceResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "AlterConfigsResourceResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"AlterConfigsResourceResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "AlterConfigsResourceResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"AlterConfigsResourceResponse.ErrorMessage");
             }
             if true {
-                let (r, x) = p_i8(i)
-                    .map_err(|e| in_field(e, "AlterConfigsResourceResponse.ResourceType"))?;
-                i = r;
-                this.resource_type = x;
+                this.resource_type =
+                    Read::read(r, flex, v, &"AlterConfigsResourceResponse.ResourceType");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "AlterConfigsResourceResponse.ResourceName"))?;
-                i = r;
-                this.resource_name = x;
+                this.resource_name =
+                    Read::read(r, flex, v, &"AlterConfigsResourceResponse.ResourceName");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterConfigsResourceResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {

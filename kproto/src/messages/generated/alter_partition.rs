@@ -52,42 +52,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AlterPartitionRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterPartitionRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "AlterPartitionRequest.BrokerId"))?;
-                i = r;
-                this.broker_id = x;
+                this.broker_id = Read::read(r, flex, v, &"AlterPartitionRequest.BrokerId");
             }
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "AlterPartitionRequest.BrokerEpoch"))?;
-                i = r;
-                this.broker_epoch = x;
+                this.broker_epoch = Read::read(r, flex, v, &"AlterPartitionRequest.BrokerEpoch");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AlterPartitionRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"AlterPartitionRequest.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterPartitionRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -171,41 +156,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TopicData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 1 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicData.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"TopicData.TopicName");
             }
             if v >= 2 {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "TopicData.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"TopicData.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 14, |i| PartitionData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopicData.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 14, v, &"TopicData.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if v <= 1 {
@@ -304,58 +275,37 @@ pub mod request {
         }
     }
 
-    impl WireStruct for PartitionData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(r, flex, v, &"PartitionData.PartitionIndex");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(r, flex, v, &"PartitionData.LeaderEpoch");
             }
             if v <= 2 {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "PartitionData.NewIsr"))?;
-                i = r;
-                this.new_isr = x;
+                this.new_isr = r.array(flex, 4, v, &"PartitionData.NewIsr");
             }
             if v >= 3 {
-                let (r, x) = p_array(i, flex, 1, |i| BrokerState::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "PartitionData.NewIsrWithEpochs"))?;
-                i = r;
-                this.new_isr_with_epochs = x;
+                this.new_isr_with_epochs = r.array(flex, 1, v, &"PartitionData.NewIsrWithEpochs");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "PartitionData.LeaderRecoveryState"))?;
-                i = r;
-                this.leader_recovery_state = x;
+                this.leader_recovery_state =
+                    Read::read(r, flex, v, &"PartitionData.LeaderRecoveryState");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.PartitionEpoch"))?;
-                i = r;
-                this.partition_epoch = x;
+                this.partition_epoch = Read::read(r, flex, v, &"PartitionData.PartitionEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -474,35 +424,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for BrokerState {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for BrokerState {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 3 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "BrokerState.BrokerId"))?;
-                i = r;
-                this.broker_id = x;
+                this.broker_id = Read::read(r, flex, v, &"BrokerState.BrokerId");
             }
             if v >= 3 {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "BrokerState.BrokerEpoch"))?;
-                i = r;
-                this.broker_epoch = x;
+                this.broker_epoch = Read::read(r, flex, v, &"BrokerState.BrokerEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for BrokerState {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if v >= 3 {
@@ -1057,43 +996,28 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AlterPartitionResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterPartitionResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "AlterPartitionResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"AlterPartitionResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "AlterPartitionResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"AlterPartitionResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AlterPartitionResponse.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"AlterPartitionResponse.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterPartitionResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1177,41 +1101,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopicData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 1 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicData.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"TopicData.TopicName");
             }
             if v >= 2 {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "TopicData.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"TopicData.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 20, |i| PartitionData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopicData.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 20, v, &"TopicData.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if v <= 1 {
@@ -1315,62 +1225,40 @@ pub mod response {
         }
     }
 
-    impl WireStruct for PartitionData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(r, flex, v, &"PartitionData.PartitionIndex");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "PartitionData.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"PartitionData.ErrorCode");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.LeaderId"))?;
-                i = r;
-                this.leader_id = x;
+                this.leader_id = Read::read(r, flex, v, &"PartitionData.LeaderId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(r, flex, v, &"PartitionData.LeaderEpoch");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "PartitionData.Isr"))?;
-                i = r;
-                this.isr = x;
+                this.isr = r.array(flex, 4, v, &"PartitionData.Isr");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "PartitionData.LeaderRecoveryState"))?;
-                i = r;
-                this.leader_recovery_state = x;
+                this.leader_recovery_state =
+                    Read::read(r, flex, v, &"PartitionData.LeaderRecoveryState");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.PartitionEpoch"))?;
-                i = r;
-                this.partition_epoch = x;
+                this.partition_epoch = Read::read(r, flex, v, &"PartitionData.PartitionEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

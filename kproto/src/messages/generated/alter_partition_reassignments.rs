@@ -52,47 +52,33 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AlterPartitionReassignmentsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterPartitionReassignmentsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "AlterPartitionReassignmentsRequest.TimeoutMs"))?;
-                i = r;
-                this.timeout_ms = x;
+                this.timeout_ms =
+                    Read::read(r, flex, v, &"AlterPartitionReassignmentsRequest.TimeoutMs");
             }
             if v >= 1 {
-                let (r, x) = p_bool(i).map_err(|e| {
-                    in_field(
-                        e,
-                        "AlterPartitionReassignmentsRequest.AllowReplicationFactorChange",
-                    )
-                })?;
-                i = r;
-                this.allow_replication_factor_change = x;
+                this.allow_replication_factor_change = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"AlterPartitionReassignmentsRequest.AllowReplicationFactorChange",
+                );
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| ReassignableTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AlterPartitionReassignmentsRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"AlterPartitionReassignmentsRequest.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterPartitionReassignmentsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -177,37 +163,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ReassignableTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ReassignableTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "ReassignableTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"ReassignableTopic.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| ReassignablePartition::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ReassignableTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 6, v, &"ReassignableTopic.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ReassignableTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -280,37 +253,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ReassignablePartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ReassignablePartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "ReassignablePartition.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"ReassignablePartition.PartitionIndex");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "ReassignablePartition.Replicas"))?;
-                i = r;
-                this.replicas = x;
+                this.replicas = r.narray(flex, 4, v, &"ReassignablePartition.Replicas");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ReassignablePartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -725,60 +686,46 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AlterPartitionReassignmentsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterPartitionReassignmentsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "AlterPartitionReassignmentsResponse.ThrottleTimeMs")
-                })?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"AlterPartitionReassignmentsResponse.ThrottleTimeMs",
+                );
             }
             if v >= 1 {
-                let (r, x) = p_bool(i).map_err(|e| {
-                    in_field(
-                        e,
-                        "AlterPartitionReassignmentsResponse.AllowReplicationFactorChange",
-                    )
-                })?;
-                i = r;
-                this.allow_replication_factor_change = x;
+                this.allow_replication_factor_change = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"AlterPartitionReassignmentsResponse.AllowReplicationFactorChange",
+                );
             }
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "AlterPartitionReassignmentsResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"AlterPartitionReassignmentsResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "AlterPartitionReassignmentsResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message =
+                    r.nstr(flex, &"AlterPartitionReassignmentsResponse.ErrorMessage");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| ReassignableTopicResponse::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AlterPartitionReassignmentsResponse.Responses"))?;
-                i = r;
-                this.responses = x;
+                this.responses =
+                    r.array(flex, 3, v, &"AlterPartitionReassignmentsResponse.Responses");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterPartitionReassignmentsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -887,39 +834,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ReassignableTopicResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ReassignableTopicResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "ReassignableTopicResponse.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"ReassignableTopicResponse.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 8, |i| {
-                    ReassignablePartitionResponse::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "ReassignableTopicResponse.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 8, v, &"ReassignableTopicResponse.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ReassignableTopicResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1001,43 +933,29 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ReassignablePartitionResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ReassignablePartitionResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "ReassignablePartitionResponse.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"ReassignablePartitionResponse.PartitionIndex");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "ReassignablePartitionResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"ReassignablePartitionResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ReassignablePartitionResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"ReassignablePartitionResponse.ErrorMessage");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ReassignablePartitionResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

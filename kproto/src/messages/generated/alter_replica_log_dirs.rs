@@ -42,31 +42,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AlterReplicaLogDirsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterReplicaLogDirsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| AlterReplicaLogDir::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AlterReplicaLogDirsRequest.Dirs"))?;
-                i = r;
-                this.dirs = x;
+                this.dirs = r.array(flex, 3, v, &"AlterReplicaLogDirsRequest.Dirs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterReplicaLogDirsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -133,37 +123,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AlterReplicaLogDir {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterReplicaLogDir {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "AlterReplicaLogDir.Path"))?;
-                i = r;
-                this.path = x;
+                this.path = Read::read(r, flex, v, &"AlterReplicaLogDir.Path");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| AlterReplicaLogDirTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AlterReplicaLogDir.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"AlterReplicaLogDir.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterReplicaLogDir {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -236,37 +213,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AlterReplicaLogDirTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterReplicaLogDirTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "AlterReplicaLogDirTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"AlterReplicaLogDirTopic.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "AlterReplicaLogDirTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 4, v, &"AlterReplicaLogDirTopic.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterReplicaLogDirTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -622,39 +586,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AlterReplicaLogDirsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterReplicaLogDirsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "AlterReplicaLogDirsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"AlterReplicaLogDirsResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| {
-                    AlterReplicaLogDirTopicResult::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "AlterReplicaLogDirsResponse.Results"))?;
-                i = r;
-                this.results = x;
+                this.results = r.array(flex, 3, v, &"AlterReplicaLogDirsResponse.Results");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterReplicaLogDirsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -727,39 +677,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AlterReplicaLogDirTopicResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterReplicaLogDirTopicResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "AlterReplicaLogDirTopicResult.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name =
+                    Read::read(r, flex, v, &"AlterReplicaLogDirTopicResult.TopicName");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| {
-                    AlterReplicaLogDirPartitionResult::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "AlterReplicaLogDirTopicResult.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 6, v, &"AlterReplicaLogDirTopicResult.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterReplicaLogDirTopicResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -836,37 +772,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AlterReplicaLogDirPartitionResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterReplicaLogDirPartitionResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "AlterReplicaLogDirPartitionResult.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"AlterReplicaLogDirPartitionResult.PartitionIndex",
+                );
             }
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "AlterReplicaLogDirPartitionResult.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"AlterReplicaLogDirPartitionResult.ErrorCode");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterReplicaLogDirPartitionResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {

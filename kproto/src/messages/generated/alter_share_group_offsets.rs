@@ -47,39 +47,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AlterShareGroupOffsetsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterShareGroupOffsetsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "AlterShareGroupOffsetsRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"AlterShareGroupOffsetsRequest.GroupId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| {
-                    AlterShareGroupOffsetsRequestTopic::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "AlterShareGroupOffsetsRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"AlterShareGroupOffsetsRequest.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterShareGroupOffsetsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -156,39 +141,30 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AlterShareGroupOffsetsRequestTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterShareGroupOffsetsRequestTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "AlterShareGroupOffsetsRequestTopic.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name =
+                    Read::read(r, flex, v, &"AlterShareGroupOffsetsRequestTopic.TopicName");
             }
             if true {
-                let (r, x) = p_array(i, flex, 13, |i| {
-                    AlterShareGroupOffsetsRequestPartition::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "AlterShareGroupOffsetsRequestTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(
+                    flex,
+                    13,
+                    v,
+                    &"AlterShareGroupOffsetsRequestTopic.Partitions",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterShareGroupOffsetsRequestTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -265,39 +241,34 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AlterShareGroupOffsetsRequestPartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterShareGroupOffsetsRequestPartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "AlterShareGroupOffsetsRequestPartition.PartitionIndex")
-                })?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"AlterShareGroupOffsetsRequestPartition.PartitionIndex",
+                );
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| {
-                    in_field(e, "AlterShareGroupOffsetsRequestPartition.StartOffset")
-                })?;
-                i = r;
-                this.start_offset = x;
+                this.start_offset = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"AlterShareGroupOffsetsRequestPartition.StartOffset",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterShareGroupOffsetsRequestPartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -672,51 +643,32 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AlterShareGroupOffsetsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterShareGroupOffsetsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "AlterShareGroupOffsetsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"AlterShareGroupOffsetsResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "AlterShareGroupOffsetsResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"AlterShareGroupOffsetsResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "AlterShareGroupOffsetsResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"AlterShareGroupOffsetsResponse.ErrorMessage");
             }
             if true {
-                let (r, x) = p_array(i, flex, 19, |i| {
-                    AlterShareGroupOffsetsResponseTopic::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "AlterShareGroupOffsetsResponse.Responses"))?;
-                i = r;
-                this.responses = x;
+                this.responses = r.array(flex, 19, v, &"AlterShareGroupOffsetsResponse.Responses");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterShareGroupOffsetsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -818,45 +770,34 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AlterShareGroupOffsetsResponseTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterShareGroupOffsetsResponseTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "AlterShareGroupOffsetsResponseTopic.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name =
+                    Read::read(r, flex, v, &"AlterShareGroupOffsetsResponseTopic.TopicName");
             }
             if true {
-                let (r, x) = p_uuid(i)
-                    .map_err(|e| in_field(e, "AlterShareGroupOffsetsResponseTopic.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id =
+                    Read::read(r, flex, v, &"AlterShareGroupOffsetsResponseTopic.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 8, |i| {
-                    AlterShareGroupOffsetsResponsePartition::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "AlterShareGroupOffsetsResponseTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(
+                    flex,
+                    8,
+                    v,
+                    &"AlterShareGroupOffsetsResponseTopic.Partitions",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterShareGroupOffsetsResponseTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -944,46 +885,40 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AlterShareGroupOffsetsResponsePartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterShareGroupOffsetsResponsePartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "AlterShareGroupOffsetsResponsePartition.PartitionIndex")
-                })?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"AlterShareGroupOffsetsResponsePartition.PartitionIndex",
+                );
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| {
-                    in_field(e, "AlterShareGroupOffsetsResponsePartition.ErrorCode")
-                })?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"AlterShareGroupOffsetsResponsePartition.ErrorCode",
+                );
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex).map_err(|e| {
-                    in_field(e, "AlterShareGroupOffsetsResponsePartition.ErrorMessage")
-                })?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(
+                    flex,
+                    &"AlterShareGroupOffsetsResponsePartition.ErrorMessage",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterShareGroupOffsetsResponsePartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

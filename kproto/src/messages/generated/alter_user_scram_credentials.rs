@@ -47,37 +47,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AlterUserScramCredentialsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterUserScramCredentialsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| ScramCredentialDeletion::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AlterUserScramCredentialsRequest.Deletions"))?;
-                i = r;
-                this.deletions = x;
+                this.deletions = r.array(flex, 3, v, &"AlterUserScramCredentialsRequest.Deletions");
             }
             if true {
-                let (r, x) = p_array(i, flex, 9, |i| ScramCredentialUpsertion::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AlterUserScramCredentialsRequest.Upsertions"))?;
-                i = r;
-                this.upsertions = x;
+                this.upsertions =
+                    r.array(flex, 9, v, &"AlterUserScramCredentialsRequest.Upsertions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterUserScramCredentialsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -163,37 +151,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ScramCredentialDeletion {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ScramCredentialDeletion {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "ScramCredentialDeletion.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"ScramCredentialDeletion.Name");
             }
             if true {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "ScramCredentialDeletion.Mechanism"))?;
-                i = r;
-                this.mechanism = x;
+                this.mechanism = Read::read(r, flex, v, &"ScramCredentialDeletion.Mechanism");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ScramCredentialDeletion {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -272,55 +247,34 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ScramCredentialUpsertion {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ScramCredentialUpsertion {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "ScramCredentialUpsertion.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"ScramCredentialUpsertion.Name");
             }
             if true {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "ScramCredentialUpsertion.Mechanism"))?;
-                i = r;
-                this.mechanism = x;
+                this.mechanism = Read::read(r, flex, v, &"ScramCredentialUpsertion.Mechanism");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "ScramCredentialUpsertion.Iterations"))?;
-                i = r;
-                this.iterations = x;
+                this.iterations = Read::read(r, flex, v, &"ScramCredentialUpsertion.Iterations");
             }
             if true {
-                let (r, x) = p_bytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "ScramCredentialUpsertion.Salt"))?;
-                i = r;
-                this.salt = x;
+                this.salt = Read::read(r, flex, v, &"ScramCredentialUpsertion.Salt");
             }
             if true {
-                let (r, x) = p_bytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "ScramCredentialUpsertion.SaltedPassword"))?;
-                i = r;
-                this.salted_password = x;
+                this.salted_password =
+                    Read::read(r, flex, v, &"ScramCredentialUpsertion.SaltedPassword");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ScramCredentialUpsertion {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -749,39 +703,29 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AlterUserScramCredentialsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterUserScramCredentialsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "AlterUserScramCredentialsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"AlterUserScramCredentialsResponse.ThrottleTimeMs",
+                );
             }
             if true {
-                let (r, x) = p_array(i, flex, 5, |i| {
-                    AlterUserScramCredentialsResult::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "AlterUserScramCredentialsResponse.Results"))?;
-                i = r;
-                this.results = x;
+                this.results = r.array(flex, 5, v, &"AlterUserScramCredentialsResponse.Results");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterUserScramCredentialsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -859,43 +803,28 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AlterUserScramCredentialsResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AlterUserScramCredentialsResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "AlterUserScramCredentialsResult.User"))?;
-                i = r;
-                this.user = x;
+                this.user = Read::read(r, flex, v, &"AlterUserScramCredentialsResult.User");
             }
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "AlterUserScramCredentialsResult.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"AlterUserScramCredentialsResult.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "AlterUserScramCredentialsResult.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"AlterUserScramCredentialsResult.ErrorMessage");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AlterUserScramCredentialsResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

@@ -57,48 +57,32 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ApiVersionsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ApiVersionsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 3 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "ApiVersionsRequest.ClientSoftwareName"))?;
-                i = r;
-                this.client_software_name = x;
+                this.client_software_name =
+                    Read::read(r, flex, v, &"ApiVersionsRequest.ClientSoftwareName");
             }
             if v >= 3 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "ApiVersionsRequest.ClientSoftwareVersion"))?;
-                i = r;
-                this.client_software_version = x;
+                this.client_software_version =
+                    Read::read(r, flex, v, &"ApiVersionsRequest.ClientSoftwareVersion");
             }
             if v >= 5 {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "ApiVersionsRequest.ClusterId"))?;
-                i = r;
-                this.cluster_id = x;
+                this.cluster_id = r.nstr(flex, &"ApiVersionsRequest.ClusterId");
             }
             if v >= 5 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "ApiVersionsRequest.NodeId"))?;
-                i = r;
-                this.node_id = x;
+                this.node_id = Read::read(r, flex, v, &"ApiVersionsRequest.NodeId");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ApiVersionsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if v >= 3 {
@@ -369,64 +353,61 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ApiVersionsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ApiVersionsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "ApiVersionsResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"ApiVersionsResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| ApiVersion::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ApiVersionsResponse.ApiKeys"))?;
-                i = r;
-                this.api_keys = x;
+                this.api_keys = r.array(flex, 6, v, &"ApiVersionsResponse.ApiKeys");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "ApiVersionsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"ApiVersionsResponse.ThrottleTimeMs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if v >= 3 => {
-                            this.supported_features = p_whole(body, |i| {
-                                p_array(i, flex, 0, |i| SupportedFeatureKey::parse(cx, i, v))
-                            })
-                            .map_err(|e| in_field(e, "ApiVersionsResponse.SupportedFeatures"))?;
+                            let rest = r.enter(body);
+                            this.supported_features =
+                                r.array(flex, 0, v, &"ApiVersionsResponse.SupportedFeatures");
+                            r.leave(rest, &"ApiVersionsResponse.SupportedFeatures");
                         }
                         1 if v >= 3 => {
-                            this.finalized_features_epoch =
-                                p_whole(body, |i| p_i64(i)).map_err(|e| {
-                                    in_field(e, "ApiVersionsResponse.FinalizedFeaturesEpoch")
-                                })?;
+                            let rest = r.enter(body);
+                            this.finalized_features_epoch = Read::read(
+                                r,
+                                flex,
+                                v,
+                                &"ApiVersionsResponse.FinalizedFeaturesEpoch",
+                            );
+                            r.leave(rest, &"ApiVersionsResponse.FinalizedFeaturesEpoch");
                         }
                         2 if v >= 3 => {
-                            this.finalized_features = p_whole(body, |i| {
-                                p_array(i, flex, 0, |i| FinalizedFeatureKey::parse(cx, i, v))
-                            })
-                            .map_err(|e| in_field(e, "ApiVersionsResponse.FinalizedFeatures"))?;
+                            let rest = r.enter(body);
+                            this.finalized_features =
+                                r.array(flex, 0, v, &"ApiVersionsResponse.FinalizedFeatures");
+                            r.leave(rest, &"ApiVersionsResponse.FinalizedFeatures");
                         }
                         3 if v >= 3 => {
-                            this.zk_migration_ready = p_whole(body, |i| p_bool(i))
-                                .map_err(|e| in_field(e, "ApiVersionsResponse.ZkMigrationReady"))?;
+                            let rest = r.enter(body);
+                            this.zk_migration_ready =
+                                Read::read(r, flex, v, &"ApiVersionsResponse.ZkMigrationReady");
+                            r.leave(rest, &"ApiVersionsResponse.ZkMigrationReady");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ApiVersionsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {
@@ -618,40 +599,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ApiVersion {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ApiVersion {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "ApiVersion.ApiKey"))?;
-                i = r;
-                this.api_key = x;
+                this.api_key = Read::read(r, flex, v, &"ApiVersion.ApiKey");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "ApiVersion.MinVersion"))?;
-                i = r;
-                this.min_version = x;
+                this.min_version = Read::read(r, flex, v, &"ApiVersion.MinVersion");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "ApiVersion.MaxVersion"))?;
-                i = r;
-                this.max_version = x;
+                this.max_version = Read::read(r, flex, v, &"ApiVersion.MaxVersion");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ApiVersion {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {
@@ -722,41 +690,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for SupportedFeatureKey {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for SupportedFeatureKey {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 3 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "SupportedFeatureKey.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"SupportedFeatureKey.Name");
             }
             if v >= 3 {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "SupportedFeatureKey.MinVersion"))?;
-                i = r;
-                this.min_version = x;
+                this.min_version = Read::read(r, flex, v, &"SupportedFeatureKey.MinVersion");
             }
             if v >= 3 {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "SupportedFeatureKey.MaxVersion"))?;
-                i = r;
-                this.max_version = x;
+                this.max_version = Read::read(r, flex, v, &"SupportedFeatureKey.MaxVersion");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for SupportedFeatureKey {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if v >= 3 {
@@ -849,43 +803,29 @@ pub mod response {
         }
     }
 
-    impl WireStruct for FinalizedFeatureKey {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for FinalizedFeatureKey {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 3 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "FinalizedFeatureKey.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"FinalizedFeatureKey.Name");
             }
             if v >= 3 {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "FinalizedFeatureKey.MaxVersionLevel"))?;
-                i = r;
-                this.max_version_level = x;
+                this.max_version_level =
+                    Read::read(r, flex, v, &"FinalizedFeatureKey.MaxVersionLevel");
             }
             if v >= 3 {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "FinalizedFeatureKey.MinVersionLevel"))?;
-                i = r;
-                this.min_version_level = x;
+                this.min_version_level =
+                    Read::read(r, flex, v, &"FinalizedFeatureKey.MinVersionLevel");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for FinalizedFeatureKey {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if v >= 3 {

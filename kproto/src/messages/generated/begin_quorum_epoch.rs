@@ -57,49 +57,31 @@ pub mod request {
         }
     }
 
-    impl WireStruct for BeginQuorumEpochRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for BeginQuorumEpochRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "BeginQuorumEpochRequest.ClusterId"))?;
-                i = r;
-                this.cluster_id = x;
+                this.cluster_id = r.nstr(flex, &"BeginQuorumEpochRequest.ClusterId");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "BeginQuorumEpochRequest.VoterId"))?;
-                i = r;
-                this.voter_id = x;
+                this.voter_id = Read::read(r, flex, v, &"BeginQuorumEpochRequest.VoterId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "BeginQuorumEpochRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"BeginQuorumEpochRequest.Topics");
             }
             if v >= 1 {
-                let (r, x) = p_array(i, flex, 0, |i| LeaderEndpoint::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "BeginQuorumEpochRequest.LeaderEndpoints"))?;
-                i = r;
-                this.leader_endpoints = x;
+                this.leader_endpoints =
+                    r.array(flex, 0, v, &"BeginQuorumEpochRequest.LeaderEndpoints");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for BeginQuorumEpochRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -211,36 +193,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TopicData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicData.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"TopicData.TopicName");
             }
             if true {
-                let (r, x) = p_array(i, flex, 12, |i| PartitionData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopicData.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 12, v, &"TopicData.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -323,46 +293,30 @@ pub mod request {
         }
     }
 
-    impl WireStruct for PartitionData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(r, flex, v, &"PartitionData.PartitionIndex");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "PartitionData.VoterDirectoryId"))?;
-                i = r;
-                this.voter_directory_id = x;
+                this.voter_directory_id = Read::read(r, flex, v, &"PartitionData.VoterDirectoryId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.LeaderId"))?;
-                i = r;
-                this.leader_id = x;
+                this.leader_id = Read::read(r, flex, v, &"PartitionData.LeaderId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(r, flex, v, &"PartitionData.LeaderEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -439,40 +393,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for LeaderEndpoint {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for LeaderEndpoint {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "LeaderEndpoint.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"LeaderEndpoint.Name");
             }
             if v >= 1 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "LeaderEndpoint.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"LeaderEndpoint.Host");
             }
             if v >= 1 {
-                let (r, x) = p_u16(i).map_err(|e| in_field(e, "LeaderEndpoint.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"LeaderEndpoint.Port");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for LeaderEndpoint {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if v >= 1 {
@@ -1014,43 +955,35 @@ pub mod response {
         }
     }
 
-    impl WireStruct for BeginQuorumEpochResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for BeginQuorumEpochResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "BeginQuorumEpochResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"BeginQuorumEpochResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "BeginQuorumEpochResponse.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"BeginQuorumEpochResponse.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if v >= 1 => {
-                            this.node_endpoints = p_whole(body, |i| {
-                                p_array(i, flex, 0, |i| NodeEndpoint::parse(cx, i, v))
-                            })
-                            .map_err(|e| in_field(e, "BeginQuorumEpochResponse.NodeEndpoints"))?;
+                            let rest = r.enter(body);
+                            this.node_endpoints =
+                                r.array(flex, 0, v, &"BeginQuorumEpochResponse.NodeEndpoints");
+                            r.leave(rest, &"BeginQuorumEpochResponse.NodeEndpoints");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for BeginQuorumEpochResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -1169,36 +1102,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopicData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicData.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"TopicData.TopicName");
             }
             if true {
-                let (r, x) = p_array(i, flex, 14, |i| PartitionData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopicData.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 14, v, &"TopicData.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -1281,45 +1202,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for PartitionData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(r, flex, v, &"PartitionData.PartitionIndex");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "PartitionData.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"PartitionData.ErrorCode");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.LeaderId"))?;
-                i = r;
-                this.leader_id = x;
+                this.leader_id = Read::read(r, flex, v, &"PartitionData.LeaderId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(r, flex, v, &"PartitionData.LeaderEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -1396,40 +1302,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for NodeEndpoint {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for NodeEndpoint {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "NodeEndpoint.NodeId"))?;
-                i = r;
-                this.node_id = x;
+                this.node_id = Read::read(r, flex, v, &"NodeEndpoint.NodeId");
             }
             if v >= 1 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "NodeEndpoint.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"NodeEndpoint.Host");
             }
             if v >= 1 {
-                let (r, x) = p_u16(i).map_err(|e| in_field(e, "NodeEndpoint.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"NodeEndpoint.Port");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for NodeEndpoint {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if v >= 1 {

@@ -72,67 +72,52 @@ pub mod request {
         }
     }
 
-    impl WireStruct for BrokerHeartbeatRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for BrokerHeartbeatRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "BrokerHeartbeatRequest.BrokerId"))?;
-                i = r;
-                this.broker_id = x;
+                this.broker_id = Read::read(r, flex, v, &"BrokerHeartbeatRequest.BrokerId");
             }
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "BrokerHeartbeatRequest.BrokerEpoch"))?;
-                i = r;
-                this.broker_epoch = x;
+                this.broker_epoch = Read::read(r, flex, v, &"BrokerHeartbeatRequest.BrokerEpoch");
             }
             if true {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "BrokerHeartbeatRequest.CurrentMetadataOffset"))?;
-                i = r;
-                this.current_metadata_offset = x;
+                this.current_metadata_offset =
+                    Read::read(r, flex, v, &"BrokerHeartbeatRequest.CurrentMetadataOffset");
             }
             if true {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "BrokerHeartbeatRequest.WantFence"))?;
-                i = r;
-                this.want_fence = x;
+                this.want_fence = Read::read(r, flex, v, &"BrokerHeartbeatRequest.WantFence");
             }
             if true {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "BrokerHeartbeatRequest.WantShutDown"))?;
-                i = r;
-                this.want_shut_down = x;
+                this.want_shut_down =
+                    Read::read(r, flex, v, &"BrokerHeartbeatRequest.WantShutDown");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if v >= 1 => {
+                            let rest = r.enter(body);
                             this.offline_log_dirs =
-                                p_whole(body, |i| p_array(i, flex, 16, |i| p_uuid(i))).map_err(
-                                    |e| in_field(e, "BrokerHeartbeatRequest.OfflineLogDirs"),
-                                )?;
+                                r.array(flex, 16, v, &"BrokerHeartbeatRequest.OfflineLogDirs");
+                            r.leave(rest, &"BrokerHeartbeatRequest.OfflineLogDirs");
                         }
                         1 if v >= 2 => {
+                            let rest = r.enter(body);
                             this.cordoned_log_dirs =
-                                p_whole(body, |i| p_narray(i, flex, 16, |i| p_uuid(i))).map_err(
-                                    |e| in_field(e, "BrokerHeartbeatRequest.CordonedLogDirs"),
-                                )?;
+                                r.narray(flex, 16, v, &"BrokerHeartbeatRequest.CordonedLogDirs");
+                            r.leave(rest, &"BrokerHeartbeatRequest.CordonedLogDirs");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for BrokerHeartbeatRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -546,55 +531,35 @@ pub mod response {
         }
     }
 
-    impl WireStruct for BrokerHeartbeatResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for BrokerHeartbeatResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "BrokerHeartbeatResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"BrokerHeartbeatResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "BrokerHeartbeatResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"BrokerHeartbeatResponse.ErrorCode");
             }
             if true {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "BrokerHeartbeatResponse.IsCaughtUp"))?;
-                i = r;
-                this.is_caught_up = x;
+                this.is_caught_up = Read::read(r, flex, v, &"BrokerHeartbeatResponse.IsCaughtUp");
             }
             if true {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "BrokerHeartbeatResponse.IsFenced"))?;
-                i = r;
-                this.is_fenced = x;
+                this.is_fenced = Read::read(r, flex, v, &"BrokerHeartbeatResponse.IsFenced");
             }
             if true {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "BrokerHeartbeatResponse.ShouldShutDown"))?;
-                i = r;
-                this.should_shut_down = x;
+                this.should_shut_down =
+                    Read::read(r, flex, v, &"BrokerHeartbeatResponse.ShouldShutDown");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for BrokerHeartbeatResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

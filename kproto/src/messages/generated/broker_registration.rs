@@ -82,79 +82,48 @@ pub mod request {
         }
     }
 
-    impl WireStruct for BrokerRegistrationRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for BrokerRegistrationRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "BrokerRegistrationRequest.BrokerId"))?;
-                i = r;
-                this.broker_id = x;
+                this.broker_id = Read::read(r, flex, v, &"BrokerRegistrationRequest.BrokerId");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "BrokerRegistrationRequest.ClusterId"))?;
-                i = r;
-                this.cluster_id = x;
+                this.cluster_id = Read::read(r, flex, v, &"BrokerRegistrationRequest.ClusterId");
             }
             if true {
-                let (r, x) = p_uuid(i)
-                    .map_err(|e| in_field(e, "BrokerRegistrationRequest.IncarnationId"))?;
-                i = r;
-                this.incarnation_id = x;
+                this.incarnation_id =
+                    Read::read(r, flex, v, &"BrokerRegistrationRequest.IncarnationId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 7, |i| Listener::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "BrokerRegistrationRequest.Listeners"))?;
-                i = r;
-                this.listeners = x;
+                this.listeners = r.array(flex, 7, v, &"BrokerRegistrationRequest.Listeners");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| Feature::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "BrokerRegistrationRequest.Features"))?;
-                i = r;
-                this.features = x;
+                this.features = r.array(flex, 6, v, &"BrokerRegistrationRequest.Features");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "BrokerRegistrationRequest.Rack"))?;
-                i = r;
-                this.rack = x;
+                this.rack = r.nstr(flex, &"BrokerRegistrationRequest.Rack");
             }
             if v >= 1 {
-                let (r, x) = p_bool(i)
-                    .map_err(|e| in_field(e, "BrokerRegistrationRequest.IsMigratingZkBroker"))?;
-                i = r;
-                this.is_migrating_zk_broker = x;
+                this.is_migrating_zk_broker =
+                    Read::read(r, flex, v, &"BrokerRegistrationRequest.IsMigratingZkBroker");
             }
             if v >= 2 {
-                let (r, x) = p_array(i, flex, 16, |i| p_uuid(i))
-                    .map_err(|e| in_field(e, "BrokerRegistrationRequest.LogDirs"))?;
-                i = r;
-                this.log_dirs = x;
+                this.log_dirs = r.array(flex, 16, v, &"BrokerRegistrationRequest.LogDirs");
             }
             if v >= 3 {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "BrokerRegistrationRequest.PreviousBrokerEpoch"))?;
-                i = r;
-                this.previous_broker_epoch = x;
+                this.previous_broker_epoch =
+                    Read::read(r, flex, v, &"BrokerRegistrationRequest.PreviousBrokerEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for BrokerRegistrationRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -321,45 +290,30 @@ pub mod request {
         }
     }
 
-    impl WireStruct for Listener {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Listener {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Listener.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"Listener.Name");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Listener.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"Listener.Host");
             }
             if true {
-                let (r, x) = p_u16(i).map_err(|e| in_field(e, "Listener.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"Listener.Port");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "Listener.SecurityProtocol"))?;
-                i = r;
-                this.security_protocol = x;
+                this.security_protocol = Read::read(r, flex, v, &"Listener.SecurityProtocol");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Listener {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -436,40 +390,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for Feature {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Feature {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Feature.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"Feature.Name");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "Feature.MinSupportedVersion"))?;
-                i = r;
-                this.min_supported_version = x;
+                this.min_supported_version = Read::read(r, flex, v, &"Feature.MinSupportedVersion");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "Feature.MaxSupportedVersion"))?;
-                i = r;
-                this.max_supported_version = x;
+                this.max_supported_version = Read::read(r, flex, v, &"Feature.MaxSupportedVersion");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Feature {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -994,43 +935,29 @@ pub mod response {
         }
     }
 
-    impl WireStruct for BrokerRegistrationResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for BrokerRegistrationResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "BrokerRegistrationResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"BrokerRegistrationResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "BrokerRegistrationResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"BrokerRegistrationResponse.ErrorCode");
             }
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "BrokerRegistrationResponse.BrokerEpoch"))?;
-                i = r;
-                this.broker_epoch = x;
+                this.broker_epoch =
+                    Read::read(r, flex, v, &"BrokerRegistrationResponse.BrokerEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for BrokerRegistrationResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

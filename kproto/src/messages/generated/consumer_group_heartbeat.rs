@@ -87,87 +87,66 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ConsumerGroupHeartbeatRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ConsumerGroupHeartbeatRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "ConsumerGroupHeartbeatRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"ConsumerGroupHeartbeatRequest.GroupId");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "ConsumerGroupHeartbeatRequest.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = Read::read(r, flex, v, &"ConsumerGroupHeartbeatRequest.MemberId");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "ConsumerGroupHeartbeatRequest.MemberEpoch"))?;
-                i = r;
-                this.member_epoch = x;
+                this.member_epoch =
+                    Read::read(r, flex, v, &"ConsumerGroupHeartbeatRequest.MemberEpoch");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ConsumerGroupHeartbeatRequest.InstanceId"))?;
-                i = r;
-                this.instance_id = x;
+                this.instance_id = r.nstr(flex, &"ConsumerGroupHeartbeatRequest.InstanceId");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ConsumerGroupHeartbeatRequest.RackId"))?;
-                i = r;
-                this.rack_id = x;
+                this.rack_id = r.nstr(flex, &"ConsumerGroupHeartbeatRequest.RackId");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "ConsumerGroupHeartbeatRequest.RebalanceTimeoutMs"))?;
-                i = r;
-                this.rebalance_timeout_ms = x;
+                this.rebalance_timeout_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"ConsumerGroupHeartbeatRequest.RebalanceTimeoutMs",
+                );
             }
             if true {
-                let (r, x) = p_narray(i, flex, 1, |i| p_str(cx, i, flex)).map_err(|e| {
-                    in_field(e, "ConsumerGroupHeartbeatRequest.SubscribedTopicNames")
-                })?;
-                i = r;
-                this.subscribed_topic_names = x;
+                this.subscribed_topic_names = r.narray(
+                    flex,
+                    1,
+                    v,
+                    &"ConsumerGroupHeartbeatRequest.SubscribedTopicNames",
+                );
             }
             if v >= 1 {
-                let (r, x) = p_nstr(cx, i, flex).map_err(|e| {
-                    in_field(e, "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex")
-                })?;
-                i = r;
-                this.subscribed_topic_regex = x;
+                this.subscribed_topic_regex =
+                    r.nstr(flex, &"ConsumerGroupHeartbeatRequest.SubscribedTopicRegex");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ConsumerGroupHeartbeatRequest.ServerAssignor"))?;
-                i = r;
-                this.server_assignor = x;
+                this.server_assignor =
+                    r.nstr(flex, &"ConsumerGroupHeartbeatRequest.ServerAssignor");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 18, |i| TopicPartitions::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ConsumerGroupHeartbeatRequest.TopicPartitions"))?;
-                i = r;
-                this.topic_partitions = x;
+                this.topic_partitions = r.narray(
+                    flex,
+                    18,
+                    v,
+                    &"ConsumerGroupHeartbeatRequest.TopicPartitions",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ConsumerGroupHeartbeatRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -407,36 +386,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TopicPartitions {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicPartitions {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "TopicPartitions.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"TopicPartitions.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "TopicPartitions.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 4, v, &"TopicPartitions.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicPartitions {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -922,68 +889,47 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ConsumerGroupHeartbeatResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ConsumerGroupHeartbeatResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "ConsumerGroupHeartbeatResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"ConsumerGroupHeartbeatResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "ConsumerGroupHeartbeatResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"ConsumerGroupHeartbeatResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ConsumerGroupHeartbeatResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"ConsumerGroupHeartbeatResponse.ErrorMessage");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ConsumerGroupHeartbeatResponse.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = r.nstr(flex, &"ConsumerGroupHeartbeatResponse.MemberId");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "ConsumerGroupHeartbeatResponse.MemberEpoch"))?;
-                i = r;
-                this.member_epoch = x;
+                this.member_epoch =
+                    Read::read(r, flex, v, &"ConsumerGroupHeartbeatResponse.MemberEpoch");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "ConsumerGroupHeartbeatResponse.HeartbeatIntervalMs")
-                })?;
-                i = r;
-                this.heartbeat_interval_ms = x;
+                this.heartbeat_interval_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"ConsumerGroupHeartbeatResponse.HeartbeatIntervalMs",
+                );
             }
             if true {
-                let (r, x) = p_nstruct(i, |i| Assignment::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ConsumerGroupHeartbeatResponse.Assignment"))?;
-                i = r;
-                this.assignment = x;
+                this.assignment = r.nstruct(v, &"ConsumerGroupHeartbeatResponse.Assignment");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ConsumerGroupHeartbeatResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1107,31 +1053,21 @@ pub mod response {
         }
     }
 
-    impl WireStruct for Assignment {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Assignment {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| TopicPartitions::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Assignment.TopicPartitions"))?;
-                i = r;
-                this.topic_partitions = x;
+                this.topic_partitions = r.array(flex, 18, v, &"Assignment.TopicPartitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Assignment {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1198,36 +1134,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopicPartitions {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicPartitions {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "TopicPartitions.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"TopicPartitions.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "TopicPartitions.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 4, v, &"TopicPartitions.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicPartitions {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

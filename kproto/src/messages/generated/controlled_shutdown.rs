@@ -47,37 +47,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ControlledShutdownRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ControlledShutdownRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "ControlledShutdownRequest.BrokerId"))?;
-                i = r;
-                this.broker_id = x;
+                this.broker_id = Read::read(r, flex, v, &"ControlledShutdownRequest.BrokerId");
             }
             if v >= 2 {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "ControlledShutdownRequest.BrokerEpoch"))?;
-                i = r;
-                this.broker_epoch = x;
+                this.broker_epoch =
+                    Read::read(r, flex, v, &"ControlledShutdownRequest.BrokerEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ControlledShutdownRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {
@@ -258,37 +246,29 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ControlledShutdownResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ControlledShutdownResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "ControlledShutdownResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"ControlledShutdownResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| RemainingPartition::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ControlledShutdownResponse.RemainingPartitions"))?;
-                i = r;
-                this.remaining_partitions = x;
+                this.remaining_partitions = r.array(
+                    flex,
+                    6,
+                    v,
+                    &"ControlledShutdownResponse.RemainingPartitions",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ControlledShutdownResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {
@@ -361,37 +341,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for RemainingPartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for RemainingPartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "RemainingPartition.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"RemainingPartition.TopicName");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "RemainingPartition.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(r, flex, v, &"RemainingPartition.PartitionIndex");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for RemainingPartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {

@@ -62,55 +62,40 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ControllerRegistrationRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ControllerRegistrationRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "ControllerRegistrationRequest.ControllerId"))?;
-                i = r;
-                this.controller_id = x;
+                this.controller_id =
+                    Read::read(r, flex, v, &"ControllerRegistrationRequest.ControllerId");
             }
             if true {
-                let (r, x) = p_uuid(i)
-                    .map_err(|e| in_field(e, "ControllerRegistrationRequest.IncarnationId"))?;
-                i = r;
-                this.incarnation_id = x;
+                this.incarnation_id =
+                    Read::read(r, flex, v, &"ControllerRegistrationRequest.IncarnationId");
             }
             if true {
-                let (r, x) = p_bool(i)
-                    .map_err(|e| in_field(e, "ControllerRegistrationRequest.ZkMigrationReady"))?;
-                i = r;
-                this.zk_migration_ready = x;
+                this.zk_migration_ready = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"ControllerRegistrationRequest.ZkMigrationReady",
+                );
             }
             if true {
-                let (r, x) = p_array(i, flex, 7, |i| Listener::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ControllerRegistrationRequest.Listeners"))?;
-                i = r;
-                this.listeners = x;
+                this.listeners = r.array(flex, 7, v, &"ControllerRegistrationRequest.Listeners");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| Feature::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ControllerRegistrationRequest.Features"))?;
-                i = r;
-                this.features = x;
+                this.features = r.array(flex, 6, v, &"ControllerRegistrationRequest.Features");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ControllerRegistrationRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -224,45 +209,30 @@ pub mod request {
         }
     }
 
-    impl WireStruct for Listener {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Listener {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Listener.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"Listener.Name");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Listener.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"Listener.Host");
             }
             if true {
-                let (r, x) = p_u16(i).map_err(|e| in_field(e, "Listener.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"Listener.Port");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "Listener.SecurityProtocol"))?;
-                i = r;
-                this.security_protocol = x;
+                this.security_protocol = Read::read(r, flex, v, &"Listener.SecurityProtocol");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Listener {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -339,40 +309,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for Feature {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Feature {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Feature.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"Feature.Name");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "Feature.MinSupportedVersion"))?;
-                i = r;
-                this.min_supported_version = x;
+                this.min_supported_version = Read::read(r, flex, v, &"Feature.MinSupportedVersion");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "Feature.MaxSupportedVersion"))?;
-                i = r;
-                this.max_supported_version = x;
+                this.max_supported_version = Read::read(r, flex, v, &"Feature.MaxSupportedVersion");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Feature {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -818,43 +775,29 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ControllerRegistrationResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ControllerRegistrationResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "ControllerRegistrationResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"ControllerRegistrationResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "ControllerRegistrationResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"ControllerRegistrationResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ControllerRegistrationResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"ControllerRegistrationResponse.ErrorMessage");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ControllerRegistrationResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

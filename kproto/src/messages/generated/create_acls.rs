@@ -42,31 +42,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for CreateAclsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreateAclsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 8, |i| AclCreation::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "CreateAclsRequest.Creations"))?;
-                i = r;
-                this.creations = x;
+                this.creations = r.array(flex, 8, v, &"CreateAclsRequest.Creations");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreateAclsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -158,62 +148,40 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AclCreation {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AclCreation {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "AclCreation.ResourceType"))?;
-                i = r;
-                this.resource_type = x;
+                this.resource_type = Read::read(r, flex, v, &"AclCreation.ResourceType");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "AclCreation.ResourceName"))?;
-                i = r;
-                this.resource_name = x;
+                this.resource_name = Read::read(r, flex, v, &"AclCreation.ResourceName");
             }
             if v >= 1 {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "AclCreation.ResourcePatternType"))?;
-                i = r;
-                this.resource_pattern_type = x;
+                this.resource_pattern_type =
+                    Read::read(r, flex, v, &"AclCreation.ResourcePatternType");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "AclCreation.Principal"))?;
-                i = r;
-                this.principal = x;
+                this.principal = Read::read(r, flex, v, &"AclCreation.Principal");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "AclCreation.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"AclCreation.Host");
             }
             if true {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "AclCreation.Operation"))?;
-                i = r;
-                this.operation = x;
+                this.operation = Read::read(r, flex, v, &"AclCreation.Operation");
             }
             if true {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "AclCreation.PermissionType"))?;
-                i = r;
-                this.permission_type = x;
+                this.permission_type = Read::read(r, flex, v, &"AclCreation.PermissionType");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AclCreation {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -579,37 +547,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for CreateAclsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreateAclsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "CreateAclsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"CreateAclsResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| AclCreationResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "CreateAclsResponse.Results"))?;
-                i = r;
-                this.results = x;
+                this.results = r.array(flex, 4, v, &"CreateAclsResponse.Results");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreateAclsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -682,36 +638,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AclCreationResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AclCreationResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "AclCreationResult.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"AclCreationResult.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "AclCreationResult.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"AclCreationResult.ErrorMessage");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AclCreationResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {

@@ -57,49 +57,33 @@ pub mod request {
         }
     }
 
-    impl WireStruct for CreateDelegationTokenRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreateDelegationTokenRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 3 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "CreateDelegationTokenRequest.OwnerPrincipalType"))?;
-                i = r;
-                this.owner_principal_type = x;
+                this.owner_principal_type =
+                    r.nstr(flex, &"CreateDelegationTokenRequest.OwnerPrincipalType");
             }
             if v >= 3 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "CreateDelegationTokenRequest.OwnerPrincipalName"))?;
-                i = r;
-                this.owner_principal_name = x;
+                this.owner_principal_name =
+                    r.nstr(flex, &"CreateDelegationTokenRequest.OwnerPrincipalName");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| CreatableRenewers::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "CreateDelegationTokenRequest.Renewers"))?;
-                i = r;
-                this.renewers = x;
+                this.renewers = r.array(flex, 3, v, &"CreateDelegationTokenRequest.Renewers");
             }
             if true {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "CreateDelegationTokenRequest.MaxLifetimeMs"))?;
-                i = r;
-                this.max_lifetime_ms = x;
+                this.max_lifetime_ms =
+                    Read::read(r, flex, v, &"CreateDelegationTokenRequest.MaxLifetimeMs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreateDelegationTokenRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if v >= 3 {
@@ -232,37 +216,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for CreatableRenewers {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreatableRenewers {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "CreatableRenewers.PrincipalType"))?;
-                i = r;
-                this.principal_type = x;
+                this.principal_type = Read::read(r, flex, v, &"CreatableRenewers.PrincipalType");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "CreatableRenewers.PrincipalName"))?;
-                i = r;
-                this.principal_name = x;
+                this.principal_name = Read::read(r, flex, v, &"CreatableRenewers.PrincipalName");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreatableRenewers {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -621,99 +592,76 @@ pub mod response {
         }
     }
 
-    impl WireStruct for CreateDelegationTokenResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreateDelegationTokenResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "CreateDelegationTokenResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"CreateDelegationTokenResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "CreateDelegationTokenResponse.PrincipalType"))?;
-                i = r;
-                this.principal_type = x;
+                this.principal_type =
+                    Read::read(r, flex, v, &"CreateDelegationTokenResponse.PrincipalType");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "CreateDelegationTokenResponse.PrincipalName"))?;
-                i = r;
-                this.principal_name = x;
+                this.principal_name =
+                    Read::read(r, flex, v, &"CreateDelegationTokenResponse.PrincipalName");
             }
             if v >= 3 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| {
-                    in_field(
-                        e,
-                        "CreateDelegationTokenResponse.TokenRequesterPrincipalType",
-                    )
-                })?;
-                i = r;
-                this.token_requester_principal_type = x;
+                this.token_requester_principal_type = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"CreateDelegationTokenResponse.TokenRequesterPrincipalType",
+                );
             }
             if v >= 3 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| {
-                    in_field(
-                        e,
-                        "CreateDelegationTokenResponse.TokenRequesterPrincipalName",
-                    )
-                })?;
-                i = r;
-                this.token_requester_principal_name = x;
+                this.token_requester_principal_name = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"CreateDelegationTokenResponse.TokenRequesterPrincipalName",
+                );
             }
             if true {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "CreateDelegationTokenResponse.IssueTimestampMs"))?;
-                i = r;
-                this.issue_timestamp_ms = x;
+                this.issue_timestamp_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"CreateDelegationTokenResponse.IssueTimestampMs",
+                );
             }
             if true {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "CreateDelegationTokenResponse.ExpiryTimestampMs"))?;
-                i = r;
-                this.expiry_timestamp_ms = x;
+                this.expiry_timestamp_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"CreateDelegationTokenResponse.ExpiryTimestampMs",
+                );
             }
             if true {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "CreateDelegationTokenResponse.MaxTimestampMs"))?;
-                i = r;
-                this.max_timestamp_ms = x;
+                this.max_timestamp_ms =
+                    Read::read(r, flex, v, &"CreateDelegationTokenResponse.MaxTimestampMs");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "CreateDelegationTokenResponse.TokenId"))?;
-                i = r;
-                this.token_id = x;
+                this.token_id = Read::read(r, flex, v, &"CreateDelegationTokenResponse.TokenId");
             }
             if true {
-                let (r, x) = p_bytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "CreateDelegationTokenResponse.Hmac"))?;
-                i = r;
-                this.hmac = x;
+                this.hmac = Read::read(r, flex, v, &"CreateDelegationTokenResponse.Hmac");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "CreateDelegationTokenResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"CreateDelegationTokenResponse.ThrottleTimeMs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreateDelegationTokenResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {

@@ -52,43 +52,28 @@ pub mod request {
         }
     }
 
-    impl WireStruct for CreatePartitionsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreatePartitionsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 7, |i| CreatePartitionsTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "CreatePartitionsRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 7, v, &"CreatePartitionsRequest.Topics");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "CreatePartitionsRequest.TimeoutMs"))?;
-                i = r;
-                this.timeout_ms = x;
+                this.timeout_ms = Read::read(r, flex, v, &"CreatePartitionsRequest.TimeoutMs");
             }
             if true {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "CreatePartitionsRequest.ValidateOnly"))?;
-                i = r;
-                this.validate_only = x;
+                this.validate_only =
+                    Read::read(r, flex, v, &"CreatePartitionsRequest.ValidateOnly");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreatePartitionsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -172,42 +157,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for CreatePartitionsTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreatePartitionsTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "CreatePartitionsTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"CreatePartitionsTopic.Name");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "CreatePartitionsTopic.Count"))?;
-                i = r;
-                this.count = x;
+                this.count = Read::read(r, flex, v, &"CreatePartitionsTopic.Count");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 2, |i| CreatePartitionsAssignment::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "CreatePartitionsTopic.Assignments"))?;
-                i = r;
-                this.assignments = x;
+                this.assignments = r.narray(flex, 2, v, &"CreatePartitionsTopic.Assignments");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreatePartitionsTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -293,31 +263,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for CreatePartitionsAssignment {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreatePartitionsAssignment {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "CreatePartitionsAssignment.BrokerIds"))?;
-                i = r;
-                this.broker_ids = x;
+                this.broker_ids = r.array(flex, 4, v, &"CreatePartitionsAssignment.BrokerIds");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreatePartitionsAssignment {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -709,37 +669,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for CreatePartitionsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreatePartitionsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "CreatePartitionsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"CreatePartitionsResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 5, |i| CreatePartitionsTopicResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "CreatePartitionsResponse.Results"))?;
-                i = r;
-                this.results = x;
+                this.results = r.array(flex, 5, v, &"CreatePartitionsResponse.Results");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreatePartitionsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -817,43 +765,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for CreatePartitionsTopicResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreatePartitionsTopicResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "CreatePartitionsTopicResult.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"CreatePartitionsTopicResult.Name");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "CreatePartitionsTopicResult.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"CreatePartitionsTopicResult.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "CreatePartitionsTopicResult.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"CreatePartitionsTopicResult.ErrorMessage");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreatePartitionsTopicResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {

@@ -52,42 +52,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for CreateTopicsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreateTopicsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 5;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 10, |i| CreatableTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "CreateTopicsRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 10, v, &"CreateTopicsRequest.Topics");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "CreateTopicsRequest.timeoutMs"))?;
-                i = r;
-                this.timeout_ms = x;
+                this.timeout_ms = Read::read(r, flex, v, &"CreateTopicsRequest.timeoutMs");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "CreateTopicsRequest.validateOnly"))?;
-                i = r;
-                this.validate_only = x;
+                this.validate_only = Read::read(r, flex, v, &"CreateTopicsRequest.validateOnly");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreateTopicsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 5;
             if true {
@@ -187,53 +172,34 @@ pub mod request {
         }
     }
 
-    impl WireStruct for CreatableTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreatableTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 5;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "CreatableTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"CreatableTopic.Name");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "CreatableTopic.NumPartitions"))?;
-                i = r;
-                this.num_partitions = x;
+                this.num_partitions = Read::read(r, flex, v, &"CreatableTopic.NumPartitions");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "CreatableTopic.ReplicationFactor"))?;
-                i = r;
-                this.replication_factor = x;
+                this.replication_factor =
+                    Read::read(r, flex, v, &"CreatableTopic.ReplicationFactor");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| CreatableReplicaAssignment::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "CreatableTopic.Assignments"))?;
-                i = r;
-                this.assignments = x;
+                this.assignments = r.array(flex, 6, v, &"CreatableTopic.Assignments");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| CreatableTopicConfig::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "CreatableTopic.Configs"))?;
-                i = r;
-                this.configs = x;
+                this.configs = r.array(flex, 3, v, &"CreatableTopic.Configs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreatableTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 5;
             if true {
@@ -333,37 +299,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for CreatableReplicaAssignment {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreatableReplicaAssignment {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 5;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "CreatableReplicaAssignment.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"CreatableReplicaAssignment.PartitionIndex");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "CreatableReplicaAssignment.BrokerIds"))?;
-                i = r;
-                this.broker_ids = x;
+                this.broker_ids = r.array(flex, 4, v, &"CreatableReplicaAssignment.BrokerIds");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreatableReplicaAssignment {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 5;
             if true {
@@ -430,37 +384,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for CreatableTopicConfig {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreatableTopicConfig {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 5;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "CreatableTopicConfig.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"CreatableTopicConfig.Name");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "CreatableTopicConfig.Value"))?;
-                i = r;
-                this.value = x;
+                this.value = r.nstr(flex, &"CreatableTopicConfig.Value");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreatableTopicConfig {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 5;
             if true {
@@ -989,37 +930,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for CreateTopicsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreateTopicsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 5;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 2 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "CreateTopicsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"CreateTopicsResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| CreatableTopicResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "CreateTopicsResponse.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 4, v, &"CreateTopicsResponse.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreateTopicsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 5;
             if v >= 2 {
@@ -1122,71 +1051,55 @@ pub mod response {
         }
     }
 
-    impl WireStruct for CreatableTopicResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreatableTopicResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 5;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "CreatableTopicResult.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"CreatableTopicResult.Name");
             }
             if v >= 7 {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "CreatableTopicResult.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"CreatableTopicResult.TopicId");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "CreatableTopicResult.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"CreatableTopicResult.ErrorCode");
             }
             if v >= 1 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "CreatableTopicResult.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"CreatableTopicResult.ErrorMessage");
             }
             if v >= 5 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "CreatableTopicResult.NumPartitions"))?;
-                i = r;
-                this.num_partitions = x;
+                this.num_partitions = Read::read(r, flex, v, &"CreatableTopicResult.NumPartitions");
             }
             if v >= 5 {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "CreatableTopicResult.ReplicationFactor"))?;
-                i = r;
-                this.replication_factor = x;
+                this.replication_factor =
+                    Read::read(r, flex, v, &"CreatableTopicResult.ReplicationFactor");
             }
             if v >= 5 {
-                let (r, x) = p_narray(i, flex, 0, |i| CreatableTopicConfigs::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "CreatableTopicResult.Configs"))?;
-                i = r;
-                this.configs = x;
+                this.configs = r.narray(flex, 0, v, &"CreatableTopicResult.Configs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if v >= 5 => {
-                            this.topic_config_error_code =
-                                p_whole(body, |i| p_i16(i)).map_err(|e| {
-                                    in_field(e, "CreatableTopicResult.TopicConfigErrorCode")
-                                })?;
+                            let rest = r.enter(body);
+                            this.topic_config_error_code = Read::read(
+                                r,
+                                flex,
+                                v,
+                                &"CreatableTopicResult.TopicConfigErrorCode",
+                            );
+                            r.leave(rest, &"CreatableTopicResult.TopicConfigErrorCode");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreatableTopicResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 5;
             if true {
@@ -1344,55 +1257,33 @@ pub mod response {
         }
     }
 
-    impl WireStruct for CreatableTopicConfigs {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CreatableTopicConfigs {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 5;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 5 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "CreatableTopicConfigs.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"CreatableTopicConfigs.Name");
             }
             if v >= 5 {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "CreatableTopicConfigs.Value"))?;
-                i = r;
-                this.value = x;
+                this.value = r.nstr(flex, &"CreatableTopicConfigs.Value");
             }
             if v >= 5 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "CreatableTopicConfigs.ReadOnly"))?;
-                i = r;
-                this.read_only = x;
+                this.read_only = Read::read(r, flex, v, &"CreatableTopicConfigs.ReadOnly");
             }
             if v >= 5 {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "CreatableTopicConfigs.ConfigSource"))?;
-                i = r;
-                this.config_source = x;
+                this.config_source = Read::read(r, flex, v, &"CreatableTopicConfigs.ConfigSource");
             }
             if v >= 5 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "CreatableTopicConfigs.IsSensitive"))?;
-                i = r;
-                this.is_sensitive = x;
+                this.is_sensitive = Read::read(r, flex, v, &"CreatableTopicConfigs.IsSensitive");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CreatableTopicConfigs {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 5;
             if v >= 5 {

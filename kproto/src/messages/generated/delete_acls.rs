@@ -42,31 +42,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DeleteAclsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DeleteAclsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 8, |i| DeleteAclsFilter::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DeleteAclsRequest.Filters"))?;
-                i = r;
-                this.filters = x;
+                this.filters = r.array(flex, 8, v, &"DeleteAclsRequest.Filters");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DeleteAclsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -158,65 +148,41 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DeleteAclsFilter {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DeleteAclsFilter {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "DeleteAclsFilter.ResourceTypeFilter"))?;
-                i = r;
-                this.resource_type_filter = x;
+                this.resource_type_filter =
+                    Read::read(r, flex, v, &"DeleteAclsFilter.ResourceTypeFilter");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DeleteAclsFilter.ResourceNameFilter"))?;
-                i = r;
-                this.resource_name_filter = x;
+                this.resource_name_filter = r.nstr(flex, &"DeleteAclsFilter.ResourceNameFilter");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "DeleteAclsFilter.PatternTypeFilter"))?;
-                i = r;
-                this.pattern_type_filter = x;
+                this.pattern_type_filter =
+                    Read::read(r, flex, v, &"DeleteAclsFilter.PatternTypeFilter");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DeleteAclsFilter.PrincipalFilter"))?;
-                i = r;
-                this.principal_filter = x;
+                this.principal_filter = r.nstr(flex, &"DeleteAclsFilter.PrincipalFilter");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "DeleteAclsFilter.HostFilter"))?;
-                i = r;
-                this.host_filter = x;
+                this.host_filter = r.nstr(flex, &"DeleteAclsFilter.HostFilter");
             }
             if true {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "DeleteAclsFilter.Operation"))?;
-                i = r;
-                this.operation = x;
+                this.operation = Read::read(r, flex, v, &"DeleteAclsFilter.Operation");
             }
             if true {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "DeleteAclsFilter.PermissionType"))?;
-                i = r;
-                this.permission_type = x;
+                this.permission_type = Read::read(r, flex, v, &"DeleteAclsFilter.PermissionType");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DeleteAclsFilter {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -637,37 +603,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DeleteAclsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DeleteAclsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "DeleteAclsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"DeleteAclsResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 5, |i| DeleteAclsFilterResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DeleteAclsResponse.FilterResults"))?;
-                i = r;
-                this.filter_results = x;
+                this.filter_results = r.array(flex, 5, v, &"DeleteAclsResponse.FilterResults");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DeleteAclsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -745,43 +699,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DeleteAclsFilterResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DeleteAclsFilterResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "DeleteAclsFilterResult.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"DeleteAclsFilterResult.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DeleteAclsFilterResult.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"DeleteAclsFilterResult.ErrorMessage");
             }
             if true {
-                let (r, x) = p_array(i, flex, 11, |i| DeleteAclsMatchingAcl::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DeleteAclsFilterResult.MatchingAcls"))?;
-                i = r;
-                this.matching_acls = x;
+                this.matching_acls = r.array(flex, 11, v, &"DeleteAclsFilterResult.MatchingAcls");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DeleteAclsFilterResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -909,78 +847,46 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DeleteAclsMatchingAcl {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DeleteAclsMatchingAcl {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "DeleteAclsMatchingAcl.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"DeleteAclsMatchingAcl.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DeleteAclsMatchingAcl.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"DeleteAclsMatchingAcl.ErrorMessage");
             }
             if true {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "DeleteAclsMatchingAcl.ResourceType"))?;
-                i = r;
-                this.resource_type = x;
+                this.resource_type = Read::read(r, flex, v, &"DeleteAclsMatchingAcl.ResourceType");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DeleteAclsMatchingAcl.ResourceName"))?;
-                i = r;
-                this.resource_name = x;
+                this.resource_name = Read::read(r, flex, v, &"DeleteAclsMatchingAcl.ResourceName");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "DeleteAclsMatchingAcl.PatternType"))?;
-                i = r;
-                this.pattern_type = x;
+                this.pattern_type = Read::read(r, flex, v, &"DeleteAclsMatchingAcl.PatternType");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DeleteAclsMatchingAcl.Principal"))?;
-                i = r;
-                this.principal = x;
+                this.principal = Read::read(r, flex, v, &"DeleteAclsMatchingAcl.Principal");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DeleteAclsMatchingAcl.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"DeleteAclsMatchingAcl.Host");
             }
             if true {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "DeleteAclsMatchingAcl.Operation"))?;
-                i = r;
-                this.operation = x;
+                this.operation = Read::read(r, flex, v, &"DeleteAclsMatchingAcl.Operation");
             }
             if true {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "DeleteAclsMatchingAcl.PermissionType"))?;
-                i = r;
-                this.permission_type = x;
+                this.permission_type =
+                    Read::read(r, flex, v, &"DeleteAclsMatchingAcl.PermissionType");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DeleteAclsMatchingAcl {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {

@@ -47,39 +47,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DeleteShareGroupOffsetsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DeleteShareGroupOffsetsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DeleteShareGroupOffsetsRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"DeleteShareGroupOffsetsRequest.GroupId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 2, |i| {
-                    DeleteShareGroupOffsetsRequestTopic::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "DeleteShareGroupOffsetsRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 2, v, &"DeleteShareGroupOffsetsRequest.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DeleteShareGroupOffsetsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -151,31 +136,22 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DeleteShareGroupOffsetsRequestTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DeleteShareGroupOffsetsRequestTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DeleteShareGroupOffsetsRequestTopic.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name =
+                    Read::read(r, flex, v, &"DeleteShareGroupOffsetsRequestTopic.TopicName");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DeleteShareGroupOffsetsRequestTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -438,51 +414,36 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DeleteShareGroupOffsetsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DeleteShareGroupOffsetsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "DeleteShareGroupOffsetsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DeleteShareGroupOffsetsResponse.ThrottleTimeMs",
+                );
             }
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "DeleteShareGroupOffsetsResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"DeleteShareGroupOffsetsResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DeleteShareGroupOffsetsResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"DeleteShareGroupOffsetsResponse.ErrorMessage");
             }
             if true {
-                let (r, x) = p_array(i, flex, 21, |i| {
-                    DeleteShareGroupOffsetsResponseTopic::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "DeleteShareGroupOffsetsResponse.Responses"))?;
-                i = r;
-                this.responses = x;
+                this.responses = r.array(flex, 21, v, &"DeleteShareGroupOffsetsResponse.Responses");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DeleteShareGroupOffsetsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -591,50 +552,42 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DeleteShareGroupOffsetsResponseTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DeleteShareGroupOffsetsResponseTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DeleteShareGroupOffsetsResponseTopic.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DeleteShareGroupOffsetsResponseTopic.TopicName",
+                );
             }
             if true {
-                let (r, x) = p_uuid(i)
-                    .map_err(|e| in_field(e, "DeleteShareGroupOffsetsResponseTopic.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id =
+                    Read::read(r, flex, v, &"DeleteShareGroupOffsetsResponseTopic.TopicId");
             }
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "DeleteShareGroupOffsetsResponseTopic.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DeleteShareGroupOffsetsResponseTopic.ErrorCode",
+                );
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex).map_err(|e| {
-                    in_field(e, "DeleteShareGroupOffsetsResponseTopic.ErrorMessage")
-                })?;
-                i = r;
-                this.error_message = x;
+                this.error_message =
+                    r.nstr(flex, &"DeleteShareGroupOffsetsResponseTopic.ErrorMessage");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DeleteShareGroupOffsetsResponseTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

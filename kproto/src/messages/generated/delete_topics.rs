@@ -52,42 +52,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DeleteTopicsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DeleteTopicsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 6 {
-                let (r, x) = p_array(i, flex, 0, |i| DeleteTopicState::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DeleteTopicsRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 0, v, &"DeleteTopicsRequest.Topics");
             }
             if v <= 5 {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "DeleteTopicsRequest.TopicNames"))?;
-                i = r;
-                this.topic_names = x;
+                this.topic_names = r.array(flex, 1, v, &"DeleteTopicsRequest.TopicNames");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "DeleteTopicsRequest.TimeoutMs"))?;
-                i = r;
-                this.timeout_ms = x;
+                this.timeout_ms = Read::read(r, flex, v, &"DeleteTopicsRequest.TimeoutMs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DeleteTopicsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if v >= 6 {
@@ -185,36 +170,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DeleteTopicState {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DeleteTopicState {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 6 {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "DeleteTopicState.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = r.nstr(flex, &"DeleteTopicState.Name");
             }
             if v >= 6 {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "DeleteTopicState.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"DeleteTopicState.TopicId");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DeleteTopicState {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if v >= 6 {
@@ -531,37 +504,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DeleteTopicsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DeleteTopicsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "DeleteTopicsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"DeleteTopicsResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| DeletableTopicResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DeleteTopicsResponse.Responses"))?;
-                i = r;
-                this.responses = x;
+                this.responses = r.array(flex, 4, v, &"DeleteTopicsResponse.Responses");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DeleteTopicsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if v >= 1 {
@@ -644,51 +605,34 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DeletableTopicResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DeletableTopicResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = if v >= 6 {
-                    p_nstr(cx, i, flex)
+                this.name = if v >= 6 {
+                    r.nstr(flex, &"DeletableTopicResult.Name")
                 } else {
-                    p_str(cx, i, flex).map(|(r, x)| (r, Some(x)))
-                }
-                .map_err(|e| in_field(e, "DeletableTopicResult.Name"))?;
-                i = r;
-                this.name = x;
+                    Some(Read::read(r, flex, v, &"DeletableTopicResult.Name"))
+                };
             }
             if v >= 6 {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "DeletableTopicResult.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"DeletableTopicResult.TopicId");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "DeletableTopicResult.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"DeletableTopicResult.ErrorCode");
             }
             if v >= 5 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DeletableTopicResult.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"DeletableTopicResult.ErrorMessage");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DeletableTopicResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if true {

@@ -72,66 +72,42 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeAclsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeAclsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "DescribeAclsRequest.ResourceTypeFilter"))?;
-                i = r;
-                this.resource_type_filter = x;
+                this.resource_type_filter =
+                    Read::read(r, flex, v, &"DescribeAclsRequest.ResourceTypeFilter");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeAclsRequest.ResourceNameFilter"))?;
-                i = r;
-                this.resource_name_filter = x;
+                this.resource_name_filter = r.nstr(flex, &"DescribeAclsRequest.ResourceNameFilter");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "DescribeAclsRequest.PatternTypeFilter"))?;
-                i = r;
-                this.pattern_type_filter = x;
+                this.pattern_type_filter =
+                    Read::read(r, flex, v, &"DescribeAclsRequest.PatternTypeFilter");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeAclsRequest.PrincipalFilter"))?;
-                i = r;
-                this.principal_filter = x;
+                this.principal_filter = r.nstr(flex, &"DescribeAclsRequest.PrincipalFilter");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeAclsRequest.HostFilter"))?;
-                i = r;
-                this.host_filter = x;
+                this.host_filter = r.nstr(flex, &"DescribeAclsRequest.HostFilter");
             }
             if true {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "DescribeAclsRequest.Operation"))?;
-                i = r;
-                this.operation = x;
+                this.operation = Read::read(r, flex, v, &"DescribeAclsRequest.Operation");
             }
             if true {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "DescribeAclsRequest.PermissionType"))?;
-                i = r;
-                this.permission_type = x;
+                this.permission_type =
+                    Read::read(r, flex, v, &"DescribeAclsRequest.PermissionType");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeAclsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -499,48 +475,31 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeAclsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeAclsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "DescribeAclsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"DescribeAclsResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "DescribeAclsResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"DescribeAclsResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeAclsResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"DescribeAclsResponse.ErrorMessage");
             }
             if true {
-                let (r, x) = p_array(i, flex, 5, |i| DescribeAclsResource::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeAclsResponse.Resources"))?;
-                i = r;
-                this.resources = x;
+                this.resources = r.array(flex, 5, v, &"DescribeAclsResponse.Resources");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeAclsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -649,49 +608,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeAclsResource {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeAclsResource {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "DescribeAclsResource.ResourceType"))?;
-                i = r;
-                this.resource_type = x;
+                this.resource_type = Read::read(r, flex, v, &"DescribeAclsResource.ResourceType");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeAclsResource.ResourceName"))?;
-                i = r;
-                this.resource_name = x;
+                this.resource_name = Read::read(r, flex, v, &"DescribeAclsResource.ResourceName");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "DescribeAclsResource.PatternType"))?;
-                i = r;
-                this.pattern_type = x;
+                this.pattern_type = Read::read(r, flex, v, &"DescribeAclsResource.PatternType");
             }
             if true {
-                let (r, x) = p_array(i, flex, 5, |i| AclDescription::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeAclsResource.Acls"))?;
-                i = r;
-                this.acls = x;
+                this.acls = r.array(flex, 5, v, &"DescribeAclsResource.Acls");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeAclsResource {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -792,46 +732,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AclDescription {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AclDescription {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "AclDescription.Principal"))?;
-                i = r;
-                this.principal = x;
+                this.principal = Read::read(r, flex, v, &"AclDescription.Principal");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "AclDescription.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"AclDescription.Host");
             }
             if true {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "AclDescription.Operation"))?;
-                i = r;
-                this.operation = x;
+                this.operation = Read::read(r, flex, v, &"AclDescription.Operation");
             }
             if true {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "AclDescription.PermissionType"))?;
-                i = r;
-                this.permission_type = x;
+                this.permission_type = Read::read(r, flex, v, &"AclDescription.PermissionType");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AclDescription {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {

@@ -47,37 +47,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeClientQuotasRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeClientQuotasRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| ComponentData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeClientQuotasRequest.Components"))?;
-                i = r;
-                this.components = x;
+                this.components = r.array(flex, 4, v, &"DescribeClientQuotasRequest.Components");
             }
             if true {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "DescribeClientQuotasRequest.Strict"))?;
-                i = r;
-                this.strict = x;
+                this.strict = Read::read(r, flex, v, &"DescribeClientQuotasRequest.Strict");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeClientQuotasRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -155,41 +142,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ComponentData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ComponentData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "ComponentData.EntityType"))?;
-                i = r;
-                this.entity_type = x;
+                this.entity_type = Read::read(r, flex, v, &"ComponentData.EntityType");
             }
             if true {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "ComponentData.MatchType"))?;
-                i = r;
-                this.match_type = x;
+                this.match_type = Read::read(r, flex, v, &"ComponentData.MatchType");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex).map_err(|e| in_field(e, "ComponentData.Match"))?;
-                i = r;
-                this.r#match = x;
+                this.r#match = r.nstr(flex, &"ComponentData.Match");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ComponentData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -504,49 +477,31 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeClientQuotasResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeClientQuotasResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "DescribeClientQuotasResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"DescribeClientQuotasResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "DescribeClientQuotasResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"DescribeClientQuotasResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeClientQuotasResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"DescribeClientQuotasResponse.ErrorMessage");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 3, |i| EntryData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeClientQuotasResponse.Entries"))?;
-                i = r;
-                this.entries = x;
+                this.entries = r.narray(flex, 3, v, &"DescribeClientQuotasResponse.Entries");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeClientQuotasResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -657,37 +612,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for EntryData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for EntryData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| EntityData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "EntryData.Entity"))?;
-                i = r;
-                this.entity = x;
+                this.entity = r.array(flex, 3, v, &"EntryData.Entity");
             }
             if true {
-                let (r, x) = p_array(i, flex, 10, |i| ValueData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "EntryData.Values"))?;
-                i = r;
-                this.values = x;
+                this.values = r.array(flex, 10, v, &"EntryData.Values");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for EntryData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -765,37 +707,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for EntityData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for EntityData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "EntityData.EntityType"))?;
-                i = r;
-                this.entity_type = x;
+                this.entity_type = Read::read(r, flex, v, &"EntityData.EntityType");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "EntityData.EntityName"))?;
-                i = r;
-                this.entity_name = x;
+                this.entity_name = r.nstr(flex, &"EntityData.EntityName");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for EntityData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -869,35 +798,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ValueData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ValueData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "ValueData.Key"))?;
-                i = r;
-                this.key = x;
+                this.key = Read::read(r, flex, v, &"ValueData.Key");
             }
             if true {
-                let (r, x) = p_f64(i).map_err(|e| in_field(e, "ValueData.Value"))?;
-                i = r;
-                this.value = x;
+                this.value = Read::read(r, flex, v, &"ValueData.Value");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ValueData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {

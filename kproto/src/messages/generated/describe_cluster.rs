@@ -52,47 +52,33 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeClusterRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeClusterRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_bool(i).map_err(|e| {
-                    in_field(
-                        e,
-                        "DescribeClusterRequest.IncludeClusterAuthorizedOperations",
-                    )
-                })?;
-                i = r;
-                this.include_cluster_authorized_operations = x;
+                this.include_cluster_authorized_operations = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeClusterRequest.IncludeClusterAuthorizedOperations",
+                );
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "DescribeClusterRequest.EndpointType"))?;
-                i = r;
-                this.endpoint_type = x;
+                this.endpoint_type = Read::read(r, flex, v, &"DescribeClusterRequest.EndpointType");
             }
             if v >= 2 {
-                let (r, x) = p_bool(i)
-                    .map_err(|e| in_field(e, "DescribeClusterRequest.IncludeFencedBrokers"))?;
-                i = r;
-                this.include_fenced_brokers = x;
+                this.include_fenced_brokers =
+                    Read::read(r, flex, v, &"DescribeClusterRequest.IncludeFencedBrokers");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeClusterRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -339,74 +325,50 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeClusterResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeClusterResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "DescribeClusterResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"DescribeClusterResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "DescribeClusterResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"DescribeClusterResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeClusterResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"DescribeClusterResponse.ErrorMessage");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "DescribeClusterResponse.EndpointType"))?;
-                i = r;
-                this.endpoint_type = x;
+                this.endpoint_type =
+                    Read::read(r, flex, v, &"DescribeClusterResponse.EndpointType");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeClusterResponse.ClusterId"))?;
-                i = r;
-                this.cluster_id = x;
+                this.cluster_id = Read::read(r, flex, v, &"DescribeClusterResponse.ClusterId");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "DescribeClusterResponse.ControllerId"))?;
-                i = r;
-                this.controller_id = x;
+                this.controller_id =
+                    Read::read(r, flex, v, &"DescribeClusterResponse.ControllerId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 11, |i| DescribeClusterBroker::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeClusterResponse.Brokers"))?;
-                i = r;
-                this.brokers = x;
+                this.brokers = r.array(flex, 11, v, &"DescribeClusterResponse.Brokers");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "DescribeClusterResponse.ClusterAuthorizedOperations")
-                })?;
-                i = r;
-                this.cluster_authorized_operations = x;
+                this.cluster_authorized_operations = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeClusterResponse.ClusterAuthorizedOperations",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeClusterResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -554,53 +516,33 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeClusterBroker {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeClusterBroker {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "DescribeClusterBroker.BrokerId"))?;
-                i = r;
-                this.broker_id = x;
+                this.broker_id = Read::read(r, flex, v, &"DescribeClusterBroker.BrokerId");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DescribeClusterBroker.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"DescribeClusterBroker.Host");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "DescribeClusterBroker.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"DescribeClusterBroker.Port");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "DescribeClusterBroker.Rack"))?;
-                i = r;
-                this.rack = x;
+                this.rack = r.nstr(flex, &"DescribeClusterBroker.Rack");
             }
             if v >= 2 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "DescribeClusterBroker.IsFenced"))?;
-                i = r;
-                this.is_fenced = x;
+                this.is_fenced = Read::read(r, flex, v, &"DescribeClusterBroker.IsFenced");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeClusterBroker {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

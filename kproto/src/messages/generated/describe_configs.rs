@@ -52,43 +52,29 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeConfigsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeConfigsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| DescribeConfigsResource::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeConfigsRequest.Resources"))?;
-                i = r;
-                this.resources = x;
+                this.resources = r.array(flex, 4, v, &"DescribeConfigsRequest.Resources");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "DescribeConfigsRequest.IncludeSynonyms"))?;
-                i = r;
-                this.include_synonyms = x;
+                this.include_synonyms =
+                    Read::read(r, flex, v, &"DescribeConfigsRequest.IncludeSynonyms");
             }
             if v >= 3 {
-                let (r, x) = p_bool(i)
-                    .map_err(|e| in_field(e, "DescribeConfigsRequest.IncludeDocumentation"))?;
-                i = r;
-                this.include_documentation = x;
+                this.include_documentation =
+                    Read::read(r, flex, v, &"DescribeConfigsRequest.IncludeDocumentation");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeConfigsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if true {
@@ -184,43 +170,30 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeConfigsResource {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeConfigsResource {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "DescribeConfigsResource.ResourceType"))?;
-                i = r;
-                this.resource_type = x;
+                this.resource_type =
+                    Read::read(r, flex, v, &"DescribeConfigsResource.ResourceType");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeConfigsResource.ResourceName"))?;
-                i = r;
-                this.resource_name = x;
+                this.resource_name =
+                    Read::read(r, flex, v, &"DescribeConfigsResource.ResourceName");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "DescribeConfigsResource.ConfigurationKeys"))?;
-                i = r;
-                this.configuration_keys = x;
+                this.configuration_keys =
+                    r.narray(flex, 1, v, &"DescribeConfigsResource.ConfigurationKeys");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeConfigsResource {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if true {
@@ -576,37 +549,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeConfigsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeConfigsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "DescribeConfigsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"DescribeConfigsResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 7, |i| DescribeConfigsResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeConfigsResponse.Results"))?;
-                i = r;
-                this.results = x;
+                this.results = r.array(flex, 7, v, &"DescribeConfigsResponse.Results");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeConfigsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if true {
@@ -694,57 +655,33 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeConfigsResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeConfigsResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "DescribeConfigsResult.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"DescribeConfigsResult.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeConfigsResult.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"DescribeConfigsResult.ErrorMessage");
             }
             if true {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "DescribeConfigsResult.ResourceType"))?;
-                i = r;
-                this.resource_type = x;
+                this.resource_type = Read::read(r, flex, v, &"DescribeConfigsResult.ResourceType");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeConfigsResult.ResourceName"))?;
-                i = r;
-                this.resource_name = x;
+                this.resource_name = Read::read(r, flex, v, &"DescribeConfigsResult.ResourceName");
             }
             if true {
-                let (r, x) = p_array(i, flex, 7, |i| {
-                    DescribeConfigsResourceResult::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "DescribeConfigsResult.Configs"))?;
-                i = r;
-                this.configs = x;
+                this.configs = r.array(flex, 7, v, &"DescribeConfigsResult.Configs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeConfigsResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if true {
@@ -888,79 +825,49 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeConfigsResourceResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeConfigsResourceResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeConfigsResourceResult.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"DescribeConfigsResourceResult.Name");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeConfigsResourceResult.Value"))?;
-                i = r;
-                this.value = x;
+                this.value = r.nstr(flex, &"DescribeConfigsResourceResult.Value");
             }
             if true {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "DescribeConfigsResourceResult.ReadOnly"))?;
-                i = r;
-                this.read_only = x;
+                this.read_only = Read::read(r, flex, v, &"DescribeConfigsResourceResult.ReadOnly");
             }
             if v <= 0 {
-                let (r, x) = p_bool(i)
-                    .map_err(|e| in_field(e, "DescribeConfigsResourceResult.IsDefault"))?;
-                i = r;
-                this.is_default = x;
+                this.is_default =
+                    Read::read(r, flex, v, &"DescribeConfigsResourceResult.IsDefault");
             }
             if v >= 1 {
-                let (r, x) = p_i8(i)
-                    .map_err(|e| in_field(e, "DescribeConfigsResourceResult.ConfigSource"))?;
-                i = r;
-                this.config_source = x;
+                this.config_source =
+                    Read::read(r, flex, v, &"DescribeConfigsResourceResult.ConfigSource");
             }
             if true {
-                let (r, x) = p_bool(i)
-                    .map_err(|e| in_field(e, "DescribeConfigsResourceResult.IsSensitive"))?;
-                i = r;
-                this.is_sensitive = x;
+                this.is_sensitive =
+                    Read::read(r, flex, v, &"DescribeConfigsResourceResult.IsSensitive");
             }
             if v >= 1 {
-                let (r, x) = p_array(i, flex, 0, |i| DescribeConfigsSynonym::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeConfigsResourceResult.Synonyms"))?;
-                i = r;
-                this.synonyms = x;
+                this.synonyms = r.array(flex, 0, v, &"DescribeConfigsResourceResult.Synonyms");
             }
             if v >= 3 {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "DescribeConfigsResourceResult.ConfigType"))?;
-                i = r;
-                this.config_type = x;
+                this.config_type =
+                    Read::read(r, flex, v, &"DescribeConfigsResourceResult.ConfigType");
             }
             if v >= 3 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeConfigsResourceResult.Documentation"))?;
-                i = r;
-                this.documentation = x;
+                this.documentation = r.nstr(flex, &"DescribeConfigsResourceResult.Documentation");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeConfigsResourceResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if true {
@@ -1118,42 +1025,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeConfigsSynonym {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeConfigsSynonym {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DescribeConfigsSynonym.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"DescribeConfigsSynonym.Name");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "DescribeConfigsSynonym.Value"))?;
-                i = r;
-                this.value = x;
+                this.value = r.nstr(flex, &"DescribeConfigsSynonym.Value");
             }
             if v >= 1 {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "DescribeConfigsSynonym.Source"))?;
-                i = r;
-                this.source = x;
+                this.source = Read::read(r, flex, v, &"DescribeConfigsSynonym.Source");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeConfigsSynonym {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if v >= 1 {

@@ -42,33 +42,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeDelegationTokenRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeDelegationTokenRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_narray(i, flex, 3, |i| {
-                    DescribeDelegationTokenOwner::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "DescribeDelegationTokenRequest.Owners"))?;
-                i = r;
-                this.owners = x;
+                this.owners = r.narray(flex, 3, v, &"DescribeDelegationTokenRequest.Owners");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeDelegationTokenRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -147,37 +135,26 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeDelegationTokenOwner {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeDelegationTokenOwner {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeDelegationTokenOwner.PrincipalType"))?;
-                i = r;
-                this.principal_type = x;
+                this.principal_type =
+                    Read::read(r, flex, v, &"DescribeDelegationTokenOwner.PrincipalType");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeDelegationTokenOwner.PrincipalName"))?;
-                i = r;
-                this.principal_name = x;
+                this.principal_name =
+                    Read::read(r, flex, v, &"DescribeDelegationTokenOwner.PrincipalName");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeDelegationTokenOwner {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -452,43 +429,33 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeDelegationTokenResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeDelegationTokenResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "DescribeDelegationTokenResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"DescribeDelegationTokenResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_array(i, flex, 30, |i| DescribedDelegationToken::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeDelegationTokenResponse.Tokens"))?;
-                i = r;
-                this.tokens = x;
+                this.tokens = r.array(flex, 30, v, &"DescribeDelegationTokenResponse.Tokens");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "DescribeDelegationTokenResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeDelegationTokenResponse.ThrottleTimeMs",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeDelegationTokenResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -607,89 +574,63 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribedDelegationToken {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribedDelegationToken {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribedDelegationToken.PrincipalType"))?;
-                i = r;
-                this.principal_type = x;
+                this.principal_type =
+                    Read::read(r, flex, v, &"DescribedDelegationToken.PrincipalType");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribedDelegationToken.PrincipalName"))?;
-                i = r;
-                this.principal_name = x;
+                this.principal_name =
+                    Read::read(r, flex, v, &"DescribedDelegationToken.PrincipalName");
             }
             if v >= 3 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| {
-                    in_field(e, "DescribedDelegationToken.TokenRequesterPrincipalType")
-                })?;
-                i = r;
-                this.token_requester_principal_type = x;
+                this.token_requester_principal_type = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribedDelegationToken.TokenRequesterPrincipalType",
+                );
             }
             if v >= 3 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| {
-                    in_field(e, "DescribedDelegationToken.TokenRequesterPrincipalName")
-                })?;
-                i = r;
-                this.token_requester_principal_name = x;
+                this.token_requester_principal_name = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribedDelegationToken.TokenRequesterPrincipalName",
+                );
             }
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "DescribedDelegationToken.IssueTimestamp"))?;
-                i = r;
-                this.issue_timestamp = x;
+                this.issue_timestamp =
+                    Read::read(r, flex, v, &"DescribedDelegationToken.IssueTimestamp");
             }
             if true {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "DescribedDelegationToken.ExpiryTimestamp"))?;
-                i = r;
-                this.expiry_timestamp = x;
+                this.expiry_timestamp =
+                    Read::read(r, flex, v, &"DescribedDelegationToken.ExpiryTimestamp");
             }
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "DescribedDelegationToken.MaxTimestamp"))?;
-                i = r;
-                this.max_timestamp = x;
+                this.max_timestamp =
+                    Read::read(r, flex, v, &"DescribedDelegationToken.MaxTimestamp");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribedDelegationToken.TokenId"))?;
-                i = r;
-                this.token_id = x;
+                this.token_id = Read::read(r, flex, v, &"DescribedDelegationToken.TokenId");
             }
             if true {
-                let (r, x) = p_bytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribedDelegationToken.Hmac"))?;
-                i = r;
-                this.hmac = x;
+                this.hmac = Read::read(r, flex, v, &"DescribedDelegationToken.Hmac");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| {
-                    DescribedDelegationTokenRenewer::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "DescribedDelegationToken.Renewers"))?;
-                i = r;
-                this.renewers = x;
+                this.renewers = r.array(flex, 3, v, &"DescribedDelegationToken.Renewers");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribedDelegationToken {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -854,37 +795,26 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribedDelegationTokenRenewer {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribedDelegationTokenRenewer {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribedDelegationTokenRenewer.PrincipalType"))?;
-                i = r;
-                this.principal_type = x;
+                this.principal_type =
+                    Read::read(r, flex, v, &"DescribedDelegationTokenRenewer.PrincipalType");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribedDelegationTokenRenewer.PrincipalName"))?;
-                i = r;
-                this.principal_name = x;
+                this.principal_name =
+                    Read::read(r, flex, v, &"DescribedDelegationTokenRenewer.PrincipalName");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribedDelegationTokenRenewer {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {

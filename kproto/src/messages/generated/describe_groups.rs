@@ -47,38 +47,29 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeGroupsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeGroupsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 5;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "DescribeGroupsRequest.Groups"))?;
-                i = r;
-                this.groups = x;
+                this.groups = r.array(flex, 1, v, &"DescribeGroupsRequest.Groups");
             }
             if v >= 3 {
-                let (r, x) = p_bool(i).map_err(|e| {
-                    in_field(e, "DescribeGroupsRequest.IncludeAuthorizedOperations")
-                })?;
-                i = r;
-                this.include_authorized_operations = x;
+                this.include_authorized_operations = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeGroupsRequest.IncludeAuthorizedOperations",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeGroupsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 5;
             if true {
@@ -288,37 +279,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeGroupsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeGroupsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 5;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "DescribeGroupsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"DescribeGroupsResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 12, |i| DescribedGroup::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeGroupsResponse.Groups"))?;
-                i = r;
-                this.groups = x;
+                this.groups = r.array(flex, 12, v, &"DescribeGroupsResponse.Groups");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeGroupsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 5;
             if v >= 1 {
@@ -421,72 +400,43 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribedGroup {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribedGroup {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 5;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "DescribedGroup.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"DescribedGroup.ErrorCode");
             }
             if v >= 6 {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "DescribedGroup.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"DescribedGroup.ErrorMessage");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DescribedGroup.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"DescribedGroup.GroupId");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DescribedGroup.GroupState"))?;
-                i = r;
-                this.group_state = x;
+                this.group_state = Read::read(r, flex, v, &"DescribedGroup.GroupState");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DescribedGroup.ProtocolType"))?;
-                i = r;
-                this.protocol_type = x;
+                this.protocol_type = Read::read(r, flex, v, &"DescribedGroup.ProtocolType");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DescribedGroup.ProtocolData"))?;
-                i = r;
-                this.protocol_data = x;
+                this.protocol_data = Read::read(r, flex, v, &"DescribedGroup.ProtocolData");
             }
             if true {
-                let (r, x) = p_array(i, flex, 7, |i| DescribedGroupMember::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribedGroup.Members"))?;
-                i = r;
-                this.members = x;
+                this.members = r.array(flex, 7, v, &"DescribedGroup.Members");
             }
             if v >= 3 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "DescribedGroup.AuthorizedOperations"))?;
-                i = r;
-                this.authorized_operations = x;
+                this.authorized_operations =
+                    Read::read(r, flex, v, &"DescribedGroup.AuthorizedOperations");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribedGroup {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 5;
             if true {
@@ -649,61 +599,38 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribedGroupMember {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribedGroupMember {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 5;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DescribedGroupMember.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = Read::read(r, flex, v, &"DescribedGroupMember.MemberId");
             }
             if v >= 4 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribedGroupMember.GroupInstanceId"))?;
-                i = r;
-                this.group_instance_id = x;
+                this.group_instance_id = r.nstr(flex, &"DescribedGroupMember.GroupInstanceId");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DescribedGroupMember.ClientId"))?;
-                i = r;
-                this.client_id = x;
+                this.client_id = Read::read(r, flex, v, &"DescribedGroupMember.ClientId");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribedGroupMember.ClientHost"))?;
-                i = r;
-                this.client_host = x;
+                this.client_host = Read::read(r, flex, v, &"DescribedGroupMember.ClientHost");
             }
             if true {
-                let (r, x) = p_bytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribedGroupMember.MemberMetadata"))?;
-                i = r;
-                this.member_metadata = x;
+                this.member_metadata =
+                    Read::read(r, flex, v, &"DescribedGroupMember.MemberMetadata");
             }
             if true {
-                let (r, x) = p_bytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribedGroupMember.MemberAssignment"))?;
-                i = r;
-                this.member_assignment = x;
+                this.member_assignment =
+                    Read::read(r, flex, v, &"DescribedGroupMember.MemberAssignment");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribedGroupMember {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 5;
             if true {

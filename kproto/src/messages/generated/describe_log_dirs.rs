@@ -42,31 +42,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeLogDirsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeLogDirsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_narray(i, flex, 3, |i| DescribableLogDirTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeLogDirsRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.narray(flex, 3, v, &"DescribeLogDirsRequest.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeLogDirsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -141,37 +131,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribableLogDirTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribableLogDirTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DescribableLogDirTopic.Topic"))?;
-                i = r;
-                this.topic = x;
+                this.topic = Read::read(r, flex, v, &"DescribableLogDirTopic.Topic");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "DescribableLogDirTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 4, v, &"DescribableLogDirTopic.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribableLogDirTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -454,43 +431,28 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeLogDirsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeLogDirsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "DescribeLogDirsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"DescribeLogDirsResponse.ThrottleTimeMs");
             }
             if v >= 3 {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "DescribeLogDirsResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"DescribeLogDirsResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_array(i, flex, 5, |i| DescribeLogDirsResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeLogDirsResponse.Results"))?;
-                i = r;
-                this.results = x;
+                this.results = r.array(flex, 5, v, &"DescribeLogDirsResponse.Results");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeLogDirsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -589,61 +551,36 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeLogDirsResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeLogDirsResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "DescribeLogDirsResult.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"DescribeLogDirsResult.ErrorCode");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DescribeLogDirsResult.LogDir"))?;
-                i = r;
-                this.log_dir = x;
+                this.log_dir = Read::read(r, flex, v, &"DescribeLogDirsResult.LogDir");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| DescribeLogDirsTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeLogDirsResult.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"DescribeLogDirsResult.Topics");
             }
             if v >= 4 {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "DescribeLogDirsResult.TotalBytes"))?;
-                i = r;
-                this.total_bytes = x;
+                this.total_bytes = Read::read(r, flex, v, &"DescribeLogDirsResult.TotalBytes");
             }
             if v >= 4 {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "DescribeLogDirsResult.UsableBytes"))?;
-                i = r;
-                this.usable_bytes = x;
+                this.usable_bytes = Read::read(r, flex, v, &"DescribeLogDirsResult.UsableBytes");
             }
             if v >= 5 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "DescribeLogDirsResult.IsCordoned"))?;
-                i = r;
-                this.is_cordoned = x;
+                this.is_cordoned = Read::read(r, flex, v, &"DescribeLogDirsResult.IsCordoned");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeLogDirsResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -744,37 +681,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeLogDirsTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeLogDirsTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DescribeLogDirsTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"DescribeLogDirsTopic.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 21, |i| DescribeLogDirsPartition::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeLogDirsTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 21, v, &"DescribeLogDirsTopic.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeLogDirsTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -861,49 +785,33 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeLogDirsPartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeLogDirsPartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "DescribeLogDirsPartition.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"DescribeLogDirsPartition.PartitionIndex");
             }
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "DescribeLogDirsPartition.PartitionSize"))?;
-                i = r;
-                this.partition_size = x;
+                this.partition_size =
+                    Read::read(r, flex, v, &"DescribeLogDirsPartition.PartitionSize");
             }
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "DescribeLogDirsPartition.OffsetLag"))?;
-                i = r;
-                this.offset_lag = x;
+                this.offset_lag = Read::read(r, flex, v, &"DescribeLogDirsPartition.OffsetLag");
             }
             if true {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "DescribeLogDirsPartition.IsFutureKey"))?;
-                i = r;
-                this.is_future_key = x;
+                this.is_future_key =
+                    Read::read(r, flex, v, &"DescribeLogDirsPartition.IsFutureKey");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeLogDirsPartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {

@@ -42,31 +42,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeProducersRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeProducersRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicRequest::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeProducersRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"DescribeProducersRequest.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeProducersRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -133,36 +123,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TopicRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicRequest.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"TopicRequest.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "TopicRequest.PartitionIndexes"))?;
-                i = r;
-                this.partition_indexes = x;
+                this.partition_indexes = r.array(flex, 4, v, &"TopicRequest.PartitionIndexes");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -427,37 +405,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeProducersResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeProducersResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "DescribeProducersResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"DescribeProducersResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicResponse::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeProducersResponse.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"DescribeProducersResponse.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeProducersResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -530,36 +496,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopicResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicResponse.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"TopicResponse.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 9, |i| PartitionResponse::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopicResponse.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 9, v, &"TopicResponse.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -642,48 +596,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for PartitionResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "PartitionResponse.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(r, flex, v, &"PartitionResponse.PartitionIndex");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "PartitionResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"PartitionResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "PartitionResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"PartitionResponse.ErrorMessage");
             }
             if true {
-                let (r, x) = p_array(i, flex, 37, |i| ProducerState::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "PartitionResponse.ActiveProducers"))?;
-                i = r;
-                this.active_producers = x;
+                this.active_producers = r.array(flex, 37, v, &"PartitionResponse.ActiveProducers");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -800,56 +736,37 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ProducerState {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ProducerState {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "ProducerState.ProducerId"))?;
-                i = r;
-                this.producer_id = x;
+                this.producer_id = Read::read(r, flex, v, &"ProducerState.ProducerId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "ProducerState.ProducerEpoch"))?;
-                i = r;
-                this.producer_epoch = x;
+                this.producer_epoch = Read::read(r, flex, v, &"ProducerState.ProducerEpoch");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "ProducerState.LastSequence"))?;
-                i = r;
-                this.last_sequence = x;
+                this.last_sequence = Read::read(r, flex, v, &"ProducerState.LastSequence");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "ProducerState.LastTimestamp"))?;
-                i = r;
-                this.last_timestamp = x;
+                this.last_timestamp = Read::read(r, flex, v, &"ProducerState.LastTimestamp");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "ProducerState.CoordinatorEpoch"))?;
-                i = r;
-                this.coordinator_epoch = x;
+                this.coordinator_epoch = Read::read(r, flex, v, &"ProducerState.CoordinatorEpoch");
             }
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "ProducerState.CurrentTxnStartOffset"))?;
-                i = r;
-                this.current_txn_start_offset = x;
+                this.current_txn_start_offset =
+                    Read::read(r, flex, v, &"ProducerState.CurrentTxnStartOffset");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ProducerState {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

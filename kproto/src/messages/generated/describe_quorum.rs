@@ -42,31 +42,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeQuorumRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeQuorumRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeQuorumRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"DescribeQuorumRequest.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeQuorumRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -133,36 +123,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TopicData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicData.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"TopicData.TopicName");
             }
             if true {
-                let (r, x) = p_array(i, flex, 5, |i| PartitionData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopicData.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 5, v, &"TopicData.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -230,30 +208,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for PartitionData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(r, flex, v, &"PartitionData.PartitionIndex");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -570,49 +539,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeQuorumResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeQuorumResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "DescribeQuorumResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"DescribeQuorumResponse.ErrorCode");
             }
             if v >= 2 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeQuorumResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"DescribeQuorumResponse.ErrorMessage");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeQuorumResponse.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"DescribeQuorumResponse.Topics");
             }
             if v >= 2 {
-                let (r, x) = p_array(i, flex, 1, |i| Node::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeQuorumResponse.Nodes"))?;
-                i = r;
-                this.nodes = x;
+                this.nodes = r.array(flex, 1, v, &"DescribeQuorumResponse.Nodes");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeQuorumResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -730,36 +680,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopicData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicData.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"TopicData.TopicName");
             }
             if true {
-                let (r, x) = p_array(i, flex, 25, |i| PartitionData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopicData.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 25, v, &"TopicData.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -862,68 +800,42 @@ pub mod response {
         }
     }
 
-    impl WireStruct for PartitionData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(r, flex, v, &"PartitionData.PartitionIndex");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "PartitionData.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"PartitionData.ErrorCode");
             }
             if v >= 2 {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "PartitionData.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"PartitionData.ErrorMessage");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.LeaderId"))?;
-                i = r;
-                this.leader_id = x;
+                this.leader_id = Read::read(r, flex, v, &"PartitionData.LeaderId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(r, flex, v, &"PartitionData.LeaderEpoch");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "PartitionData.HighWatermark"))?;
-                i = r;
-                this.high_watermark = x;
+                this.high_watermark = Read::read(r, flex, v, &"PartitionData.HighWatermark");
             }
             if true {
-                let (r, x) = p_array(i, flex, 13, |i| ReplicaState::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "PartitionData.CurrentVoters"))?;
-                i = r;
-                this.current_voters = x;
+                this.current_voters = r.array(flex, 13, v, &"PartitionData.CurrentVoters");
             }
             if true {
-                let (r, x) = p_array(i, flex, 13, |i| ReplicaState::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "PartitionData.Observers"))?;
-                i = r;
-                this.observers = x;
+                this.observers = r.array(flex, 13, v, &"PartitionData.Observers");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1070,53 +982,36 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ReplicaState {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ReplicaState {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "ReplicaState.ReplicaId"))?;
-                i = r;
-                this.replica_id = x;
+                this.replica_id = Read::read(r, flex, v, &"ReplicaState.ReplicaId");
             }
             if v >= 2 {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "ReplicaState.ReplicaDirectoryId"))?;
-                i = r;
-                this.replica_directory_id = x;
+                this.replica_directory_id =
+                    Read::read(r, flex, v, &"ReplicaState.ReplicaDirectoryId");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "ReplicaState.LogEndOffset"))?;
-                i = r;
-                this.log_end_offset = x;
+                this.log_end_offset = Read::read(r, flex, v, &"ReplicaState.LogEndOffset");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "ReplicaState.LastFetchTimestamp"))?;
-                i = r;
-                this.last_fetch_timestamp = x;
+                this.last_fetch_timestamp =
+                    Read::read(r, flex, v, &"ReplicaState.LastFetchTimestamp");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "ReplicaState.LastCaughtUpTimestamp"))?;
-                i = r;
-                this.last_caught_up_timestamp = x;
+                this.last_caught_up_timestamp =
+                    Read::read(r, flex, v, &"ReplicaState.LastCaughtUpTimestamp");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ReplicaState {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1200,36 +1095,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for Node {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Node {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 2 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "Node.NodeId"))?;
-                i = r;
-                this.node_id = x;
+                this.node_id = Read::read(r, flex, v, &"Node.NodeId");
             }
             if v >= 2 {
-                let (r, x) = p_array(i, flex, 1, |i| Listener::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Node.Listeners"))?;
-                i = r;
-                this.listeners = x;
+                this.listeners = r.array(flex, 1, v, &"Node.Listeners");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Node {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if v >= 2 {
@@ -1315,40 +1198,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for Listener {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Listener {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 2 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Listener.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"Listener.Name");
             }
             if v >= 2 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Listener.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"Listener.Host");
             }
             if v >= 2 {
-                let (r, x) = p_u16(i).map_err(|e| in_field(e, "Listener.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"Listener.Port");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Listener {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if v >= 2 {

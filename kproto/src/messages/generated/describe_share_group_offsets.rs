@@ -42,33 +42,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeShareGroupOffsetsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeShareGroupOffsetsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| {
-                    DescribeShareGroupOffsetsRequestGroup::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "DescribeShareGroupOffsetsRequest.Groups"))?;
-                i = r;
-                this.groups = x;
+                this.groups = r.array(flex, 3, v, &"DescribeShareGroupOffsetsRequest.Groups");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeShareGroupOffsetsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -135,39 +123,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeShareGroupOffsetsRequestGroup {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeShareGroupOffsetsRequestGroup {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeShareGroupOffsetsRequestGroup.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id =
+                    Read::read(r, flex, v, &"DescribeShareGroupOffsetsRequestGroup.GroupId");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 3, |i| {
-                    DescribeShareGroupOffsetsRequestTopic::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "DescribeShareGroupOffsetsRequestGroup.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.narray(flex, 3, v, &"DescribeShareGroupOffsetsRequestGroup.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeShareGroupOffsetsRequestGroup {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -256,37 +230,34 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeShareGroupOffsetsRequestTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeShareGroupOffsetsRequestTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeShareGroupOffsetsRequestTopic.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeShareGroupOffsetsRequestTopic.TopicName",
+                );
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "DescribeShareGroupOffsetsRequestTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(
+                    flex,
+                    4,
+                    v,
+                    &"DescribeShareGroupOffsetsRequestTopic.Partitions",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeShareGroupOffsetsRequestTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -665,39 +636,29 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeShareGroupOffsetsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeShareGroupOffsetsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "DescribeShareGroupOffsetsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeShareGroupOffsetsResponse.ThrottleTimeMs",
+                );
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| {
-                    DescribeShareGroupOffsetsResponseGroup::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "DescribeShareGroupOffsetsResponse.Groups"))?;
-                i = r;
-                this.groups = x;
+                this.groups = r.array(flex, 6, v, &"DescribeShareGroupOffsetsResponse.Groups");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeShareGroupOffsetsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -780,52 +741,46 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeShareGroupOffsetsResponseGroup {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeShareGroupOffsetsResponseGroup {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeShareGroupOffsetsResponseGroup.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeShareGroupOffsetsResponseGroup.GroupId",
+                );
             }
             if true {
-                let (r, x) = p_array(i, flex, 19, |i| {
-                    DescribeShareGroupOffsetsResponseTopic::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "DescribeShareGroupOffsetsResponseGroup.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(
+                    flex,
+                    19,
+                    v,
+                    &"DescribeShareGroupOffsetsResponseGroup.Topics",
+                );
             }
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "DescribeShareGroupOffsetsResponseGroup.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeShareGroupOffsetsResponseGroup.ErrorCode",
+                );
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex).map_err(|e| {
-                    in_field(e, "DescribeShareGroupOffsetsResponseGroup.ErrorMessage")
-                })?;
-                i = r;
-                this.error_message = x;
+                this.error_message =
+                    r.nstr(flex, &"DescribeShareGroupOffsetsResponseGroup.ErrorMessage");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeShareGroupOffsetsResponseGroup {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -935,45 +890,42 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeShareGroupOffsetsResponseTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeShareGroupOffsetsResponseTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeShareGroupOffsetsResponseTopic.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeShareGroupOffsetsResponseTopic.TopicName",
+                );
             }
             if true {
-                let (r, x) = p_uuid(i)
-                    .map_err(|e| in_field(e, "DescribeShareGroupOffsetsResponseTopic.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeShareGroupOffsetsResponseTopic.TopicId",
+                );
             }
             if true {
-                let (r, x) = p_array(i, flex, 20, |i| {
-                    DescribeShareGroupOffsetsResponsePartition::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "DescribeShareGroupOffsetsResponseTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(
+                    flex,
+                    20,
+                    v,
+                    &"DescribeShareGroupOffsetsResponseTopic.Partitions",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeShareGroupOffsetsResponseTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1076,69 +1028,64 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeShareGroupOffsetsResponsePartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeShareGroupOffsetsResponsePartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(
-                        e,
-                        "DescribeShareGroupOffsetsResponsePartition.PartitionIndex",
-                    )
-                })?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeShareGroupOffsetsResponsePartition.PartitionIndex",
+                );
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| {
-                    in_field(e, "DescribeShareGroupOffsetsResponsePartition.StartOffset")
-                })?;
-                i = r;
-                this.start_offset = x;
+                this.start_offset = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeShareGroupOffsetsResponsePartition.StartOffset",
+                );
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "DescribeShareGroupOffsetsResponsePartition.LeaderEpoch")
-                })?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeShareGroupOffsetsResponsePartition.LeaderEpoch",
+                );
             }
             if v >= 1 {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "DescribeShareGroupOffsetsResponsePartition.Lag"))?;
-                i = r;
-                this.lag = x;
+                this.lag = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeShareGroupOffsetsResponsePartition.Lag",
+                );
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| {
-                    in_field(e, "DescribeShareGroupOffsetsResponsePartition.ErrorCode")
-                })?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeShareGroupOffsetsResponsePartition.ErrorCode",
+                );
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex).map_err(|e| {
-                    in_field(e, "DescribeShareGroupOffsetsResponsePartition.ErrorMessage")
-                })?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(
+                    flex,
+                    &"DescribeShareGroupOffsetsResponsePartition.ErrorMessage",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeShareGroupOffsetsResponsePartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

@@ -52,44 +52,32 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeTopicPartitionsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeTopicPartitionsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 2, |i| TopicRequest::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeTopicPartitionsRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 2, v, &"DescribeTopicPartitionsRequest.Topics");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "DescribeTopicPartitionsRequest.ResponsePartitionLimit")
-                })?;
-                i = r;
-                this.response_partition_limit = x;
+                this.response_partition_limit = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeTopicPartitionsRequest.ResponsePartitionLimit",
+                );
             }
             if true {
-                let (r, x) = p_nstruct(i, |i| Cursor::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeTopicPartitionsRequest.Cursor"))?;
-                i = r;
-                this.cursor = x;
+                this.cursor = r.nstruct(v, &"DescribeTopicPartitionsRequest.Cursor");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeTopicPartitionsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -174,30 +162,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TopicRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicRequest.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"TopicRequest.Name");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -251,35 +230,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for Cursor {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Cursor {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Cursor.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"Cursor.TopicName");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "Cursor.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(r, flex, v, &"Cursor.PartitionIndex");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Cursor {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -622,45 +590,32 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeTopicPartitionsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeTopicPartitionsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "DescribeTopicPartitionsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeTopicPartitionsResponse.ThrottleTimeMs",
+                );
             }
             if true {
-                let (r, x) = p_array(i, flex, 26, |i| {
-                    DescribeTopicPartitionsResponseTopic::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "DescribeTopicPartitionsResponse.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 26, v, &"DescribeTopicPartitionsResponse.Topics");
             }
             if true {
-                let (r, x) = p_nstruct(i, |i| Cursor::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeTopicPartitionsResponse.NextCursor"))?;
-                i = r;
-                this.next_cursor = x;
+                this.next_cursor = r.nstruct(v, &"DescribeTopicPartitionsResponse.NextCursor");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeTopicPartitionsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -770,67 +725,57 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeTopicPartitionsResponseTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeTopicPartitionsResponseTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "DescribeTopicPartitionsResponseTopic.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeTopicPartitionsResponseTopic.ErrorCode",
+                );
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeTopicPartitionsResponseTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = r.nstr(flex, &"DescribeTopicPartitionsResponseTopic.Name");
             }
             if true {
-                let (r, x) = p_uuid(i)
-                    .map_err(|e| in_field(e, "DescribeTopicPartitionsResponseTopic.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id =
+                    Read::read(r, flex, v, &"DescribeTopicPartitionsResponseTopic.TopicId");
             }
             if true {
-                let (r, x) = p_bool(i)
-                    .map_err(|e| in_field(e, "DescribeTopicPartitionsResponseTopic.IsInternal"))?;
-                i = r;
-                this.is_internal = x;
+                this.is_internal = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeTopicPartitionsResponseTopic.IsInternal",
+                );
             }
             if true {
-                let (r, x) = p_array(i, flex, 20, |i| {
-                    DescribeTopicPartitionsResponsePartition::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "DescribeTopicPartitionsResponseTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(
+                    flex,
+                    20,
+                    v,
+                    &"DescribeTopicPartitionsResponseTopic.Partitions",
+                );
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(
-                        e,
-                        "DescribeTopicPartitionsResponseTopic.TopicAuthorizedOperations",
-                    )
-                })?;
-                i = r;
-                this.topic_authorized_operations = x;
+                this.topic_authorized_operations = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeTopicPartitionsResponseTopic.TopicAuthorizedOperations",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeTopicPartitionsResponseTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -976,94 +921,90 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeTopicPartitionsResponsePartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeTopicPartitionsResponsePartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i16(i).map_err(|e| {
-                    in_field(e, "DescribeTopicPartitionsResponsePartition.ErrorCode")
-                })?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeTopicPartitionsResponsePartition.ErrorCode",
+                );
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "DescribeTopicPartitionsResponsePartition.PartitionIndex")
-                })?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeTopicPartitionsResponsePartition.PartitionIndex",
+                );
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "DescribeTopicPartitionsResponsePartition.LeaderId")
-                })?;
-                i = r;
-                this.leader_id = x;
+                this.leader_id = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeTopicPartitionsResponsePartition.LeaderId",
+                );
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "DescribeTopicPartitionsResponsePartition.LeaderEpoch")
-                })?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeTopicPartitionsResponsePartition.LeaderEpoch",
+                );
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i)).map_err(|e| {
-                    in_field(e, "DescribeTopicPartitionsResponsePartition.ReplicaNodes")
-                })?;
-                i = r;
-                this.replica_nodes = x;
+                this.replica_nodes = r.array(
+                    flex,
+                    4,
+                    v,
+                    &"DescribeTopicPartitionsResponsePartition.ReplicaNodes",
+                );
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i)).map_err(|e| {
-                    in_field(e, "DescribeTopicPartitionsResponsePartition.IsrNodes")
-                })?;
-                i = r;
-                this.isr_nodes = x;
+                this.isr_nodes = r.array(
+                    flex,
+                    4,
+                    v,
+                    &"DescribeTopicPartitionsResponsePartition.IsrNodes",
+                );
             }
             if true {
-                let (r, x) = p_narray(i, flex, 4, |i| p_i32(i)).map_err(|e| {
-                    in_field(
-                        e,
-                        "DescribeTopicPartitionsResponsePartition.EligibleLeaderReplicas",
-                    )
-                })?;
-                i = r;
-                this.eligible_leader_replicas = x;
+                this.eligible_leader_replicas = r.narray(
+                    flex,
+                    4,
+                    v,
+                    &"DescribeTopicPartitionsResponsePartition.EligibleLeaderReplicas",
+                );
             }
             if true {
-                let (r, x) = p_narray(i, flex, 4, |i| p_i32(i)).map_err(|e| {
-                    in_field(e, "DescribeTopicPartitionsResponsePartition.LastKnownElr")
-                })?;
-                i = r;
-                this.last_known_elr = x;
+                this.last_known_elr = r.narray(
+                    flex,
+                    4,
+                    v,
+                    &"DescribeTopicPartitionsResponsePartition.LastKnownElr",
+                );
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i)).map_err(|e| {
-                    in_field(
-                        e,
-                        "DescribeTopicPartitionsResponsePartition.OfflineReplicas",
-                    )
-                })?;
-                i = r;
-                this.offline_replicas = x;
+                this.offline_replicas = r.array(
+                    flex,
+                    4,
+                    v,
+                    &"DescribeTopicPartitionsResponsePartition.OfflineReplicas",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeTopicPartitionsResponsePartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1232,35 +1173,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for Cursor {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Cursor {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Cursor.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"Cursor.TopicName");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "Cursor.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(r, flex, v, &"Cursor.PartitionIndex");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Cursor {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

@@ -42,31 +42,22 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeTransactionsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeTransactionsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "DescribeTransactionsRequest.TransactionalIds"))?;
-                i = r;
-                this.transactional_ids = x;
+                this.transactional_ids =
+                    r.array(flex, 1, v, &"DescribeTransactionsRequest.TransactionalIds");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeTransactionsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -252,37 +243,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeTransactionsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeTransactionsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "DescribeTransactionsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"DescribeTransactionsResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 28, |i| TransactionState::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeTransactionsResponse.TransactionStates"))?;
-                i = r;
-                this.transaction_states = x;
+                this.transaction_states = r.array(
+                    flex,
+                    28,
+                    v,
+                    &"DescribeTransactionsResponse.TransactionStates",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeTransactionsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -385,70 +369,45 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TransactionState {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TransactionState {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "TransactionState.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"TransactionState.ErrorCode");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "TransactionState.TransactionalId"))?;
-                i = r;
-                this.transactional_id = x;
+                this.transactional_id = Read::read(r, flex, v, &"TransactionState.TransactionalId");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "TransactionState.TransactionState"))?;
-                i = r;
-                this.transaction_state = x;
+                this.transaction_state =
+                    Read::read(r, flex, v, &"TransactionState.TransactionState");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "TransactionState.TransactionTimeoutMs"))?;
-                i = r;
-                this.transaction_timeout_ms = x;
+                this.transaction_timeout_ms =
+                    Read::read(r, flex, v, &"TransactionState.TransactionTimeoutMs");
             }
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "TransactionState.TransactionStartTimeMs"))?;
-                i = r;
-                this.transaction_start_time_ms = x;
+                this.transaction_start_time_ms =
+                    Read::read(r, flex, v, &"TransactionState.TransactionStartTimeMs");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "TransactionState.ProducerId"))?;
-                i = r;
-                this.producer_id = x;
+                this.producer_id = Read::read(r, flex, v, &"TransactionState.ProducerId");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "TransactionState.ProducerEpoch"))?;
-                i = r;
-                this.producer_epoch = x;
+                this.producer_epoch = Read::read(r, flex, v, &"TransactionState.ProducerEpoch");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TransactionState.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"TransactionState.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TransactionState {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -561,36 +520,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopicData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicData.Topic"))?;
-                i = r;
-                this.topic = x;
+                this.topic = Read::read(r, flex, v, &"TopicData.Topic");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "TopicData.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 4, v, &"TopicData.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

@@ -42,31 +42,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for DescribeUserScramCredentialsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeUserScramCredentialsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_narray(i, flex, 2, |i| UserName::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribeUserScramCredentialsRequest.Users"))?;
-                i = r;
-                this.users = x;
+                this.users = r.narray(flex, 2, v, &"DescribeUserScramCredentialsRequest.Users");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeUserScramCredentialsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -140,30 +130,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for UserName {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for UserName {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "UserName.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"UserName.Name");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for UserName {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -404,53 +385,41 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeUserScramCredentialsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeUserScramCredentialsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "DescribeUserScramCredentialsResponse.ThrottleTimeMs")
-                })?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeUserScramCredentialsResponse.ThrottleTimeMs",
+                );
             }
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "DescribeUserScramCredentialsResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"DescribeUserScramCredentialsResponse.ErrorCode",
+                );
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex).map_err(|e| {
-                    in_field(e, "DescribeUserScramCredentialsResponse.ErrorMessage")
-                })?;
-                i = r;
-                this.error_message = x;
+                this.error_message =
+                    r.nstr(flex, &"DescribeUserScramCredentialsResponse.ErrorMessage");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| {
-                    DescribeUserScramCredentialsResult::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "DescribeUserScramCredentialsResponse.Results"))?;
-                i = r;
-                this.results = x;
+                this.results = r.array(flex, 6, v, &"DescribeUserScramCredentialsResponse.Results");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeUserScramCredentialsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -563,51 +532,37 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribeUserScramCredentialsResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribeUserScramCredentialsResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeUserScramCredentialsResult.User"))?;
-                i = r;
-                this.user = x;
+                this.user = Read::read(r, flex, v, &"DescribeUserScramCredentialsResult.User");
             }
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "DescribeUserScramCredentialsResult.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"DescribeUserScramCredentialsResult.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "DescribeUserScramCredentialsResult.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message =
+                    r.nstr(flex, &"DescribeUserScramCredentialsResult.ErrorMessage");
             }
             if true {
-                let (r, x) =
-                    p_array(i, flex, 6, |i| CredentialInfo::parse(cx, i, v)).map_err(|e| {
-                        in_field(e, "DescribeUserScramCredentialsResult.CredentialInfos")
-                    })?;
-                i = r;
-                this.credential_infos = x;
+                this.credential_infos = r.array(
+                    flex,
+                    6,
+                    v,
+                    &"DescribeUserScramCredentialsResult.CredentialInfos",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribeUserScramCredentialsResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -714,35 +669,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for CredentialInfo {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CredentialInfo {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "CredentialInfo.Mechanism"))?;
-                i = r;
-                this.mechanism = x;
+                this.mechanism = Read::read(r, flex, v, &"CredentialInfo.Mechanism");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "CredentialInfo.Iterations"))?;
-                i = r;
-                this.iterations = x;
+                this.iterations = Read::read(r, flex, v, &"CredentialInfo.Iterations");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CredentialInfo {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

@@ -52,42 +52,28 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ElectLeadersRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ElectLeadersRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "ElectLeadersRequest.ElectionType"))?;
-                i = r;
-                this.election_type = x;
+                this.election_type = Read::read(r, flex, v, &"ElectLeadersRequest.ElectionType");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 3, |i| TopicPartitions::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ElectLeadersRequest.TopicPartitions"))?;
-                i = r;
-                this.topic_partitions = x;
+                this.topic_partitions =
+                    r.narray(flex, 3, v, &"ElectLeadersRequest.TopicPartitions");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "ElectLeadersRequest.TimeoutMs"))?;
-                i = r;
-                this.timeout_ms = x;
+                this.timeout_ms = Read::read(r, flex, v, &"ElectLeadersRequest.TimeoutMs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ElectLeadersRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if v >= 1 {
@@ -181,37 +167,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TopicPartitions {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicPartitions {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "TopicPartitions.Topic"))?;
-                i = r;
-                this.topic = x;
+                this.topic = Read::read(r, flex, v, &"TopicPartitions.Topic");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "TopicPartitions.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 4, v, &"TopicPartitions.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicPartitions {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -524,42 +497,29 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ElectLeadersResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ElectLeadersResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "ElectLeadersResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"ElectLeadersResponse.ThrottleTimeMs");
             }
             if v >= 1 {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "ElectLeadersResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"ElectLeadersResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| ReplicaElectionResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ElectLeadersResponse.ReplicaElectionResults"))?;
-                i = r;
-                this.replica_election_results = x;
+                this.replica_election_results =
+                    r.array(flex, 3, v, &"ElectLeadersResponse.ReplicaElectionResults");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ElectLeadersResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -644,37 +604,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ReplicaElectionResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ReplicaElectionResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "ReplicaElectionResult.Topic"))?;
-                i = r;
-                this.topic = x;
+                this.topic = Read::read(r, flex, v, &"ReplicaElectionResult.Topic");
             }
             if true {
-                let (r, x) = p_array(i, flex, 8, |i| PartitionResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ReplicaElectionResult.PartitionResult"))?;
-                i = r;
-                this.partition_result = x;
+                this.partition_result =
+                    r.array(flex, 8, v, &"ReplicaElectionResult.PartitionResult");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ReplicaElectionResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -756,41 +704,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for PartitionResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionResult.PartitionId"))?;
-                i = r;
-                this.partition_id = x;
+                this.partition_id = Read::read(r, flex, v, &"PartitionResult.PartitionId");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "PartitionResult.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"PartitionResult.ErrorCode");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "PartitionResult.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"PartitionResult.ErrorMessage");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {

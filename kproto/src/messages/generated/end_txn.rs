@@ -57,46 +57,30 @@ pub mod request {
         }
     }
 
-    impl WireStruct for EndTxnRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for EndTxnRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "EndTxnRequest.TransactionalId"))?;
-                i = r;
-                this.transactional_id = x;
+                this.transactional_id = Read::read(r, flex, v, &"EndTxnRequest.TransactionalId");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "EndTxnRequest.ProducerId"))?;
-                i = r;
-                this.producer_id = x;
+                this.producer_id = Read::read(r, flex, v, &"EndTxnRequest.ProducerId");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "EndTxnRequest.ProducerEpoch"))?;
-                i = r;
-                this.producer_epoch = x;
+                this.producer_epoch = Read::read(r, flex, v, &"EndTxnRequest.ProducerEpoch");
             }
             if true {
-                let (r, x) = p_bool(i).map_err(|e| in_field(e, "EndTxnRequest.Committed"))?;
-                i = r;
-                this.committed = x;
+                this.committed = Read::read(r, flex, v, &"EndTxnRequest.Committed");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for EndTxnRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {
@@ -333,45 +317,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for EndTxnResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for EndTxnResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "EndTxnResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms = Read::read(r, flex, v, &"EndTxnResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "EndTxnResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"EndTxnResponse.ErrorCode");
             }
             if v >= 5 {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "EndTxnResponse.ProducerId"))?;
-                i = r;
-                this.producer_id = x;
+                this.producer_id = Read::read(r, flex, v, &"EndTxnResponse.ProducerId");
             }
             if v >= 5 {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "EndTxnResponse.ProducerEpoch"))?;
-                i = r;
-                this.producer_epoch = x;
+                this.producer_epoch = Read::read(r, flex, v, &"EndTxnResponse.ProducerEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for EndTxnResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {

@@ -52,43 +52,28 @@ pub mod request {
         }
     }
 
-    impl WireStruct for EnvelopeRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for EnvelopeRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_bytes(cx, i, flex).map_err(|e| in_field(e, "EnvelopeRequest.RequestData"))?;
-                i = r;
-                this.request_data = x;
+                this.request_data = Read::read(r, flex, v, &"EnvelopeRequest.RequestData");
             }
             if true {
-                let (r, x) = p_nbytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "EnvelopeRequest.RequestPrincipal"))?;
-                i = r;
-                this.request_principal = x;
+                this.request_principal = r.nbytes(flex, &"EnvelopeRequest.RequestPrincipal");
             }
             if true {
-                let (r, x) = p_bytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "EnvelopeRequest.ClientHostAddress"))?;
-                i = r;
-                this.client_host_address = x;
+                this.client_host_address =
+                    Read::read(r, flex, v, &"EnvelopeRequest.ClientHostAddress");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for EnvelopeRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -314,36 +299,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for EnvelopeResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for EnvelopeResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_nbytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "EnvelopeResponse.ResponseData"))?;
-                i = r;
-                this.response_data = x;
+                this.response_data = r.nbytes(flex, &"EnvelopeResponse.ResponseData");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "EnvelopeResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"EnvelopeResponse.ErrorCode");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for EnvelopeResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

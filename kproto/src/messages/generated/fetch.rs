@@ -97,86 +97,65 @@ pub mod request {
         }
     }
 
-    impl WireStruct for FetchRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for FetchRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 12;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 14 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "FetchRequest.ReplicaId"))?;
-                i = r;
-                this.replica_id = x;
+                this.replica_id = Read::read(r, flex, v, &"FetchRequest.ReplicaId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "FetchRequest.MaxWaitMs"))?;
-                i = r;
-                this.max_wait_ms = x;
+                this.max_wait_ms = Read::read(r, flex, v, &"FetchRequest.MaxWaitMs");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "FetchRequest.MinBytes"))?;
-                i = r;
-                this.min_bytes = x;
+                this.min_bytes = Read::read(r, flex, v, &"FetchRequest.MinBytes");
             }
             if v >= 3 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "FetchRequest.MaxBytes"))?;
-                i = r;
-                this.max_bytes = x;
+                this.max_bytes = Read::read(r, flex, v, &"FetchRequest.MaxBytes");
             }
             if v >= 4 {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "FetchRequest.IsolationLevel"))?;
-                i = r;
-                this.isolation_level = x;
+                this.isolation_level = Read::read(r, flex, v, &"FetchRequest.IsolationLevel");
             }
             if v >= 7 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "FetchRequest.SessionId"))?;
-                i = r;
-                this.session_id = x;
+                this.session_id = Read::read(r, flex, v, &"FetchRequest.SessionId");
             }
             if v >= 7 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "FetchRequest.SessionEpoch"))?;
-                i = r;
-                this.session_epoch = x;
+                this.session_epoch = Read::read(r, flex, v, &"FetchRequest.SessionEpoch");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| FetchTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "FetchRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"FetchRequest.Topics");
             }
             if v >= 7 {
-                let (r, x) = p_array(i, flex, 0, |i| ForgottenTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "FetchRequest.ForgottenTopicsData"))?;
-                i = r;
-                this.forgotten_topics_data = x;
+                this.forgotten_topics_data =
+                    r.array(flex, 0, v, &"FetchRequest.ForgottenTopicsData");
             }
             if v >= 11 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "FetchRequest.RackId"))?;
-                i = r;
-                this.rack_id = x;
+                this.rack_id = Read::read(r, flex, v, &"FetchRequest.RackId");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if v >= 12 => {
-                            this.cluster_id = p_whole(body, |i| p_nstr(cx, i, flex))
-                                .map_err(|e| in_field(e, "FetchRequest.ClusterId"))?;
+                            let rest = r.enter(body);
+                            this.cluster_id = r.nstr(flex, &"FetchRequest.ClusterId");
+                            r.leave(rest, &"FetchRequest.ClusterId");
                         }
                         1 if v >= 15 => {
+                            let rest = r.enter(body);
                             this.replica_state =
-                                p_whole(body, |i| ReplicaState::parse(cx, i, v))
-                                    .map_err(|e| in_field(e, "FetchRequest.ReplicaState"))?;
+                                Read::read(r, flex, v, &"FetchRequest.ReplicaState");
+                            r.leave(rest, &"FetchRequest.ReplicaState");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for FetchRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 12;
             if v <= 14 {
@@ -372,35 +351,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ReplicaState {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ReplicaState {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 12;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 15 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "ReplicaState.ReplicaId"))?;
-                i = r;
-                this.replica_id = x;
+                this.replica_id = Read::read(r, flex, v, &"ReplicaState.ReplicaId");
             }
             if v >= 15 {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "ReplicaState.ReplicaEpoch"))?;
-                i = r;
-                this.replica_epoch = x;
+                this.replica_epoch = Read::read(r, flex, v, &"ReplicaState.ReplicaEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ReplicaState {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 12;
             if v >= 15 {
@@ -477,41 +445,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for FetchTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for FetchTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 12;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 12 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "FetchTopic.Topic"))?;
-                i = r;
-                this.topic = x;
+                this.topic = Read::read(r, flex, v, &"FetchTopic.Topic");
             }
             if v >= 13 {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "FetchTopic.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"FetchTopic.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 16, |i| FetchPartition::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "FetchTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 16, v, &"FetchTopic.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for FetchTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 12;
             if v <= 12 {
@@ -620,66 +574,56 @@ pub mod request {
         }
     }
 
-    impl WireStruct for FetchPartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for FetchPartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 12;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "FetchPartition.Partition"))?;
-                i = r;
-                this.partition = x;
+                this.partition = Read::read(r, flex, v, &"FetchPartition.Partition");
             }
             if v >= 9 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "FetchPartition.CurrentLeaderEpoch"))?;
-                i = r;
-                this.current_leader_epoch = x;
+                this.current_leader_epoch =
+                    Read::read(r, flex, v, &"FetchPartition.CurrentLeaderEpoch");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "FetchPartition.FetchOffset"))?;
-                i = r;
-                this.fetch_offset = x;
+                this.fetch_offset = Read::read(r, flex, v, &"FetchPartition.FetchOffset");
             }
             if v >= 12 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "FetchPartition.LastFetchedEpoch"))?;
-                i = r;
-                this.last_fetched_epoch = x;
+                this.last_fetched_epoch =
+                    Read::read(r, flex, v, &"FetchPartition.LastFetchedEpoch");
             }
             if v >= 5 {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "FetchPartition.LogStartOffset"))?;
-                i = r;
-                this.log_start_offset = x;
+                this.log_start_offset = Read::read(r, flex, v, &"FetchPartition.LogStartOffset");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "FetchPartition.PartitionMaxBytes"))?;
-                i = r;
-                this.partition_max_bytes = x;
+                this.partition_max_bytes =
+                    Read::read(r, flex, v, &"FetchPartition.PartitionMaxBytes");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if v >= 17 => {
-                            this.replica_directory_id = p_whole(body, |i| p_uuid(i))
-                                .map_err(|e| in_field(e, "FetchPartition.ReplicaDirectoryId"))?;
+                            let rest = r.enter(body);
+                            this.replica_directory_id =
+                                Read::read(r, flex, v, &"FetchPartition.ReplicaDirectoryId");
+                            r.leave(rest, &"FetchPartition.ReplicaDirectoryId");
                         }
                         1 if v >= 18 => {
-                            this.high_watermark = p_whole(body, |i| p_i64(i))
-                                .map_err(|e| in_field(e, "FetchPartition.HighWatermark"))?;
+                            let rest = r.enter(body);
+                            this.high_watermark =
+                                Read::read(r, flex, v, &"FetchPartition.HighWatermark");
+                            r.leave(rest, &"FetchPartition.HighWatermark");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for FetchPartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 12;
             if true {
@@ -802,41 +746,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ForgottenTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ForgottenTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 12;
             let mut this = Self::default();
-            let mut i = i;
             if (7..=12).contains(&v) {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "ForgottenTopic.Topic"))?;
-                i = r;
-                this.topic = x;
+                this.topic = Read::read(r, flex, v, &"ForgottenTopic.Topic");
             }
             if v >= 13 {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "ForgottenTopic.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"ForgottenTopic.TopicId");
             }
             if v >= 7 {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "ForgottenTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 4, v, &"ForgottenTopic.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ForgottenTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 12;
             if (7..=12).contains(&v) {
@@ -1684,52 +1614,41 @@ pub mod response {
         }
     }
 
-    impl WireStruct for FetchResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for FetchResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 12;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "FetchResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms = Read::read(r, flex, v, &"FetchResponse.ThrottleTimeMs");
             }
             if v >= 7 {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "FetchResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"FetchResponse.ErrorCode");
             }
             if v >= 7 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "FetchResponse.SessionId"))?;
-                i = r;
-                this.session_id = x;
+                this.session_id = Read::read(r, flex, v, &"FetchResponse.SessionId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| FetchableTopicResponse::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "FetchResponse.Responses"))?;
-                i = r;
-                this.responses = x;
+                this.responses = r.array(flex, 3, v, &"FetchResponse.Responses");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if v >= 16 => {
-                            this.node_endpoints = p_whole(body, |i| {
-                                p_array(i, flex, 0, |i| NodeEndpoint::parse(cx, i, v))
-                            })
-                            .map_err(|e| in_field(e, "FetchResponse.NodeEndpoints"))?;
+                            let rest = r.enter(body);
+                            this.node_endpoints =
+                                r.array(flex, 0, v, &"FetchResponse.NodeEndpoints");
+                            r.leave(rest, &"FetchResponse.NodeEndpoints");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for FetchResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 12;
             if v >= 1 {
@@ -1871,43 +1790,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for FetchableTopicResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for FetchableTopicResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 12;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 12 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "FetchableTopicResponse.Topic"))?;
-                i = r;
-                this.topic = x;
+                this.topic = Read::read(r, flex, v, &"FetchableTopicResponse.Topic");
             }
             if v >= 13 {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "FetchableTopicResponse.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"FetchableTopicResponse.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| PartitionData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "FetchableTopicResponse.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 18, v, &"FetchableTopicResponse.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for FetchableTopicResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 12;
             if v <= 12 {
@@ -2035,82 +1938,66 @@ pub mod response {
         }
     }
 
-    impl WireStruct for PartitionData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 12;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(r, flex, v, &"PartitionData.PartitionIndex");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "PartitionData.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"PartitionData.ErrorCode");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "PartitionData.HighWatermark"))?;
-                i = r;
-                this.high_watermark = x;
+                this.high_watermark = Read::read(r, flex, v, &"PartitionData.HighWatermark");
             }
             if v >= 4 {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "PartitionData.LastStableOffset"))?;
-                i = r;
-                this.last_stable_offset = x;
+                this.last_stable_offset = Read::read(r, flex, v, &"PartitionData.LastStableOffset");
             }
             if v >= 5 {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "PartitionData.LogStartOffset"))?;
-                i = r;
-                this.log_start_offset = x;
+                this.log_start_offset = Read::read(r, flex, v, &"PartitionData.LogStartOffset");
             }
             if v >= 4 {
-                let (r, x) = p_narray(i, flex, 0, |i| AbortedTransaction::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "PartitionData.AbortedTransactions"))?;
-                i = r;
-                this.aborted_transactions = x;
+                this.aborted_transactions =
+                    r.narray(flex, 0, v, &"PartitionData.AbortedTransactions");
             }
             if v >= 11 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "PartitionData.PreferredReadReplica"))?;
-                i = r;
-                this.preferred_read_replica = x;
+                this.preferred_read_replica =
+                    Read::read(r, flex, v, &"PartitionData.PreferredReadReplica");
             }
             if true {
-                let (r, x) =
-                    p_nbytes(cx, i, flex).map_err(|e| in_field(e, "PartitionData.Records"))?;
-                i = r;
-                this.records = x;
+                this.records = r.nbytes(flex, &"PartitionData.Records");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if v >= 12 => {
+                            let rest = r.enter(body);
                             this.diverging_epoch =
-                                p_whole(body, |i| EpochEndOffset::parse(cx, i, v))
-                                    .map_err(|e| in_field(e, "PartitionData.DivergingEpoch"))?;
+                                Read::read(r, flex, v, &"PartitionData.DivergingEpoch");
+                            r.leave(rest, &"PartitionData.DivergingEpoch");
                         }
                         1 if v >= 12 => {
+                            let rest = r.enter(body);
                             this.current_leader =
-                                p_whole(body, |i| LeaderIdAndEpoch::parse(cx, i, v))
-                                    .map_err(|e| in_field(e, "PartitionData.CurrentLeader"))?;
+                                Read::read(r, flex, v, &"PartitionData.CurrentLeader");
+                            r.leave(rest, &"PartitionData.CurrentLeader");
                         }
                         2 if v >= 12 => {
-                            this.snapshot_id = p_whole(body, |i| SnapshotId::parse(cx, i, v))
-                                .map_err(|e| in_field(e, "PartitionData.SnapshotId"))?;
+                            let rest = r.enter(body);
+                            this.snapshot_id = Read::read(r, flex, v, &"PartitionData.SnapshotId");
+                            r.leave(rest, &"PartitionData.SnapshotId");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 12;
             if true {
@@ -2311,35 +2198,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for EpochEndOffset {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for EpochEndOffset {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 12;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 12 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "EpochEndOffset.Epoch"))?;
-                i = r;
-                this.epoch = x;
+                this.epoch = Read::read(r, flex, v, &"EpochEndOffset.Epoch");
             }
             if v >= 12 {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "EpochEndOffset.EndOffset"))?;
-                i = r;
-                this.end_offset = x;
+                this.end_offset = Read::read(r, flex, v, &"EpochEndOffset.EndOffset");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for EpochEndOffset {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 12;
             if v >= 12 {
@@ -2411,35 +2287,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for LeaderIdAndEpoch {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for LeaderIdAndEpoch {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 12;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 12 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "LeaderIdAndEpoch.LeaderId"))?;
-                i = r;
-                this.leader_id = x;
+                this.leader_id = Read::read(r, flex, v, &"LeaderIdAndEpoch.LeaderId");
             }
             if v >= 12 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "LeaderIdAndEpoch.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(r, flex, v, &"LeaderIdAndEpoch.LeaderEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for LeaderIdAndEpoch {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 12;
             if v >= 12 {
@@ -2511,35 +2376,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for SnapshotId {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for SnapshotId {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 12;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "SnapshotId.EndOffset"))?;
-                i = r;
-                this.end_offset = x;
+                this.end_offset = Read::read(r, flex, v, &"SnapshotId.EndOffset");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "SnapshotId.Epoch"))?;
-                i = r;
-                this.epoch = x;
+                this.epoch = Read::read(r, flex, v, &"SnapshotId.Epoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for SnapshotId {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 12;
             if true {
@@ -2599,35 +2453,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AbortedTransaction {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AbortedTransaction {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 12;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 4 {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "AbortedTransaction.ProducerId"))?;
-                i = r;
-                this.producer_id = x;
+                this.producer_id = Read::read(r, flex, v, &"AbortedTransaction.ProducerId");
             }
             if v >= 4 {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "AbortedTransaction.FirstOffset"))?;
-                i = r;
-                this.first_offset = x;
+                this.first_offset = Read::read(r, flex, v, &"AbortedTransaction.FirstOffset");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AbortedTransaction {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 12;
             if v >= 4 {
@@ -2709,45 +2552,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for NodeEndpoint {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for NodeEndpoint {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 12;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 16 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "NodeEndpoint.NodeId"))?;
-                i = r;
-                this.node_id = x;
+                this.node_id = Read::read(r, flex, v, &"NodeEndpoint.NodeId");
             }
             if v >= 16 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "NodeEndpoint.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"NodeEndpoint.Host");
             }
             if v >= 16 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "NodeEndpoint.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"NodeEndpoint.Port");
             }
             if v >= 16 {
-                let (r, x) = p_nstr(cx, i, flex).map_err(|e| in_field(e, "NodeEndpoint.Rack"))?;
-                i = r;
-                this.rack = x;
+                this.rack = r.nstr(flex, &"NodeEndpoint.Rack");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for NodeEndpoint {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 12;
             if v >= 16 {

@@ -57,45 +57,37 @@ pub mod request {
         }
     }
 
-    impl WireStruct for FetchSnapshotRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for FetchSnapshotRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "FetchSnapshotRequest.ReplicaId"))?;
-                i = r;
-                this.replica_id = x;
+                this.replica_id = Read::read(r, flex, v, &"FetchSnapshotRequest.ReplicaId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "FetchSnapshotRequest.MaxBytes"))?;
-                i = r;
-                this.max_bytes = x;
+                this.max_bytes = Read::read(r, flex, v, &"FetchSnapshotRequest.MaxBytes");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicSnapshot::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "FetchSnapshotRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"FetchSnapshotRequest.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if true => {
-                            this.cluster_id = p_whole(body, |i| p_nstr(cx, i, flex))
-                                .map_err(|e| in_field(e, "FetchSnapshotRequest.ClusterId"))?;
+                            let rest = r.enter(body);
+                            this.cluster_id = r.nstr(flex, &"FetchSnapshotRequest.ClusterId");
+                            r.leave(rest, &"FetchSnapshotRequest.ClusterId");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for FetchSnapshotRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -210,36 +202,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TopicSnapshot {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicSnapshot {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicSnapshot.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"TopicSnapshot.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 30, |i| PartitionSnapshot::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopicSnapshot.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 30, v, &"TopicSnapshot.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicSnapshot {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -327,51 +307,42 @@ pub mod request {
         }
     }
 
-    impl WireStruct for PartitionSnapshot {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionSnapshot {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionSnapshot.Partition"))?;
-                i = r;
-                this.partition = x;
+                this.partition = Read::read(r, flex, v, &"PartitionSnapshot.Partition");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "PartitionSnapshot.CurrentLeaderEpoch"))?;
-                i = r;
-                this.current_leader_epoch = x;
+                this.current_leader_epoch =
+                    Read::read(r, flex, v, &"PartitionSnapshot.CurrentLeaderEpoch");
             }
             if true {
-                let (r, x) = SnapshotId::parse(cx, i, v)
-                    .map_err(|e| in_field(e, "PartitionSnapshot.SnapshotId"))?;
-                i = r;
-                this.snapshot_id = x;
+                this.snapshot_id = Read::read(r, flex, v, &"PartitionSnapshot.SnapshotId");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "PartitionSnapshot.Position"))?;
-                i = r;
-                this.position = x;
+                this.position = Read::read(r, flex, v, &"PartitionSnapshot.Position");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if v >= 1 => {
-                            this.replica_directory_id = p_whole(body, |i| p_uuid(i))
-                                .map_err(|e| in_field(e, "PartitionSnapshot.ReplicaDirectoryId"))?;
+                            let rest = r.enter(body);
+                            this.replica_directory_id =
+                                Read::read(r, flex, v, &"PartitionSnapshot.ReplicaDirectoryId");
+                            r.leave(rest, &"PartitionSnapshot.ReplicaDirectoryId");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionSnapshot {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -457,35 +428,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for SnapshotId {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for SnapshotId {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "SnapshotId.EndOffset"))?;
-                i = r;
-                this.end_offset = x;
+                this.end_offset = Read::read(r, flex, v, &"SnapshotId.EndOffset");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "SnapshotId.Epoch"))?;
-                i = r;
-                this.epoch = x;
+                this.epoch = Read::read(r, flex, v, &"SnapshotId.Epoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for SnapshotId {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1002,49 +962,39 @@ pub mod response {
         }
     }
 
-    impl WireStruct for FetchSnapshotResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for FetchSnapshotResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "FetchSnapshotResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"FetchSnapshotResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "FetchSnapshotResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"FetchSnapshotResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicSnapshot::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "FetchSnapshotResponse.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"FetchSnapshotResponse.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if v >= 1 => {
-                            this.node_endpoints = p_whole(body, |i| {
-                                p_array(i, flex, 1, |i| NodeEndpoint::parse(cx, i, v))
-                            })
-                            .map_err(|e| in_field(e, "FetchSnapshotResponse.NodeEndpoints"))?;
+                            let rest = r.enter(body);
+                            this.node_endpoints =
+                                r.array(flex, 1, v, &"FetchSnapshotResponse.NodeEndpoints");
+                            r.leave(rest, &"FetchSnapshotResponse.NodeEndpoints");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for FetchSnapshotResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1169,36 +1119,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopicSnapshot {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicSnapshot {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicSnapshot.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"TopicSnapshot.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 37, |i| PartitionSnapshot::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopicSnapshot.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 37, v, &"TopicSnapshot.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicSnapshot {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1296,62 +1234,48 @@ pub mod response {
         }
     }
 
-    impl WireStruct for PartitionSnapshot {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionSnapshot {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionSnapshot.Index"))?;
-                i = r;
-                this.index = x;
+                this.index = Read::read(r, flex, v, &"PartitionSnapshot.Index");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "PartitionSnapshot.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"PartitionSnapshot.ErrorCode");
             }
             if true {
-                let (r, x) = SnapshotId::parse(cx, i, v)
-                    .map_err(|e| in_field(e, "PartitionSnapshot.SnapshotId"))?;
-                i = r;
-                this.snapshot_id = x;
+                this.snapshot_id = Read::read(r, flex, v, &"PartitionSnapshot.SnapshotId");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "PartitionSnapshot.Size"))?;
-                i = r;
-                this.size = x;
+                this.size = Read::read(r, flex, v, &"PartitionSnapshot.Size");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "PartitionSnapshot.Position"))?;
-                i = r;
-                this.position = x;
+                this.position = Read::read(r, flex, v, &"PartitionSnapshot.Position");
             }
             if true {
-                let (r, x) = p_bytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "PartitionSnapshot.UnalignedRecords"))?;
-                i = r;
-                this.unaligned_records = x;
+                this.unaligned_records =
+                    Read::read(r, flex, v, &"PartitionSnapshot.UnalignedRecords");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if true => {
+                            let rest = r.enter(body);
                             this.current_leader =
-                                p_whole(body, |i| LeaderIdAndEpoch::parse(cx, i, v))
-                                    .map_err(|e| in_field(e, "PartitionSnapshot.CurrentLeader"))?;
+                                Read::read(r, flex, v, &"PartitionSnapshot.CurrentLeader");
+                            r.leave(rest, &"PartitionSnapshot.CurrentLeader");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionSnapshot {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1456,35 +1380,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for SnapshotId {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for SnapshotId {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "SnapshotId.EndOffset"))?;
-                i = r;
-                this.end_offset = x;
+                this.end_offset = Read::read(r, flex, v, &"SnapshotId.EndOffset");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "SnapshotId.Epoch"))?;
-                i = r;
-                this.epoch = x;
+                this.epoch = Read::read(r, flex, v, &"SnapshotId.Epoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for SnapshotId {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1544,35 +1457,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for LeaderIdAndEpoch {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for LeaderIdAndEpoch {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "LeaderIdAndEpoch.LeaderId"))?;
-                i = r;
-                this.leader_id = x;
+                this.leader_id = Read::read(r, flex, v, &"LeaderIdAndEpoch.LeaderId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "LeaderIdAndEpoch.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(r, flex, v, &"LeaderIdAndEpoch.LeaderEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for LeaderIdAndEpoch {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1637,40 +1539,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for NodeEndpoint {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for NodeEndpoint {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "NodeEndpoint.NodeId"))?;
-                i = r;
-                this.node_id = x;
+                this.node_id = Read::read(r, flex, v, &"NodeEndpoint.NodeId");
             }
             if v >= 1 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "NodeEndpoint.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"NodeEndpoint.Host");
             }
             if v >= 1 {
-                let (r, x) = p_u16(i).map_err(|e| in_field(e, "NodeEndpoint.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"NodeEndpoint.Port");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for NodeEndpoint {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if v >= 1 {

@@ -52,42 +52,28 @@ pub mod request {
         }
     }
 
-    impl WireStruct for FindCoordinatorRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for FindCoordinatorRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 3 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "FindCoordinatorRequest.Key"))?;
-                i = r;
-                this.key = x;
+                this.key = Read::read(r, flex, v, &"FindCoordinatorRequest.Key");
             }
             if v >= 1 {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "FindCoordinatorRequest.KeyType"))?;
-                i = r;
-                this.key_type = x;
+                this.key_type = Read::read(r, flex, v, &"FindCoordinatorRequest.KeyType");
             }
             if v >= 4 {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "FindCoordinatorRequest.CoordinatorKeys"))?;
-                i = r;
-                this.coordinator_keys = x;
+                this.coordinator_keys =
+                    r.array(flex, 1, v, &"FindCoordinatorRequest.CoordinatorKeys");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for FindCoordinatorRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if v <= 3 {
@@ -362,65 +348,40 @@ pub mod response {
         }
     }
 
-    impl WireStruct for FindCoordinatorResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for FindCoordinatorResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "FindCoordinatorResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"FindCoordinatorResponse.ThrottleTimeMs");
             }
             if v <= 3 {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "FindCoordinatorResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"FindCoordinatorResponse.ErrorCode");
             }
             if (1..=3).contains(&v) {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "FindCoordinatorResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"FindCoordinatorResponse.ErrorMessage");
             }
             if v <= 3 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "FindCoordinatorResponse.NodeId"))?;
-                i = r;
-                this.node_id = x;
+                this.node_id = Read::read(r, flex, v, &"FindCoordinatorResponse.NodeId");
             }
             if v <= 3 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "FindCoordinatorResponse.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"FindCoordinatorResponse.Host");
             }
             if v <= 3 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "FindCoordinatorResponse.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"FindCoordinatorResponse.Port");
             }
             if v >= 4 {
-                let (r, x) = p_array(i, flex, 0, |i| Coordinator::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "FindCoordinatorResponse.Coordinators"))?;
-                i = r;
-                this.coordinators = x;
+                this.coordinators = r.array(flex, 0, v, &"FindCoordinatorResponse.Coordinators");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for FindCoordinatorResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if v >= 1 {
@@ -591,56 +552,36 @@ pub mod response {
         }
     }
 
-    impl WireStruct for Coordinator {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Coordinator {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 4 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Coordinator.Key"))?;
-                i = r;
-                this.key = x;
+                this.key = Read::read(r, flex, v, &"Coordinator.Key");
             }
             if v >= 4 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "Coordinator.NodeId"))?;
-                i = r;
-                this.node_id = x;
+                this.node_id = Read::read(r, flex, v, &"Coordinator.NodeId");
             }
             if v >= 4 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Coordinator.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"Coordinator.Host");
             }
             if v >= 4 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "Coordinator.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"Coordinator.Port");
             }
             if v >= 4 {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "Coordinator.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"Coordinator.ErrorCode");
             }
             if v >= 4 {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "Coordinator.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"Coordinator.ErrorMessage");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Coordinator {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if v >= 4 {

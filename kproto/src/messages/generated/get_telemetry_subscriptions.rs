@@ -42,32 +42,26 @@ pub mod request {
         }
     }
 
-    impl WireStruct for GetTelemetrySubscriptionsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for GetTelemetrySubscriptionsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_uuid(i).map_err(|e| {
-                    in_field(e, "GetTelemetrySubscriptionsRequest.ClientInstanceId")
-                })?;
-                i = r;
-                this.client_instance_id = x;
+                this.client_instance_id = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"GetTelemetrySubscriptionsRequest.ClientInstanceId",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for GetTelemetrySubscriptionsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -259,87 +253,86 @@ pub mod response {
         }
     }
 
-    impl WireStruct for GetTelemetrySubscriptionsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for GetTelemetrySubscriptionsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "GetTelemetrySubscriptionsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"GetTelemetrySubscriptionsResponse.ThrottleTimeMs",
+                );
             }
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "GetTelemetrySubscriptionsResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"GetTelemetrySubscriptionsResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_uuid(i).map_err(|e| {
-                    in_field(e, "GetTelemetrySubscriptionsResponse.ClientInstanceId")
-                })?;
-                i = r;
-                this.client_instance_id = x;
+                this.client_instance_id = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"GetTelemetrySubscriptionsResponse.ClientInstanceId",
+                );
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "GetTelemetrySubscriptionsResponse.SubscriptionId"))?;
-                i = r;
-                this.subscription_id = x;
+                this.subscription_id = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"GetTelemetrySubscriptionsResponse.SubscriptionId",
+                );
             }
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_i8(i)).map_err(|e| {
-                    in_field(
-                        e,
-                        "GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes",
-                    )
-                })?;
-                i = r;
-                this.accepted_compression_types = x;
+                this.accepted_compression_types = r.array(
+                    flex,
+                    1,
+                    v,
+                    &"GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes",
+                );
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "GetTelemetrySubscriptionsResponse.PushIntervalMs"))?;
-                i = r;
-                this.push_interval_ms = x;
+                this.push_interval_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"GetTelemetrySubscriptionsResponse.PushIntervalMs",
+                );
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "GetTelemetrySubscriptionsResponse.TelemetryMaxBytes")
-                })?;
-                i = r;
-                this.telemetry_max_bytes = x;
+                this.telemetry_max_bytes = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"GetTelemetrySubscriptionsResponse.TelemetryMaxBytes",
+                );
             }
             if true {
-                let (r, x) = p_bool(i).map_err(|e| {
-                    in_field(e, "GetTelemetrySubscriptionsResponse.DeltaTemporality")
-                })?;
-                i = r;
-                this.delta_temporality = x;
+                this.delta_temporality = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"GetTelemetrySubscriptionsResponse.DeltaTemporality",
+                );
             }
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex)).map_err(|e| {
-                    in_field(e, "GetTelemetrySubscriptionsResponse.RequestedMetrics")
-                })?;
-                i = r;
-                this.requested_metrics = x;
+                this.requested_metrics = r.array(
+                    flex,
+                    1,
+                    v,
+                    &"GetTelemetrySubscriptionsResponse.RequestedMetrics",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for GetTelemetrySubscriptionsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

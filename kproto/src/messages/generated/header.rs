@@ -52,45 +52,30 @@ impl Default for RequestHeader {
     }
 }
 
-impl WireStruct for RequestHeader {
-    fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+impl Read for RequestHeader {
+    fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
         let flex = v >= 2;
         let mut this = Self::default();
-        let mut i = i;
         if true {
-            let (r, x) = p_i16(i).map_err(|e| in_field(e, "RequestHeader.RequestApiKey"))?;
-            i = r;
-            this.request_api_key = x;
+            this.request_api_key = Read::read(r, flex, v, &"RequestHeader.RequestApiKey");
         }
         if true {
-            let (r, x) = p_i16(i).map_err(|e| in_field(e, "RequestHeader.RequestApiVersion"))?;
-            i = r;
-            this.request_api_version = x;
+            this.request_api_version = Read::read(r, flex, v, &"RequestHeader.RequestApiVersion");
         }
         if true {
-            let (r, x) = p_i32(i).map_err(|e| in_field(e, "RequestHeader.CorrelationId"))?;
-            i = r;
-            this.correlation_id = x;
+            this.correlation_id = Read::read(r, flex, v, &"RequestHeader.CorrelationId");
         }
         if v >= 1 {
-            let (r, x) = p_nstr(cx, i, false).map_err(|e| in_field(e, "RequestHeader.ClientId"))?;
-            i = r;
-            this.client_id = x;
+            this.client_id = r.nstr(false, &"RequestHeader.ClientId");
         }
         if flex {
-            let (r, n) = p_tag_count(i)?;
-            i = r;
-            for _ in 0..n {
-                let (r, (tag, body)) = p_tag(i)?;
-                i = r;
-                match tag {
-                    _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                }
-            }
+            r.unknown_tags(&mut this.unknown_tagged_fields, f);
         }
-        Ok((i, this))
+        this
     }
+}
 
+impl WireStruct for RequestHeader {
     fn write<B: BufMut>(&self, b: &mut B, v: i16) {
         let flex = v >= 2;
         if true {
@@ -323,30 +308,21 @@ impl Default for ResponseHeader {
     }
 }
 
-impl WireStruct for ResponseHeader {
-    fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+impl Read for ResponseHeader {
+    fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
         let flex = v >= 1;
         let mut this = Self::default();
-        let mut i = i;
         if true {
-            let (r, x) = p_i32(i).map_err(|e| in_field(e, "ResponseHeader.CorrelationId"))?;
-            i = r;
-            this.correlation_id = x;
+            this.correlation_id = Read::read(r, flex, v, &"ResponseHeader.CorrelationId");
         }
         if flex {
-            let (r, n) = p_tag_count(i)?;
-            i = r;
-            for _ in 0..n {
-                let (r, (tag, body)) = p_tag(i)?;
-                i = r;
-                match tag {
-                    _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                }
-            }
+            r.unknown_tags(&mut this.unknown_tagged_fields, f);
         }
-        Ok((i, this))
+        this
     }
+}
 
+impl WireStruct for ResponseHeader {
     fn write<B: BufMut>(&self, b: &mut B, v: i16) {
         let flex = v >= 1;
         if true {

@@ -67,61 +67,39 @@ pub mod request {
         }
     }
 
-    impl WireStruct for InitProducerIdRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for InitProducerIdRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "InitProducerIdRequest.TransactionalId"))?;
-                i = r;
-                this.transactional_id = x;
+                this.transactional_id = r.nstr(flex, &"InitProducerIdRequest.TransactionalId");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "InitProducerIdRequest.TransactionTimeoutMs"))?;
-                i = r;
-                this.transaction_timeout_ms = x;
+                this.transaction_timeout_ms =
+                    Read::read(r, flex, v, &"InitProducerIdRequest.TransactionTimeoutMs");
             }
             if v >= 3 {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "InitProducerIdRequest.ProducerId"))?;
-                i = r;
-                this.producer_id = x;
+                this.producer_id = Read::read(r, flex, v, &"InitProducerIdRequest.ProducerId");
             }
             if v >= 3 {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "InitProducerIdRequest.ProducerEpoch"))?;
-                i = r;
-                this.producer_epoch = x;
+                this.producer_epoch =
+                    Read::read(r, flex, v, &"InitProducerIdRequest.ProducerEpoch");
             }
             if v >= 6 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "InitProducerIdRequest.Enable2Pc"))?;
-                i = r;
-                this.enable2_pc = x;
+                this.enable2_pc = Read::read(r, flex, v, &"InitProducerIdRequest.Enable2Pc");
             }
             if v >= 6 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "InitProducerIdRequest.KeepPreparedTxn"))?;
-                i = r;
-                this.keep_prepared_txn = x;
+                this.keep_prepared_txn =
+                    Read::read(r, flex, v, &"InitProducerIdRequest.KeepPreparedTxn");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for InitProducerIdRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -455,61 +433,44 @@ pub mod response {
         }
     }
 
-    impl WireStruct for InitProducerIdResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for InitProducerIdResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "InitProducerIdResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"InitProducerIdResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "InitProducerIdResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"InitProducerIdResponse.ErrorCode");
             }
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "InitProducerIdResponse.ProducerId"))?;
-                i = r;
-                this.producer_id = x;
+                this.producer_id = Read::read(r, flex, v, &"InitProducerIdResponse.ProducerId");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "InitProducerIdResponse.ProducerEpoch"))?;
-                i = r;
-                this.producer_epoch = x;
+                this.producer_epoch =
+                    Read::read(r, flex, v, &"InitProducerIdResponse.ProducerEpoch");
             }
             if v >= 6 {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "InitProducerIdResponse.OngoingTxnProducerId"))?;
-                i = r;
-                this.ongoing_txn_producer_id = x;
+                this.ongoing_txn_producer_id =
+                    Read::read(r, flex, v, &"InitProducerIdResponse.OngoingTxnProducerId");
             }
             if v >= 6 {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "InitProducerIdResponse.OngoingTxnProducerEpoch"))?;
-                i = r;
-                this.ongoing_txn_producer_epoch = x;
+                this.ongoing_txn_producer_epoch = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"InitProducerIdResponse.OngoingTxnProducerEpoch",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for InitProducerIdResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {

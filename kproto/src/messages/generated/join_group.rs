@@ -77,73 +77,44 @@ pub mod request {
         }
     }
 
-    impl WireStruct for JoinGroupRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for JoinGroupRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "JoinGroupRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"JoinGroupRequest.GroupId");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "JoinGroupRequest.SessionTimeoutMs"))?;
-                i = r;
-                this.session_timeout_ms = x;
+                this.session_timeout_ms =
+                    Read::read(r, flex, v, &"JoinGroupRequest.SessionTimeoutMs");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "JoinGroupRequest.RebalanceTimeoutMs"))?;
-                i = r;
-                this.rebalance_timeout_ms = x;
+                this.rebalance_timeout_ms =
+                    Read::read(r, flex, v, &"JoinGroupRequest.RebalanceTimeoutMs");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "JoinGroupRequest.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = Read::read(r, flex, v, &"JoinGroupRequest.MemberId");
             }
             if v >= 5 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "JoinGroupRequest.GroupInstanceId"))?;
-                i = r;
-                this.group_instance_id = x;
+                this.group_instance_id = r.nstr(flex, &"JoinGroupRequest.GroupInstanceId");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "JoinGroupRequest.ProtocolType"))?;
-                i = r;
-                this.protocol_type = x;
+                this.protocol_type = Read::read(r, flex, v, &"JoinGroupRequest.ProtocolType");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| JoinGroupRequestProtocol::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "JoinGroupRequest.Protocols"))?;
-                i = r;
-                this.protocols = x;
+                this.protocols = r.array(flex, 3, v, &"JoinGroupRequest.Protocols");
             }
             if v >= 8 {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "JoinGroupRequest.Reason"))?;
-                i = r;
-                this.reason = x;
+                this.reason = r.nstr(flex, &"JoinGroupRequest.Reason");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for JoinGroupRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if true {
@@ -292,37 +263,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for JoinGroupRequestProtocol {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for JoinGroupRequestProtocol {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "JoinGroupRequestProtocol.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"JoinGroupRequestProtocol.Name");
             }
             if true {
-                let (r, x) = p_bytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "JoinGroupRequestProtocol.Metadata"))?;
-                i = r;
-                this.metadata = x;
+                this.metadata = Read::read(r, flex, v, &"JoinGroupRequestProtocol.Metadata");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for JoinGroupRequestProtocol {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if true {
@@ -735,81 +693,49 @@ pub mod response {
         }
     }
 
-    impl WireStruct for JoinGroupResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for JoinGroupResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 2 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "JoinGroupResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms = Read::read(r, flex, v, &"JoinGroupResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "JoinGroupResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"JoinGroupResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "JoinGroupResponse.GenerationId"))?;
-                i = r;
-                this.generation_id = x;
+                this.generation_id = Read::read(r, flex, v, &"JoinGroupResponse.GenerationId");
             }
             if v >= 7 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "JoinGroupResponse.ProtocolType"))?;
-                i = r;
-                this.protocol_type = x;
+                this.protocol_type = r.nstr(flex, &"JoinGroupResponse.ProtocolType");
             }
             if true {
-                let (r, x) = if v >= 7 {
-                    p_nstr(cx, i, flex)
+                this.protocol_name = if v >= 7 {
+                    r.nstr(flex, &"JoinGroupResponse.ProtocolName")
                 } else {
-                    p_str(cx, i, flex).map(|(r, x)| (r, Some(x)))
-                }
-                .map_err(|e| in_field(e, "JoinGroupResponse.ProtocolName"))?;
-                i = r;
-                this.protocol_name = x;
+                    Some(Read::read(r, flex, v, &"JoinGroupResponse.ProtocolName"))
+                };
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "JoinGroupResponse.Leader"))?;
-                i = r;
-                this.leader = x;
+                this.leader = Read::read(r, flex, v, &"JoinGroupResponse.Leader");
             }
             if v >= 9 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "JoinGroupResponse.SkipAssignment"))?;
-                i = r;
-                this.skip_assignment = x;
+                this.skip_assignment = Read::read(r, flex, v, &"JoinGroupResponse.SkipAssignment");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "JoinGroupResponse.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = Read::read(r, flex, v, &"JoinGroupResponse.MemberId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| JoinGroupResponseMember::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "JoinGroupResponse.Members"))?;
-                i = r;
-                this.members = x;
+                this.members = r.array(flex, 4, v, &"JoinGroupResponse.Members");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for JoinGroupResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if v >= 2 {
@@ -973,43 +899,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for JoinGroupResponseMember {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for JoinGroupResponseMember {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "JoinGroupResponseMember.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = Read::read(r, flex, v, &"JoinGroupResponseMember.MemberId");
             }
             if v >= 5 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "JoinGroupResponseMember.GroupInstanceId"))?;
-                i = r;
-                this.group_instance_id = x;
+                this.group_instance_id = r.nstr(flex, &"JoinGroupResponseMember.GroupInstanceId");
             }
             if true {
-                let (r, x) = p_bytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "JoinGroupResponseMember.Metadata"))?;
-                i = r;
-                this.metadata = x;
+                this.metadata = Read::read(r, flex, v, &"JoinGroupResponseMember.Metadata");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for JoinGroupResponseMember {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if true {

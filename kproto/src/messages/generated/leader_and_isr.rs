@@ -77,72 +77,45 @@ pub mod request {
         }
     }
 
-    impl WireStruct for LeaderAndIsrRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for LeaderAndIsrRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "LeaderAndIsrRequest.ControllerId"))?;
-                i = r;
-                this.controller_id = x;
+                this.controller_id = Read::read(r, flex, v, &"LeaderAndIsrRequest.ControllerId");
             }
             if v >= 7 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "LeaderAndIsrRequest.isKRaftController"))?;
-                i = r;
-                this.is_k_raft_controller = x;
+                this.is_k_raft_controller =
+                    Read::read(r, flex, v, &"LeaderAndIsrRequest.isKRaftController");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "LeaderAndIsrRequest.ControllerEpoch"))?;
-                i = r;
-                this.controller_epoch = x;
+                this.controller_epoch =
+                    Read::read(r, flex, v, &"LeaderAndIsrRequest.ControllerEpoch");
             }
             if v >= 2 {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "LeaderAndIsrRequest.BrokerEpoch"))?;
-                i = r;
-                this.broker_epoch = x;
+                this.broker_epoch = Read::read(r, flex, v, &"LeaderAndIsrRequest.BrokerEpoch");
             }
             if v >= 5 {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "LeaderAndIsrRequest.Type"))?;
-                i = r;
-                this.r#type = x;
+                this.r#type = Read::read(r, flex, v, &"LeaderAndIsrRequest.Type");
             }
             if v <= 1 {
-                let (r, x) = p_array(i, flex, 26, |i| LeaderAndIsrPartitionState::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "LeaderAndIsrRequest.UngroupedPartitionStates"))?;
-                i = r;
-                this.ungrouped_partition_states = x;
+                this.ungrouped_partition_states =
+                    r.array(flex, 26, v, &"LeaderAndIsrRequest.UngroupedPartitionStates");
             }
             if v >= 2 {
-                let (r, x) = p_array(i, flex, 0, |i| LeaderAndIsrTopicState::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "LeaderAndIsrRequest.TopicStates"))?;
-                i = r;
-                this.topic_states = x;
+                this.topic_states = r.array(flex, 0, v, &"LeaderAndIsrRequest.TopicStates");
             }
             if true {
-                let (r, x) = p_array(i, flex, 10, |i| LeaderAndIsrLiveLeader::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "LeaderAndIsrRequest.LiveLeaders"))?;
-                i = r;
-                this.live_leaders = x;
+                this.live_leaders = r.array(flex, 10, v, &"LeaderAndIsrRequest.LiveLeaders");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for LeaderAndIsrRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if true {
@@ -351,97 +324,65 @@ pub mod request {
         }
     }
 
-    impl WireStruct for LeaderAndIsrPartitionState {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for LeaderAndIsrPartitionState {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 1 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "LeaderAndIsrPartitionState.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"LeaderAndIsrPartitionState.TopicName");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "LeaderAndIsrPartitionState.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"LeaderAndIsrPartitionState.PartitionIndex");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "LeaderAndIsrPartitionState.ControllerEpoch"))?;
-                i = r;
-                this.controller_epoch = x;
+                this.controller_epoch =
+                    Read::read(r, flex, v, &"LeaderAndIsrPartitionState.ControllerEpoch");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "LeaderAndIsrPartitionState.Leader"))?;
-                i = r;
-                this.leader = x;
+                this.leader = Read::read(r, flex, v, &"LeaderAndIsrPartitionState.Leader");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "LeaderAndIsrPartitionState.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch =
+                    Read::read(r, flex, v, &"LeaderAndIsrPartitionState.LeaderEpoch");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "LeaderAndIsrPartitionState.Isr"))?;
-                i = r;
-                this.isr = x;
+                this.isr = r.array(flex, 4, v, &"LeaderAndIsrPartitionState.Isr");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "LeaderAndIsrPartitionState.PartitionEpoch"))?;
-                i = r;
-                this.partition_epoch = x;
+                this.partition_epoch =
+                    Read::read(r, flex, v, &"LeaderAndIsrPartitionState.PartitionEpoch");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "LeaderAndIsrPartitionState.Replicas"))?;
-                i = r;
-                this.replicas = x;
+                this.replicas = r.array(flex, 4, v, &"LeaderAndIsrPartitionState.Replicas");
             }
             if v >= 3 {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "LeaderAndIsrPartitionState.AddingReplicas"))?;
-                i = r;
-                this.adding_replicas = x;
+                this.adding_replicas =
+                    r.array(flex, 4, v, &"LeaderAndIsrPartitionState.AddingReplicas");
             }
             if v >= 3 {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "LeaderAndIsrPartitionState.RemovingReplicas"))?;
-                i = r;
-                this.removing_replicas = x;
+                this.removing_replicas =
+                    r.array(flex, 4, v, &"LeaderAndIsrPartitionState.RemovingReplicas");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "LeaderAndIsrPartitionState.IsNew"))?;
-                i = r;
-                this.is_new = x;
+                this.is_new = Read::read(r, flex, v, &"LeaderAndIsrPartitionState.IsNew");
             }
             if v >= 6 {
-                let (r, x) = p_i8(i)
-                    .map_err(|e| in_field(e, "LeaderAndIsrPartitionState.LeaderRecoveryState"))?;
-                i = r;
-                this.leader_recovery_state = x;
+                this.leader_recovery_state = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"LeaderAndIsrPartitionState.LeaderRecoveryState",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for LeaderAndIsrPartitionState {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if v <= 1 {
@@ -604,43 +545,28 @@ pub mod request {
         }
     }
 
-    impl WireStruct for LeaderAndIsrTopicState {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for LeaderAndIsrTopicState {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 2 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "LeaderAndIsrTopicState.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"LeaderAndIsrTopicState.TopicName");
             }
             if v >= 5 {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "LeaderAndIsrTopicState.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"LeaderAndIsrTopicState.TopicId");
             }
             if v >= 2 {
-                let (r, x) = p_array(i, flex, 26, |i| LeaderAndIsrPartitionState::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "LeaderAndIsrTopicState.PartitionStates"))?;
-                i = r;
-                this.partition_states = x;
+                this.partition_states =
+                    r.array(flex, 26, v, &"LeaderAndIsrTopicState.PartitionStates");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for LeaderAndIsrTopicState {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if v >= 2 {
@@ -740,42 +666,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for LeaderAndIsrLiveLeader {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for LeaderAndIsrLiveLeader {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "LeaderAndIsrLiveLeader.BrokerId"))?;
-                i = r;
-                this.broker_id = x;
+                this.broker_id = Read::read(r, flex, v, &"LeaderAndIsrLiveLeader.BrokerId");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "LeaderAndIsrLiveLeader.HostName"))?;
-                i = r;
-                this.host_name = x;
+                this.host_name = Read::read(r, flex, v, &"LeaderAndIsrLiveLeader.HostName");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "LeaderAndIsrLiveLeader.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"LeaderAndIsrLiveLeader.Port");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for LeaderAndIsrLiveLeader {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if true {
@@ -1581,42 +1492,28 @@ pub mod response {
         }
     }
 
-    impl WireStruct for LeaderAndIsrResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for LeaderAndIsrResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "LeaderAndIsrResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"LeaderAndIsrResponse.ErrorCode");
             }
             if v <= 4 {
-                let (r, x) = p_array(i, flex, 7, |i| LeaderAndIsrPartitionError::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "LeaderAndIsrResponse.PartitionErrors"))?;
-                i = r;
-                this.partition_errors = x;
+                this.partition_errors =
+                    r.array(flex, 7, v, &"LeaderAndIsrResponse.PartitionErrors");
             }
             if v >= 5 {
-                let (r, x) = p_array(i, flex, 0, |i| LeaderAndIsrTopicError::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "LeaderAndIsrResponse.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 0, v, &"LeaderAndIsrResponse.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for LeaderAndIsrResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if true {
@@ -1725,43 +1622,28 @@ pub mod response {
         }
     }
 
-    impl WireStruct for LeaderAndIsrPartitionError {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for LeaderAndIsrPartitionError {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 4 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "LeaderAndIsrPartitionError.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"LeaderAndIsrPartitionError.TopicName");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "LeaderAndIsrPartitionError.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"LeaderAndIsrPartitionError.PartitionIndex");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "LeaderAndIsrPartitionError.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"LeaderAndIsrPartitionError.ErrorCode");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for LeaderAndIsrPartitionError {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if v <= 4 {
@@ -1831,37 +1713,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for LeaderAndIsrTopicError {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for LeaderAndIsrTopicError {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 5 {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "LeaderAndIsrTopicError.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"LeaderAndIsrTopicError.TopicId");
             }
             if v >= 5 {
-                let (r, x) = p_array(i, flex, 7, |i| LeaderAndIsrPartitionError::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "LeaderAndIsrTopicError.PartitionErrors"))?;
-                i = r;
-                this.partition_errors = x;
+                this.partition_errors =
+                    r.array(flex, 7, v, &"LeaderAndIsrTopicError.PartitionErrors");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for LeaderAndIsrTopicError {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if v >= 5 {

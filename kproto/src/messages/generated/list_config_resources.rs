@@ -42,31 +42,22 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ListConfigResourcesRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ListConfigResourcesRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) = p_array(i, flex, 1, |i| p_i8(i))
-                    .map_err(|e| in_field(e, "ListConfigResourcesRequest.ResourceTypes"))?;
-                i = r;
-                this.resource_types = x;
+                this.resource_types =
+                    r.array(flex, 1, v, &"ListConfigResourcesRequest.ResourceTypes");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ListConfigResourcesRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if v >= 1 {
@@ -255,43 +246,29 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ListConfigResourcesResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ListConfigResourcesResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "ListConfigResourcesResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"ListConfigResourcesResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "ListConfigResourcesResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"ListConfigResourcesResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_array(i, flex, 2, |i| ConfigResource::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ListConfigResourcesResponse.ConfigResources"))?;
-                i = r;
-                this.config_resources = x;
+                this.config_resources =
+                    r.array(flex, 2, v, &"ListConfigResourcesResponse.ConfigResources");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ListConfigResourcesResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -370,36 +347,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ConfigResource {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ConfigResource {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "ConfigResource.ResourceName"))?;
-                i = r;
-                this.resource_name = x;
+                this.resource_name = Read::read(r, flex, v, &"ConfigResource.ResourceName");
             }
             if v >= 1 {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "ConfigResource.ResourceType"))?;
-                i = r;
-                this.resource_type = x;
+                this.resource_type = Read::read(r, flex, v, &"ConfigResource.ResourceType");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ConfigResource {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

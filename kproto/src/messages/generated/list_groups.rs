@@ -47,37 +47,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ListGroupsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ListGroupsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 4 {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "ListGroupsRequest.StatesFilter"))?;
-                i = r;
-                this.states_filter = x;
+                this.states_filter = r.array(flex, 1, v, &"ListGroupsRequest.StatesFilter");
             }
             if v >= 5 {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "ListGroupsRequest.TypesFilter"))?;
-                i = r;
-                this.types_filter = x;
+                this.types_filter = r.array(flex, 1, v, &"ListGroupsRequest.TypesFilter");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ListGroupsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if v >= 4 {
@@ -321,42 +308,28 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ListGroupsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ListGroupsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "ListGroupsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"ListGroupsResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "ListGroupsResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"ListGroupsResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| ListedGroup::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ListGroupsResponse.Groups"))?;
-                i = r;
-                this.groups = x;
+                this.groups = r.array(flex, 3, v, &"ListGroupsResponse.Groups");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ListGroupsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if v >= 1 {
@@ -445,48 +418,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ListedGroup {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ListedGroup {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "ListedGroup.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"ListedGroup.GroupId");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "ListedGroup.ProtocolType"))?;
-                i = r;
-                this.protocol_type = x;
+                this.protocol_type = Read::read(r, flex, v, &"ListedGroup.ProtocolType");
             }
             if v >= 4 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "ListedGroup.GroupState"))?;
-                i = r;
-                this.group_state = x;
+                this.group_state = Read::read(r, flex, v, &"ListedGroup.GroupState");
             }
             if v >= 5 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "ListedGroup.GroupType"))?;
-                i = r;
-                this.group_type = x;
+                this.group_type = Read::read(r, flex, v, &"ListedGroup.GroupType");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ListedGroup {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {

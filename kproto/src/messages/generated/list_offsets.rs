@@ -57,47 +57,30 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ListOffsetsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ListOffsetsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "ListOffsetsRequest.ReplicaId"))?;
-                i = r;
-                this.replica_id = x;
+                this.replica_id = Read::read(r, flex, v, &"ListOffsetsRequest.ReplicaId");
             }
             if v >= 2 {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "ListOffsetsRequest.IsolationLevel"))?;
-                i = r;
-                this.isolation_level = x;
+                this.isolation_level = Read::read(r, flex, v, &"ListOffsetsRequest.IsolationLevel");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| ListOffsetsTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ListOffsetsRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"ListOffsetsRequest.Topics");
             }
             if v >= 10 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "ListOffsetsRequest.TimeoutMs"))?;
-                i = r;
-                this.timeout_ms = x;
+                this.timeout_ms = Read::read(r, flex, v, &"ListOffsetsRequest.TimeoutMs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ListOffsetsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if true {
@@ -188,37 +171,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ListOffsetsTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ListOffsetsTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "ListOffsetsTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"ListOffsetsTopic.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 12, |i| ListOffsetsPartition::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ListOffsetsTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 12, v, &"ListOffsetsTopic.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ListOffsetsTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if true {
@@ -301,48 +271,33 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ListOffsetsPartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ListOffsetsPartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "ListOffsetsPartition.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"ListOffsetsPartition.PartitionIndex");
             }
             if v >= 4 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "ListOffsetsPartition.CurrentLeaderEpoch"))?;
-                i = r;
-                this.current_leader_epoch = x;
+                this.current_leader_epoch =
+                    Read::read(r, flex, v, &"ListOffsetsPartition.CurrentLeaderEpoch");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "ListOffsetsPartition.Timestamp"))?;
-                i = r;
-                this.timestamp = x;
+                this.timestamp = Read::read(r, flex, v, &"ListOffsetsPartition.Timestamp");
             }
             if v <= 0 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "ListOffsetsPartition.MaxNumOffsets"))?;
-                i = r;
-                this.max_num_offsets = x;
+                this.max_num_offsets =
+                    Read::read(r, flex, v, &"ListOffsetsPartition.MaxNumOffsets");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ListOffsetsPartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if true {
@@ -773,37 +728,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ListOffsetsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ListOffsetsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 2 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "ListOffsetsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"ListOffsetsResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| ListOffsetsTopicResponse::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ListOffsetsResponse.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"ListOffsetsResponse.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ListOffsetsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if v >= 2 {
@@ -876,39 +819,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ListOffsetsTopicResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ListOffsetsTopicResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "ListOffsetsTopicResponse.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"ListOffsetsTopicResponse.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 10, |i| {
-                    ListOffsetsPartitionResponse::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "ListOffsetsTopicResponse.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 10, v, &"ListOffsetsTopicResponse.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ListOffsetsTopicResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if true {
@@ -1005,61 +933,39 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ListOffsetsPartitionResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ListOffsetsPartitionResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "ListOffsetsPartitionResponse.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"ListOffsetsPartitionResponse.PartitionIndex");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "ListOffsetsPartitionResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"ListOffsetsPartitionResponse.ErrorCode");
             }
             if v <= 0 {
-                let (r, x) = p_array(i, flex, 8, |i| p_i64(i))
-                    .map_err(|e| in_field(e, "ListOffsetsPartitionResponse.OldStyleOffsets"))?;
-                i = r;
-                this.old_style_offsets = x;
+                this.old_style_offsets =
+                    r.array(flex, 8, v, &"ListOffsetsPartitionResponse.OldStyleOffsets");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "ListOffsetsPartitionResponse.Timestamp"))?;
-                i = r;
-                this.timestamp = x;
+                this.timestamp = Read::read(r, flex, v, &"ListOffsetsPartitionResponse.Timestamp");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "ListOffsetsPartitionResponse.Offset"))?;
-                i = r;
-                this.offset = x;
+                this.offset = Read::read(r, flex, v, &"ListOffsetsPartitionResponse.Offset");
             }
             if v >= 4 {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "ListOffsetsPartitionResponse.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch =
+                    Read::read(r, flex, v, &"ListOffsetsPartitionResponse.LeaderEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ListOffsetsPartitionResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if true {

@@ -47,39 +47,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ListPartitionReassignmentsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ListPartitionReassignmentsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "ListPartitionReassignmentsRequest.TimeoutMs"))?;
-                i = r;
-                this.timeout_ms = x;
+                this.timeout_ms =
+                    Read::read(r, flex, v, &"ListPartitionReassignmentsRequest.TimeoutMs");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 3, |i| {
-                    ListPartitionReassignmentsTopics::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "ListPartitionReassignmentsRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.narray(flex, 3, v, &"ListPartitionReassignmentsRequest.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ListPartitionReassignmentsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -164,38 +150,29 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ListPartitionReassignmentsTopics {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ListPartitionReassignmentsTopics {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "ListPartitionReassignmentsTopics.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"ListPartitionReassignmentsTopics.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i)).map_err(|e| {
-                    in_field(e, "ListPartitionReassignmentsTopics.PartitionIndexes")
-                })?;
-                i = r;
-                this.partition_indexes = x;
+                this.partition_indexes = r.array(
+                    flex,
+                    4,
+                    v,
+                    &"ListPartitionReassignmentsTopics.PartitionIndexes",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ListPartitionReassignmentsTopics {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -508,50 +485,37 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ListPartitionReassignmentsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ListPartitionReassignmentsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "ListPartitionReassignmentsResponse.ThrottleTimeMs")
-                })?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"ListPartitionReassignmentsResponse.ThrottleTimeMs",
+                );
             }
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "ListPartitionReassignmentsResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"ListPartitionReassignmentsResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ListPartitionReassignmentsResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message =
+                    r.nstr(flex, &"ListPartitionReassignmentsResponse.ErrorMessage");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| OngoingTopicReassignment::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ListPartitionReassignmentsResponse.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"ListPartitionReassignmentsResponse.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ListPartitionReassignmentsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -654,39 +618,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for OngoingTopicReassignment {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OngoingTopicReassignment {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "OngoingTopicReassignment.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"OngoingTopicReassignment.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 8, |i| {
-                    OngoingPartitionReassignment::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "OngoingTopicReassignment.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 8, v, &"OngoingTopicReassignment.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OngoingTopicReassignment {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -773,49 +722,33 @@ pub mod response {
         }
     }
 
-    impl WireStruct for OngoingPartitionReassignment {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OngoingPartitionReassignment {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "OngoingPartitionReassignment.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"OngoingPartitionReassignment.PartitionIndex");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "OngoingPartitionReassignment.Replicas"))?;
-                i = r;
-                this.replicas = x;
+                this.replicas = r.array(flex, 4, v, &"OngoingPartitionReassignment.Replicas");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "OngoingPartitionReassignment.AddingReplicas"))?;
-                i = r;
-                this.adding_replicas = x;
+                this.adding_replicas =
+                    r.array(flex, 4, v, &"OngoingPartitionReassignment.AddingReplicas");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "OngoingPartitionReassignment.RemovingReplicas"))?;
-                i = r;
-                this.removing_replicas = x;
+                this.removing_replicas =
+                    r.array(flex, 4, v, &"OngoingPartitionReassignment.RemovingReplicas");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OngoingPartitionReassignment {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

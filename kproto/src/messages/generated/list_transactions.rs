@@ -57,49 +57,33 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ListTransactionsRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ListTransactionsRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "ListTransactionsRequest.StateFilters"))?;
-                i = r;
-                this.state_filters = x;
+                this.state_filters = r.array(flex, 1, v, &"ListTransactionsRequest.StateFilters");
             }
             if true {
-                let (r, x) = p_array(i, flex, 8, |i| p_i64(i))
-                    .map_err(|e| in_field(e, "ListTransactionsRequest.ProducerIdFilters"))?;
-                i = r;
-                this.producer_id_filters = x;
+                this.producer_id_filters =
+                    r.array(flex, 8, v, &"ListTransactionsRequest.ProducerIdFilters");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "ListTransactionsRequest.DurationFilter"))?;
-                i = r;
-                this.duration_filter = x;
+                this.duration_filter =
+                    Read::read(r, flex, v, &"ListTransactionsRequest.DurationFilter");
             }
             if v >= 2 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ListTransactionsRequest.TransactionalIdPattern"))?;
-                i = r;
-                this.transactional_id_pattern = x;
+                this.transactional_id_pattern =
+                    r.nstr(flex, &"ListTransactionsRequest.TransactionalIdPattern");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ListTransactionsRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -413,49 +397,33 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ListTransactionsResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ListTransactionsResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "ListTransactionsResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"ListTransactionsResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "ListTransactionsResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"ListTransactionsResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "ListTransactionsResponse.UnknownStateFilters"))?;
-                i = r;
-                this.unknown_state_filters = x;
+                this.unknown_state_filters =
+                    r.array(flex, 1, v, &"ListTransactionsResponse.UnknownStateFilters");
             }
             if true {
-                let (r, x) = p_array(i, flex, 11, |i| TransactionState::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ListTransactionsResponse.TransactionStates"))?;
-                i = r;
-                this.transaction_states = x;
+                this.transaction_states =
+                    r.array(flex, 11, v, &"ListTransactionsResponse.TransactionStates");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ListTransactionsResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -562,42 +530,28 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TransactionState {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TransactionState {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "TransactionState.TransactionalId"))?;
-                i = r;
-                this.transactional_id = x;
+                this.transactional_id = Read::read(r, flex, v, &"TransactionState.TransactionalId");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "TransactionState.ProducerId"))?;
-                i = r;
-                this.producer_id = x;
+                this.producer_id = Read::read(r, flex, v, &"TransactionState.ProducerId");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "TransactionState.TransactionState"))?;
-                i = r;
-                this.transaction_state = x;
+                this.transaction_state =
+                    Read::read(r, flex, v, &"TransactionState.TransactionState");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TransactionState {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

@@ -57,55 +57,45 @@ pub mod request {
         }
     }
 
-    impl WireStruct for MetadataRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for MetadataRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 9;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = if v >= 1 {
-                    p_narray(i, flex, 2, |i| MetadataRequestTopic::parse(cx, i, v))
+                this.topics = if v >= 1 {
+                    r.narray(flex, 2, v, &"MetadataRequest.Topics")
                 } else {
-                    p_array(i, flex, 2, |i| MetadataRequestTopic::parse(cx, i, v))
-                        .map(|(r, x)| (r, Some(x)))
-                }
-                .map_err(|e| in_field(e, "MetadataRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                    Some(r.array(flex, 2, v, &"MetadataRequest.Topics"))
+                };
             }
             if v >= 4 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "MetadataRequest.AllowAutoTopicCreation"))?;
-                i = r;
-                this.allow_auto_topic_creation = x;
+                this.allow_auto_topic_creation =
+                    Read::read(r, flex, v, &"MetadataRequest.AllowAutoTopicCreation");
             }
             if (8..=10).contains(&v) {
-                let (r, x) = p_bool(i).map_err(|e| {
-                    in_field(e, "MetadataRequest.IncludeClusterAuthorizedOperations")
-                })?;
-                i = r;
-                this.include_cluster_authorized_operations = x;
+                this.include_cluster_authorized_operations = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"MetadataRequest.IncludeClusterAuthorizedOperations",
+                );
             }
             if v >= 8 {
-                let (r, x) = p_bool(i)
-                    .map_err(|e| in_field(e, "MetadataRequest.IncludeTopicAuthorizedOperations"))?;
-                i = r;
-                this.include_topic_authorized_operations = x;
+                this.include_topic_authorized_operations = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"MetadataRequest.IncludeTopicAuthorizedOperations",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for MetadataRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 9;
             if true {
@@ -222,40 +212,28 @@ pub mod request {
         }
     }
 
-    impl WireStruct for MetadataRequestTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for MetadataRequestTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 9;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 10 {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "MetadataRequestTopic.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"MetadataRequestTopic.TopicId");
             }
             if true {
-                let (r, x) = if v >= 10 {
-                    p_nstr(cx, i, flex)
+                this.name = if v >= 10 {
+                    r.nstr(flex, &"MetadataRequestTopic.Name")
                 } else {
-                    p_str(cx, i, flex).map(|(r, x)| (r, Some(x)))
-                }
-                .map_err(|e| in_field(e, "MetadataRequestTopic.Name"))?;
-                i = r;
-                this.name = x;
+                    Some(Read::read(r, flex, v, &"MetadataRequestTopic.Name"))
+                };
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for MetadataRequestTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 9;
             if v >= 10 {
@@ -610,65 +588,40 @@ pub mod response {
         }
     }
 
-    impl WireStruct for MetadataResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for MetadataResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 9;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 3 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "MetadataResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms = Read::read(r, flex, v, &"MetadataResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 10, |i| MetadataResponseBroker::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "MetadataResponse.Brokers"))?;
-                i = r;
-                this.brokers = x;
+                this.brokers = r.array(flex, 10, v, &"MetadataResponse.Brokers");
             }
             if v >= 2 {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "MetadataResponse.ClusterId"))?;
-                i = r;
-                this.cluster_id = x;
+                this.cluster_id = r.nstr(flex, &"MetadataResponse.ClusterId");
             }
             if v >= 1 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "MetadataResponse.ControllerId"))?;
-                i = r;
-                this.controller_id = x;
+                this.controller_id = Read::read(r, flex, v, &"MetadataResponse.ControllerId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 8, |i| MetadataResponseTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "MetadataResponse.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 8, v, &"MetadataResponse.Topics");
             }
             if (8..=10).contains(&v) {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "MetadataResponse.ClusterAuthorizedOperations"))?;
-                i = r;
-                this.cluster_authorized_operations = x;
+                this.cluster_authorized_operations =
+                    Read::read(r, flex, v, &"MetadataResponse.ClusterAuthorizedOperations");
             }
             if v >= 13 {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "MetadataResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"MetadataResponse.ErrorCode");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for MetadataResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 9;
             if v >= 3 {
@@ -806,47 +759,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for MetadataResponseBroker {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for MetadataResponseBroker {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 9;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "MetadataResponseBroker.NodeId"))?;
-                i = r;
-                this.node_id = x;
+                this.node_id = Read::read(r, flex, v, &"MetadataResponseBroker.NodeId");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "MetadataResponseBroker.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"MetadataResponseBroker.Host");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "MetadataResponseBroker.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"MetadataResponseBroker.Port");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "MetadataResponseBroker.Rack"))?;
-                i = r;
-                this.rack = x;
+                this.rack = r.nstr(flex, &"MetadataResponseBroker.Rack");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for MetadataResponseBroker {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 9;
             if true {
@@ -952,64 +888,45 @@ pub mod response {
         }
     }
 
-    impl WireStruct for MetadataResponseTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for MetadataResponseTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 9;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "MetadataResponseTopic.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"MetadataResponseTopic.ErrorCode");
             }
             if true {
-                let (r, x) = if v >= 12 {
-                    p_nstr(cx, i, flex)
+                this.name = if v >= 12 {
+                    r.nstr(flex, &"MetadataResponseTopic.Name")
                 } else {
-                    p_str(cx, i, flex).map(|(r, x)| (r, Some(x)))
-                }
-                .map_err(|e| in_field(e, "MetadataResponseTopic.Name"))?;
-                i = r;
-                this.name = x;
+                    Some(Read::read(r, flex, v, &"MetadataResponseTopic.Name"))
+                };
             }
             if v >= 10 {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "MetadataResponseTopic.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"MetadataResponseTopic.TopicId");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "MetadataResponseTopic.IsInternal"))?;
-                i = r;
-                this.is_internal = x;
+                this.is_internal = Read::read(r, flex, v, &"MetadataResponseTopic.IsInternal");
             }
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| MetadataResponsePartition::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "MetadataResponseTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 18, v, &"MetadataResponseTopic.Partitions");
             }
             if v >= 8 {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "MetadataResponseTopic.TopicAuthorizedOperations"))?;
-                i = r;
-                this.topic_authorized_operations = x;
+                this.topic_authorized_operations = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"MetadataResponseTopic.TopicAuthorizedOperations",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for MetadataResponseTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 9;
             if true {
@@ -1153,67 +1070,42 @@ pub mod response {
         }
     }
 
-    impl WireStruct for MetadataResponsePartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for MetadataResponsePartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 9;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "MetadataResponsePartition.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"MetadataResponsePartition.ErrorCode");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "MetadataResponsePartition.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"MetadataResponsePartition.PartitionIndex");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "MetadataResponsePartition.LeaderId"))?;
-                i = r;
-                this.leader_id = x;
+                this.leader_id = Read::read(r, flex, v, &"MetadataResponsePartition.LeaderId");
             }
             if v >= 7 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "MetadataResponsePartition.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch =
+                    Read::read(r, flex, v, &"MetadataResponsePartition.LeaderEpoch");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "MetadataResponsePartition.ReplicaNodes"))?;
-                i = r;
-                this.replica_nodes = x;
+                this.replica_nodes = r.array(flex, 4, v, &"MetadataResponsePartition.ReplicaNodes");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "MetadataResponsePartition.IsrNodes"))?;
-                i = r;
-                this.isr_nodes = x;
+                this.isr_nodes = r.array(flex, 4, v, &"MetadataResponsePartition.IsrNodes");
             }
             if v >= 5 {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "MetadataResponsePartition.OfflineReplicas"))?;
-                i = r;
-                this.offline_replicas = x;
+                this.offline_replicas =
+                    r.array(flex, 4, v, &"MetadataResponsePartition.OfflineReplicas");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for MetadataResponsePartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 9;
             if true {

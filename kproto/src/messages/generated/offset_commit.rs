@@ -67,61 +67,38 @@ pub mod request {
         }
     }
 
-    impl WireStruct for OffsetCommitRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetCommitRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 8;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "OffsetCommitRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"OffsetCommitRequest.GroupId");
             }
             if v >= 1 {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "OffsetCommitRequest.GenerationIdOrMemberEpoch"))?;
-                i = r;
-                this.generation_id_or_member_epoch = x;
+                this.generation_id_or_member_epoch =
+                    Read::read(r, flex, v, &"OffsetCommitRequest.GenerationIdOrMemberEpoch");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "OffsetCommitRequest.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = Read::read(r, flex, v, &"OffsetCommitRequest.MemberId");
             }
             if v >= 7 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "OffsetCommitRequest.GroupInstanceId"))?;
-                i = r;
-                this.group_instance_id = x;
+                this.group_instance_id = r.nstr(flex, &"OffsetCommitRequest.GroupInstanceId");
             }
             if (2..=4).contains(&v) {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "OffsetCommitRequest.RetentionTimeMs"))?;
-                i = r;
-                this.retention_time_ms = x;
+                this.retention_time_ms =
+                    Read::read(r, flex, v, &"OffsetCommitRequest.RetentionTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| OffsetCommitRequestTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "OffsetCommitRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"OffsetCommitRequest.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetCommitRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 8;
             if true {
@@ -251,45 +228,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for OffsetCommitRequestTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetCommitRequestTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 8;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 9 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "OffsetCommitRequestTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"OffsetCommitRequestTopic.Name");
             }
             if v >= 10 {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "OffsetCommitRequestTopic.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"OffsetCommitRequestTopic.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 14, |i| {
-                    OffsetCommitRequestPartition::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "OffsetCommitRequestTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 14, v, &"OffsetCommitRequestTopic.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetCommitRequestTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 8;
             if v <= 9 {
@@ -387,56 +346,42 @@ pub mod request {
         }
     }
 
-    impl WireStruct for OffsetCommitRequestPartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetCommitRequestPartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 8;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "OffsetCommitRequestPartition.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"OffsetCommitRequestPartition.PartitionIndex");
             }
             if true {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "OffsetCommitRequestPartition.CommittedOffset"))?;
-                i = r;
-                this.committed_offset = x;
+                this.committed_offset =
+                    Read::read(r, flex, v, &"OffsetCommitRequestPartition.CommittedOffset");
             }
             if v >= 6 {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "OffsetCommitRequestPartition.CommittedLeaderEpoch")
-                })?;
-                i = r;
-                this.committed_leader_epoch = x;
+                this.committed_leader_epoch = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"OffsetCommitRequestPartition.CommittedLeaderEpoch",
+                );
             }
             if v == 1 {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "OffsetCommitRequestPartition.CommitTimestamp"))?;
-                i = r;
-                this.commit_timestamp = x;
+                this.commit_timestamp =
+                    Read::read(r, flex, v, &"OffsetCommitRequestPartition.CommitTimestamp");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "OffsetCommitRequestPartition.CommittedMetadata"))?;
-                i = r;
-                this.committed_metadata = x;
+                this.committed_metadata =
+                    r.nstr(flex, &"OffsetCommitRequestPartition.CommittedMetadata");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetCommitRequestPartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 8;
             if true {
@@ -967,37 +912,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for OffsetCommitResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetCommitResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 8;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 3 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "OffsetCommitResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"OffsetCommitResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| OffsetCommitResponseTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "OffsetCommitResponse.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"OffsetCommitResponse.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetCommitResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 8;
             if v >= 3 {
@@ -1075,45 +1008,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for OffsetCommitResponseTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetCommitResponseTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 8;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 9 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "OffsetCommitResponseTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"OffsetCommitResponseTopic.Name");
             }
             if v >= 10 {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "OffsetCommitResponseTopic.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"OffsetCommitResponseTopic.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| {
-                    OffsetCommitResponsePartition::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "OffsetCommitResponseTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 6, v, &"OffsetCommitResponseTopic.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetCommitResponseTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 8;
             if v <= 9 {
@@ -1196,37 +1111,26 @@ pub mod response {
         }
     }
 
-    impl WireStruct for OffsetCommitResponsePartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetCommitResponsePartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 8;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "OffsetCommitResponsePartition.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"OffsetCommitResponsePartition.PartitionIndex");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "OffsetCommitResponsePartition.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"OffsetCommitResponsePartition.ErrorCode");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetCommitResponsePartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 8;
             if true {

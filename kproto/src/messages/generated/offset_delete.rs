@@ -47,26 +47,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for OffsetDeleteRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetDeleteRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = false;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "OffsetDeleteRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"OffsetDeleteRequest.GroupId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| OffsetDeleteRequestTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "OffsetDeleteRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 6, v, &"OffsetDeleteRequest.Topics");
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetDeleteRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = false;
             if true {
@@ -132,28 +127,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for OffsetDeleteRequestTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetDeleteRequestTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = false;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "OffsetDeleteRequestTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"OffsetDeleteRequestTopic.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| {
-                    OffsetDeleteRequestPartition::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "OffsetDeleteRequestTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 4, v, &"OffsetDeleteRequestTopic.Partitions");
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetDeleteRequestTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = false;
             if true {
@@ -214,20 +202,19 @@ pub mod request {
         }
     }
 
-    impl WireStruct for OffsetDeleteRequestPartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetDeleteRequestPartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = false;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "OffsetDeleteRequestPartition.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"OffsetDeleteRequestPartition.PartitionIndex");
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetDeleteRequestPartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = false;
             if true {
@@ -554,31 +541,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for OffsetDeleteResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetDeleteResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = false;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "OffsetDeleteResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"OffsetDeleteResponse.ErrorCode");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "OffsetDeleteResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"OffsetDeleteResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| OffsetDeleteResponseTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "OffsetDeleteResponse.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 6, v, &"OffsetDeleteResponse.Topics");
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetDeleteResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = false;
             if true {
@@ -646,28 +627,21 @@ pub mod response {
         }
     }
 
-    impl WireStruct for OffsetDeleteResponseTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetDeleteResponseTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = false;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "OffsetDeleteResponseTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"OffsetDeleteResponseTopic.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| {
-                    OffsetDeleteResponsePartition::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "OffsetDeleteResponseTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 6, v, &"OffsetDeleteResponseTopic.Partitions");
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetDeleteResponseTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = false;
             if true {
@@ -733,26 +707,23 @@ pub mod response {
         }
     }
 
-    impl WireStruct for OffsetDeleteResponsePartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetDeleteResponsePartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = false;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "OffsetDeleteResponsePartition.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"OffsetDeleteResponsePartition.PartitionIndex");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "OffsetDeleteResponsePartition.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"OffsetDeleteResponsePartition.ErrorCode");
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetDeleteResponsePartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = false;
             if true {

@@ -57,54 +57,34 @@ pub mod request {
         }
     }
 
-    impl WireStruct for OffsetFetchRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetFetchRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 7 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "OffsetFetchRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"OffsetFetchRequest.GroupId");
             }
             if v <= 7 {
-                let (r, x) = if (2..=7).contains(&v) {
-                    p_narray(i, flex, 1, |i| OffsetFetchRequestTopic::parse(cx, i, v))
+                this.topics = if (2..=7).contains(&v) {
+                    r.narray(flex, 1, v, &"OffsetFetchRequest.Topics")
                 } else {
-                    p_array(i, flex, 1, |i| OffsetFetchRequestTopic::parse(cx, i, v))
-                        .map(|(r, x)| (r, Some(x)))
-                }
-                .map_err(|e| in_field(e, "OffsetFetchRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                    Some(r.array(flex, 1, v, &"OffsetFetchRequest.Topics"))
+                };
             }
             if v >= 8 {
-                let (r, x) = p_array(i, flex, 0, |i| OffsetFetchRequestGroup::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "OffsetFetchRequest.Groups"))?;
-                i = r;
-                this.groups = x;
+                this.groups = r.array(flex, 0, v, &"OffsetFetchRequest.Groups");
             }
             if v >= 7 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "OffsetFetchRequest.RequireStable"))?;
-                i = r;
-                this.require_stable = x;
+                this.require_stable = Read::read(r, flex, v, &"OffsetFetchRequest.RequireStable");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetFetchRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if v <= 7 {
@@ -244,37 +224,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for OffsetFetchRequestTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetFetchRequestTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 7 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "OffsetFetchRequestTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"OffsetFetchRequestTopic.Name");
             }
             if v <= 7 {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "OffsetFetchRequestTopic.PartitionIndexes"))?;
-                i = r;
-                this.partition_indexes = x;
+                this.partition_indexes =
+                    r.array(flex, 4, v, &"OffsetFetchRequestTopic.PartitionIndexes");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetFetchRequestTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if v <= 7 {
@@ -367,49 +335,30 @@ pub mod request {
         }
     }
 
-    impl WireStruct for OffsetFetchRequestGroup {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetFetchRequestGroup {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 8 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "OffsetFetchRequestGroup.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"OffsetFetchRequestGroup.GroupId");
             }
             if v >= 9 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "OffsetFetchRequestGroup.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = r.nstr(flex, &"OffsetFetchRequestGroup.MemberId");
             }
             if v >= 9 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "OffsetFetchRequestGroup.MemberEpoch"))?;
-                i = r;
-                this.member_epoch = x;
+                this.member_epoch = Read::read(r, flex, v, &"OffsetFetchRequestGroup.MemberEpoch");
             }
             if v >= 8 {
-                let (r, x) = p_narray(i, flex, 0, |i| OffsetFetchRequestTopics::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "OffsetFetchRequestGroup.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.narray(flex, 0, v, &"OffsetFetchRequestGroup.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetFetchRequestGroup {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if v >= 8 {
@@ -535,43 +484,28 @@ pub mod request {
         }
     }
 
-    impl WireStruct for OffsetFetchRequestTopics {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetFetchRequestTopics {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if (8..=9).contains(&v) {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "OffsetFetchRequestTopics.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"OffsetFetchRequestTopics.Name");
             }
             if v >= 10 {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "OffsetFetchRequestTopics.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"OffsetFetchRequestTopics.TopicId");
             }
             if v >= 8 {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "OffsetFetchRequestTopics.PartitionIndexes"))?;
-                i = r;
-                this.partition_indexes = x;
+                this.partition_indexes =
+                    r.array(flex, 4, v, &"OffsetFetchRequestTopics.PartitionIndexes");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetFetchRequestTopics {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if (8..=9).contains(&v) {
@@ -1167,48 +1101,31 @@ pub mod response {
         }
     }
 
-    impl WireStruct for OffsetFetchResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetFetchResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 3 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "OffsetFetchResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"OffsetFetchResponse.ThrottleTimeMs");
             }
             if v <= 7 {
-                let (r, x) = p_array(i, flex, 1, |i| OffsetFetchResponseTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "OffsetFetchResponse.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 1, v, &"OffsetFetchResponse.Topics");
             }
             if (2..=7).contains(&v) {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "OffsetFetchResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"OffsetFetchResponse.ErrorCode");
             }
             if v >= 8 {
-                let (r, x) = p_array(i, flex, 0, |i| OffsetFetchResponseGroup::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "OffsetFetchResponse.Groups"))?;
-                i = r;
-                this.groups = x;
+                this.groups = r.array(flex, 0, v, &"OffsetFetchResponse.Groups");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetFetchResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if v >= 3 {
@@ -1318,39 +1235,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for OffsetFetchResponseTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetFetchResponseTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 7 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "OffsetFetchResponseTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"OffsetFetchResponseTopic.Name");
             }
             if v <= 7 {
-                let (r, x) = p_array(i, flex, 1, |i| {
-                    OffsetFetchResponsePartition::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "OffsetFetchResponseTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 1, v, &"OffsetFetchResponseTopic.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetFetchResponseTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if v <= 7 {
@@ -1454,56 +1356,40 @@ pub mod response {
         }
     }
 
-    impl WireStruct for OffsetFetchResponsePartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetFetchResponsePartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 7 {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "OffsetFetchResponsePartition.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"OffsetFetchResponsePartition.PartitionIndex");
             }
             if v <= 7 {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "OffsetFetchResponsePartition.CommittedOffset"))?;
-                i = r;
-                this.committed_offset = x;
+                this.committed_offset =
+                    Read::read(r, flex, v, &"OffsetFetchResponsePartition.CommittedOffset");
             }
             if (5..=7).contains(&v) {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "OffsetFetchResponsePartition.CommittedLeaderEpoch")
-                })?;
-                i = r;
-                this.committed_leader_epoch = x;
+                this.committed_leader_epoch = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"OffsetFetchResponsePartition.CommittedLeaderEpoch",
+                );
             }
             if v <= 7 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "OffsetFetchResponsePartition.Metadata"))?;
-                i = r;
-                this.metadata = x;
+                this.metadata = r.nstr(flex, &"OffsetFetchResponsePartition.Metadata");
             }
             if v <= 7 {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "OffsetFetchResponsePartition.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"OffsetFetchResponsePartition.ErrorCode");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetFetchResponsePartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if v <= 7 {
@@ -1624,43 +1510,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for OffsetFetchResponseGroup {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetFetchResponseGroup {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 8 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "OffsetFetchResponseGroup.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"OffsetFetchResponseGroup.GroupId");
             }
             if v >= 8 {
-                let (r, x) = p_array(i, flex, 0, |i| OffsetFetchResponseTopics::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "OffsetFetchResponseGroup.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 0, v, &"OffsetFetchResponseGroup.Topics");
             }
             if v >= 8 {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "OffsetFetchResponseGroup.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"OffsetFetchResponseGroup.ErrorCode");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetFetchResponseGroup {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if v >= 8 {
@@ -1766,45 +1636,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for OffsetFetchResponseTopics {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetFetchResponseTopics {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if (8..=9).contains(&v) {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "OffsetFetchResponseTopics.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"OffsetFetchResponseTopics.Name");
             }
             if v >= 10 {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "OffsetFetchResponseTopics.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"OffsetFetchResponseTopics.TopicId");
             }
             if v >= 8 {
-                let (r, x) = p_array(i, flex, 0, |i| {
-                    OffsetFetchResponsePartitions::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "OffsetFetchResponseTopics.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 0, v, &"OffsetFetchResponseTopics.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetFetchResponseTopics {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if (8..=9).contains(&v) {
@@ -1908,56 +1760,41 @@ pub mod response {
         }
     }
 
-    impl WireStruct for OffsetFetchResponsePartitions {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for OffsetFetchResponsePartitions {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 8 {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "OffsetFetchResponsePartitions.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"OffsetFetchResponsePartitions.PartitionIndex");
             }
             if v >= 8 {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "OffsetFetchResponsePartitions.CommittedOffset"))?;
-                i = r;
-                this.committed_offset = x;
+                this.committed_offset =
+                    Read::read(r, flex, v, &"OffsetFetchResponsePartitions.CommittedOffset");
             }
             if v >= 8 {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "OffsetFetchResponsePartitions.CommittedLeaderEpoch")
-                })?;
-                i = r;
-                this.committed_leader_epoch = x;
+                this.committed_leader_epoch = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"OffsetFetchResponsePartitions.CommittedLeaderEpoch",
+                );
             }
             if v >= 8 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "OffsetFetchResponsePartitions.Metadata"))?;
-                i = r;
-                this.metadata = x;
+                this.metadata = r.nstr(flex, &"OffsetFetchResponsePartitions.Metadata");
             }
             if v >= 8 {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "OffsetFetchResponsePartitions.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"OffsetFetchResponsePartitions.ErrorCode");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for OffsetFetchResponsePartitions {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if v >= 8 {

@@ -57,47 +57,30 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ProduceRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ProduceRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 9;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 3 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ProduceRequest.TransactionalId"))?;
-                i = r;
-                this.transactional_id = x;
+                this.transactional_id = r.nstr(flex, &"ProduceRequest.TransactionalId");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "ProduceRequest.Acks"))?;
-                i = r;
-                this.acks = x;
+                this.acks = Read::read(r, flex, v, &"ProduceRequest.Acks");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "ProduceRequest.TimeoutMs"))?;
-                i = r;
-                this.timeout_ms = x;
+                this.timeout_ms = Read::read(r, flex, v, &"ProduceRequest.TimeoutMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicProduceData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ProduceRequest.TopicData"))?;
-                i = r;
-                this.topic_data = x;
+                this.topic_data = r.array(flex, 3, v, &"ProduceRequest.TopicData");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ProduceRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 9;
             if v >= 3 {
@@ -205,42 +188,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TopicProduceData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicProduceData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 9;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 12 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "TopicProduceData.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"TopicProduceData.Name");
             }
             if v >= 13 {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "TopicProduceData.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"TopicProduceData.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| PartitionProduceData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopicProduceData.PartitionData"))?;
-                i = r;
-                this.partition_data = x;
+                this.partition_data = r.array(flex, 6, v, &"TopicProduceData.PartitionData");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicProduceData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 9;
             if v <= 12 {
@@ -319,36 +287,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for PartitionProduceData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionProduceData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 9;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionProduceData.Index"))?;
-                i = r;
-                this.index = x;
+                this.index = Read::read(r, flex, v, &"PartitionProduceData.Index");
             }
             if true {
-                let (r, x) = p_nbytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "PartitionProduceData.Records"))?;
-                i = r;
-                this.records = x;
+                this.records = r.nbytes(flex, &"PartitionProduceData.Records");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionProduceData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 9;
             if true {
@@ -772,42 +728,35 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ProduceResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ProduceResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 9;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicProduceResponse::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ProduceResponse.Responses"))?;
-                i = r;
-                this.responses = x;
+                this.responses = r.array(flex, 3, v, &"ProduceResponse.Responses");
             }
             if v >= 1 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "ProduceResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms = Read::read(r, flex, v, &"ProduceResponse.ThrottleTimeMs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if v >= 10 => {
-                            this.node_endpoints = p_whole(body, |i| {
-                                p_array(i, flex, 0, |i| NodeEndpoint::parse(cx, i, v))
-                            })
-                            .map_err(|e| in_field(e, "ProduceResponse.NodeEndpoints"))?;
+                            let rest = r.enter(body);
+                            this.node_endpoints =
+                                r.array(flex, 0, v, &"ProduceResponse.NodeEndpoints");
+                            r.leave(rest, &"ProduceResponse.NodeEndpoints");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ProduceResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 9;
             if true {
@@ -931,42 +880,28 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopicProduceResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicProduceResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 9;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 12 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "TopicProduceResponse.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"TopicProduceResponse.Name");
             }
             if v >= 13 {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "TopicProduceResponse.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"TopicProduceResponse.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 14, |i| PartitionProduceResponse::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopicProduceResponse.PartitionResponses"))?;
-                i = r;
-                this.partition_responses = x;
+                this.partition_responses =
+                    r.array(flex, 14, v, &"TopicProduceResponse.PartitionResponses");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicProduceResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 9;
             if v <= 12 {
@@ -1079,72 +1014,52 @@ pub mod response {
         }
     }
 
-    impl WireStruct for PartitionProduceResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionProduceResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 9;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionProduceResponse.Index"))?;
-                i = r;
-                this.index = x;
+                this.index = Read::read(r, flex, v, &"PartitionProduceResponse.Index");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "PartitionProduceResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"PartitionProduceResponse.ErrorCode");
             }
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "PartitionProduceResponse.BaseOffset"))?;
-                i = r;
-                this.base_offset = x;
+                this.base_offset = Read::read(r, flex, v, &"PartitionProduceResponse.BaseOffset");
             }
             if v >= 2 {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "PartitionProduceResponse.LogAppendTimeMs"))?;
-                i = r;
-                this.log_append_time_ms = x;
+                this.log_append_time_ms =
+                    Read::read(r, flex, v, &"PartitionProduceResponse.LogAppendTimeMs");
             }
             if v >= 5 {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "PartitionProduceResponse.LogStartOffset"))?;
-                i = r;
-                this.log_start_offset = x;
+                this.log_start_offset =
+                    Read::read(r, flex, v, &"PartitionProduceResponse.LogStartOffset");
             }
             if v >= 8 {
-                let (r, x) = p_array(i, flex, 0, |i| BatchIndexAndErrorMessage::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "PartitionProduceResponse.RecordErrors"))?;
-                i = r;
-                this.record_errors = x;
+                this.record_errors = r.array(flex, 0, v, &"PartitionProduceResponse.RecordErrors");
             }
             if v >= 8 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "PartitionProduceResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"PartitionProduceResponse.ErrorMessage");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if v >= 10 => {
+                            let rest = r.enter(body);
                             this.current_leader =
-                                p_whole(body, |i| LeaderIdAndEpoch::parse(cx, i, v)).map_err(
-                                    |e| in_field(e, "PartitionProduceResponse.CurrentLeader"),
-                                )?;
+                                Read::read(r, flex, v, &"PartitionProduceResponse.CurrentLeader");
+                            r.leave(rest, &"PartitionProduceResponse.CurrentLeader");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionProduceResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 9;
             if true {
@@ -1284,37 +1199,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for BatchIndexAndErrorMessage {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for BatchIndexAndErrorMessage {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 9;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 8 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "BatchIndexAndErrorMessage.BatchIndex"))?;
-                i = r;
-                this.batch_index = x;
+                this.batch_index = Read::read(r, flex, v, &"BatchIndexAndErrorMessage.BatchIndex");
             }
             if v >= 8 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "BatchIndexAndErrorMessage.BatchIndexErrorMessage"))?;
-                i = r;
-                this.batch_index_error_message = x;
+                this.batch_index_error_message =
+                    r.nstr(flex, &"BatchIndexAndErrorMessage.BatchIndexErrorMessage");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for BatchIndexAndErrorMessage {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 9;
             if v >= 8 {
@@ -1404,35 +1307,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for LeaderIdAndEpoch {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for LeaderIdAndEpoch {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 9;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 10 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "LeaderIdAndEpoch.LeaderId"))?;
-                i = r;
-                this.leader_id = x;
+                this.leader_id = Read::read(r, flex, v, &"LeaderIdAndEpoch.LeaderId");
             }
             if v >= 10 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "LeaderIdAndEpoch.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(r, flex, v, &"LeaderIdAndEpoch.LeaderEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for LeaderIdAndEpoch {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 9;
             if v >= 10 {
@@ -1514,45 +1406,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for NodeEndpoint {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for NodeEndpoint {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 9;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 10 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "NodeEndpoint.NodeId"))?;
-                i = r;
-                this.node_id = x;
+                this.node_id = Read::read(r, flex, v, &"NodeEndpoint.NodeId");
             }
             if v >= 10 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "NodeEndpoint.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"NodeEndpoint.Host");
             }
             if v >= 10 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "NodeEndpoint.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"NodeEndpoint.Port");
             }
             if v >= 10 {
-                let (r, x) = p_nstr(cx, i, flex).map_err(|e| in_field(e, "NodeEndpoint.Rack"))?;
-                i = r;
-                this.rack = x;
+                this.rack = r.nstr(flex, &"NodeEndpoint.Rack");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for NodeEndpoint {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 9;
             if v >= 10 {

@@ -62,55 +62,36 @@ pub mod request {
         }
     }
 
-    impl WireStruct for PushTelemetryRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PushTelemetryRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "PushTelemetryRequest.ClientInstanceId"))?;
-                i = r;
-                this.client_instance_id = x;
+                this.client_instance_id =
+                    Read::read(r, flex, v, &"PushTelemetryRequest.ClientInstanceId");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "PushTelemetryRequest.SubscriptionId"))?;
-                i = r;
-                this.subscription_id = x;
+                this.subscription_id =
+                    Read::read(r, flex, v, &"PushTelemetryRequest.SubscriptionId");
             }
             if true {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "PushTelemetryRequest.Terminating"))?;
-                i = r;
-                this.terminating = x;
+                this.terminating = Read::read(r, flex, v, &"PushTelemetryRequest.Terminating");
             }
             if true {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "PushTelemetryRequest.CompressionType"))?;
-                i = r;
-                this.compression_type = x;
+                this.compression_type =
+                    Read::read(r, flex, v, &"PushTelemetryRequest.CompressionType");
             }
             if true {
-                let (r, x) = p_bytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "PushTelemetryRequest.Metrics"))?;
-                i = r;
-                this.metrics = x;
+                this.metrics = Read::read(r, flex, v, &"PushTelemetryRequest.Metrics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PushTelemetryRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -357,37 +338,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for PushTelemetryResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PushTelemetryResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "PushTelemetryResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"PushTelemetryResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "PushTelemetryResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"PushTelemetryResponse.ErrorCode");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PushTelemetryResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

@@ -47,37 +47,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ReadShareGroupStateRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ReadShareGroupStateRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "ReadShareGroupStateRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"ReadShareGroupStateRequest.GroupId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| ReadStateData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ReadShareGroupStateRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 18, v, &"ReadShareGroupStateRequest.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ReadShareGroupStateRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -154,36 +141,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ReadStateData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ReadStateData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "ReadStateData.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"ReadStateData.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 9, |i| PartitionData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ReadStateData.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 9, v, &"ReadStateData.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ReadStateData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -256,35 +231,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for PartitionData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.Partition"))?;
-                i = r;
-                this.partition = x;
+                this.partition = Read::read(r, flex, v, &"PartitionData.Partition");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(r, flex, v, &"PartitionData.LeaderEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -622,31 +586,21 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ReadShareGroupStateResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ReadShareGroupStateResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| ReadStateResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ReadShareGroupStateResponse.Results"))?;
-                i = r;
-                this.results = x;
+                this.results = r.array(flex, 18, v, &"ReadShareGroupStateResponse.Results");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ReadShareGroupStateResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -713,36 +667,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ReadStateResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ReadStateResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "ReadStateResult.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"ReadStateResult.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 21, |i| PartitionResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ReadStateResult.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 21, v, &"ReadStateResult.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ReadStateResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -835,57 +777,36 @@ pub mod response {
         }
     }
 
-    impl WireStruct for PartitionResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionResult.Partition"))?;
-                i = r;
-                this.partition = x;
+                this.partition = Read::read(r, flex, v, &"PartitionResult.Partition");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "PartitionResult.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"PartitionResult.ErrorCode");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "PartitionResult.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"PartitionResult.ErrorMessage");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionResult.StateEpoch"))?;
-                i = r;
-                this.state_epoch = x;
+                this.state_epoch = Read::read(r, flex, v, &"PartitionResult.StateEpoch");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "PartitionResult.StartOffset"))?;
-                i = r;
-                this.start_offset = x;
+                this.start_offset = Read::read(r, flex, v, &"PartitionResult.StartOffset");
             }
             if true {
-                let (r, x) = p_array(i, flex, 20, |i| StateBatch::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "PartitionResult.StateBatches"))?;
-                i = r;
-                this.state_batches = x;
+                this.state_batches = r.array(flex, 20, v, &"PartitionResult.StateBatches");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1002,45 +923,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for StateBatch {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for StateBatch {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "StateBatch.FirstOffset"))?;
-                i = r;
-                this.first_offset = x;
+                this.first_offset = Read::read(r, flex, v, &"StateBatch.FirstOffset");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "StateBatch.LastOffset"))?;
-                i = r;
-                this.last_offset = x;
+                this.last_offset = Read::read(r, flex, v, &"StateBatch.LastOffset");
             }
             if true {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "StateBatch.DeliveryState"))?;
-                i = r;
-                this.delivery_state = x;
+                this.delivery_state = Read::read(r, flex, v, &"StateBatch.DeliveryState");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "StateBatch.DeliveryCount"))?;
-                i = r;
-                this.delivery_count = x;
+                this.delivery_count = Read::read(r, flex, v, &"StateBatch.DeliveryCount");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for StateBatch {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

@@ -47,37 +47,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ReadShareGroupStateSummaryRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ReadShareGroupStateSummaryRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "ReadShareGroupStateSummaryRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id =
+                    Read::read(r, flex, v, &"ReadShareGroupStateSummaryRequest.GroupId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| ReadStateSummaryData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ReadShareGroupStateSummaryRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 18, v, &"ReadShareGroupStateSummaryRequest.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ReadShareGroupStateSummaryRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -154,36 +142,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ReadStateSummaryData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ReadStateSummaryData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "ReadStateSummaryData.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"ReadStateSummaryData.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 9, |i| PartitionData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ReadStateSummaryData.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 9, v, &"ReadStateSummaryData.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ReadStateSummaryData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -256,35 +232,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for PartitionData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.Partition"))?;
-                i = r;
-                this.partition = x;
+                this.partition = Read::read(r, flex, v, &"PartitionData.Partition");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(r, flex, v, &"PartitionData.LeaderEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -622,31 +587,21 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ReadShareGroupStateSummaryResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ReadShareGroupStateSummaryResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| ReadStateSummaryResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ReadShareGroupStateSummaryResponse.Results"))?;
-                i = r;
-                this.results = x;
+                this.results = r.array(flex, 18, v, &"ReadShareGroupStateSummaryResponse.Results");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ReadShareGroupStateSummaryResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -713,37 +668,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ReadStateSummaryResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ReadStateSummaryResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "ReadStateSummaryResult.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"ReadStateSummaryResult.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 24, |i| PartitionResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ReadStateSummaryResult.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 24, v, &"ReadStateSummaryResult.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ReadStateSummaryResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -841,62 +783,40 @@ pub mod response {
         }
     }
 
-    impl WireStruct for PartitionResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionResult.Partition"))?;
-                i = r;
-                this.partition = x;
+                this.partition = Read::read(r, flex, v, &"PartitionResult.Partition");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "PartitionResult.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"PartitionResult.ErrorCode");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "PartitionResult.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"PartitionResult.ErrorMessage");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionResult.StateEpoch"))?;
-                i = r;
-                this.state_epoch = x;
+                this.state_epoch = Read::read(r, flex, v, &"PartitionResult.StateEpoch");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionResult.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(r, flex, v, &"PartitionResult.LeaderEpoch");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "PartitionResult.StartOffset"))?;
-                i = r;
-                this.start_offset = x;
+                this.start_offset = Read::read(r, flex, v, &"PartitionResult.StartOffset");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "PartitionResult.DeliveryCompleteCount"))?;
-                i = r;
-                this.delivery_complete_count = x;
+                this.delivery_complete_count =
+                    Read::read(r, flex, v, &"PartitionResult.DeliveryCompleteCount");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

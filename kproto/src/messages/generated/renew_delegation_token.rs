@@ -47,37 +47,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for RenewDelegationTokenRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for RenewDelegationTokenRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_bytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "RenewDelegationTokenRequest.Hmac"))?;
-                i = r;
-                this.hmac = x;
+                this.hmac = Read::read(r, flex, v, &"RenewDelegationTokenRequest.Hmac");
             }
             if true {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "RenewDelegationTokenRequest.RenewPeriodMs"))?;
-                i = r;
-                this.renew_period_ms = x;
+                this.renew_period_ms =
+                    Read::read(r, flex, v, &"RenewDelegationTokenRequest.RenewPeriodMs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for RenewDelegationTokenRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -265,43 +253,33 @@ pub mod response {
         }
     }
 
-    impl WireStruct for RenewDelegationTokenResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for RenewDelegationTokenResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "RenewDelegationTokenResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"RenewDelegationTokenResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "RenewDelegationTokenResponse.ExpiryTimestampMs"))?;
-                i = r;
-                this.expiry_timestamp_ms = x;
+                this.expiry_timestamp_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"RenewDelegationTokenResponse.ExpiryTimestampMs",
+                );
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "RenewDelegationTokenResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"RenewDelegationTokenResponse.ThrottleTimeMs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for RenewDelegationTokenResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {

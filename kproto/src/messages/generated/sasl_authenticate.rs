@@ -42,31 +42,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for SaslAuthenticateRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for SaslAuthenticateRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_bytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "SaslAuthenticateRequest.AuthBytes"))?;
-                i = r;
-                this.auth_bytes = x;
+                this.auth_bytes = Read::read(r, flex, v, &"SaslAuthenticateRequest.AuthBytes");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for SaslAuthenticateRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -237,49 +227,31 @@ pub mod response {
         }
     }
 
-    impl WireStruct for SaslAuthenticateResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for SaslAuthenticateResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "SaslAuthenticateResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"SaslAuthenticateResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "SaslAuthenticateResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"SaslAuthenticateResponse.ErrorMessage");
             }
             if true {
-                let (r, x) = p_bytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "SaslAuthenticateResponse.AuthBytes"))?;
-                i = r;
-                this.auth_bytes = x;
+                this.auth_bytes = Read::read(r, flex, v, &"SaslAuthenticateResponse.AuthBytes");
             }
             if v >= 1 {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "SaslAuthenticateResponse.SessionLifetimeMs"))?;
-                i = r;
-                this.session_lifetime_ms = x;
+                this.session_lifetime_ms =
+                    Read::read(r, flex, v, &"SaslAuthenticateResponse.SessionLifetimeMs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for SaslAuthenticateResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {

@@ -42,20 +42,18 @@ pub mod request {
         }
     }
 
-    impl WireStruct for SaslHandshakeRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for SaslHandshakeRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = false;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "SaslHandshakeRequest.Mechanism"))?;
-                i = r;
-                this.mechanism = x;
+                this.mechanism = Read::read(r, flex, v, &"SaslHandshakeRequest.Mechanism");
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for SaslHandshakeRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = false;
             if true {
@@ -205,26 +203,21 @@ pub mod response {
         }
     }
 
-    impl WireStruct for SaslHandshakeResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for SaslHandshakeResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = false;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "SaslHandshakeResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"SaslHandshakeResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "SaslHandshakeResponse.Mechanisms"))?;
-                i = r;
-                this.mechanisms = x;
+                this.mechanisms = r.array(flex, 1, v, &"SaslHandshakeResponse.Mechanisms");
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for SaslHandshakeResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = false;
             if true {

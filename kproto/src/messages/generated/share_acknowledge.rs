@@ -62,55 +62,34 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ShareAcknowledgeRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ShareAcknowledgeRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ShareAcknowledgeRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = r.nstr(flex, &"ShareAcknowledgeRequest.GroupId");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ShareAcknowledgeRequest.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = r.nstr(flex, &"ShareAcknowledgeRequest.MemberId");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "ShareAcknowledgeRequest.ShareSessionEpoch"))?;
-                i = r;
-                this.share_session_epoch = x;
+                this.share_session_epoch =
+                    Read::read(r, flex, v, &"ShareAcknowledgeRequest.ShareSessionEpoch");
             }
             if v >= 2 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "ShareAcknowledgeRequest.IsRenewAck"))?;
-                i = r;
-                this.is_renew_ack = x;
+                this.is_renew_ack = Read::read(r, flex, v, &"ShareAcknowledgeRequest.IsRenewAck");
             }
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| AcknowledgeTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ShareAcknowledgeRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 18, v, &"ShareAcknowledgeRequest.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ShareAcknowledgeRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -231,36 +210,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AcknowledgeTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AcknowledgeTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "AcknowledgeTopic.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"AcknowledgeTopic.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| AcknowledgePartition::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AcknowledgeTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 6, v, &"AcknowledgeTopic.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AcknowledgeTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -333,37 +300,26 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AcknowledgePartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AcknowledgePartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "AcknowledgePartition.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"AcknowledgePartition.PartitionIndex");
             }
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| AcknowledgementBatch::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "AcknowledgePartition.AcknowledgementBatches"))?;
-                i = r;
-                this.acknowledgement_batches = x;
+                this.acknowledgement_batches =
+                    r.array(flex, 18, v, &"AcknowledgePartition.AcknowledgementBatches");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AcknowledgePartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -441,43 +397,28 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AcknowledgementBatch {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AcknowledgementBatch {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "AcknowledgementBatch.FirstOffset"))?;
-                i = r;
-                this.first_offset = x;
+                this.first_offset = Read::read(r, flex, v, &"AcknowledgementBatch.FirstOffset");
             }
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "AcknowledgementBatch.LastOffset"))?;
-                i = r;
-                this.last_offset = x;
+                this.last_offset = Read::read(r, flex, v, &"AcknowledgementBatch.LastOffset");
             }
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_i8(i))
-                    .map_err(|e| in_field(e, "AcknowledgementBatch.AcknowledgeTypes"))?;
-                i = r;
-                this.acknowledge_types = x;
+                this.acknowledge_types =
+                    r.array(flex, 1, v, &"AcknowledgementBatch.AcknowledgeTypes");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AcknowledgementBatch {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1036,64 +977,43 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ShareAcknowledgeResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ShareAcknowledgeResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "ShareAcknowledgeResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"ShareAcknowledgeResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "ShareAcknowledgeResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"ShareAcknowledgeResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ShareAcknowledgeResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"ShareAcknowledgeResponse.ErrorMessage");
             }
             if v >= 2 {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "ShareAcknowledgeResponse.AcquisitionLockTimeoutMs")
-                })?;
-                i = r;
-                this.acquisition_lock_timeout_ms = x;
+                this.acquisition_lock_timeout_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"ShareAcknowledgeResponse.AcquisitionLockTimeoutMs",
+                );
             }
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| {
-                    ShareAcknowledgeTopicResponse::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "ShareAcknowledgeResponse.Responses"))?;
-                i = r;
-                this.responses = x;
+                this.responses = r.array(flex, 18, v, &"ShareAcknowledgeResponse.Responses");
             }
             if true {
-                let (r, x) = p_array(i, flex, 11, |i| NodeEndpoint::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ShareAcknowledgeResponse.NodeEndpoints"))?;
-                i = r;
-                this.node_endpoints = x;
+                this.node_endpoints =
+                    r.array(flex, 11, v, &"ShareAcknowledgeResponse.NodeEndpoints");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ShareAcknowledgeResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1217,37 +1137,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ShareAcknowledgeTopicResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ShareAcknowledgeTopicResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "ShareAcknowledgeTopicResponse.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"ShareAcknowledgeTopicResponse.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 17, |i| PartitionData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ShareAcknowledgeTopicResponse.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 17, v, &"ShareAcknowledgeTopicResponse.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ShareAcknowledgeTopicResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1330,47 +1237,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for PartitionData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(r, flex, v, &"PartitionData.PartitionIndex");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "PartitionData.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"PartitionData.ErrorCode");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "PartitionData.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"PartitionData.ErrorMessage");
             }
             if true {
-                let (r, x) = LeaderIdAndEpoch::parse(cx, i, v)
-                    .map_err(|e| in_field(e, "PartitionData.CurrentLeader"))?;
-                i = r;
-                this.current_leader = x;
+                this.current_leader = Read::read(r, flex, v, &"PartitionData.CurrentLeader");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1452,35 +1342,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for LeaderIdAndEpoch {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for LeaderIdAndEpoch {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "LeaderIdAndEpoch.LeaderId"))?;
-                i = r;
-                this.leader_id = x;
+                this.leader_id = Read::read(r, flex, v, &"LeaderIdAndEpoch.LeaderId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "LeaderIdAndEpoch.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(r, flex, v, &"LeaderIdAndEpoch.LeaderEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for LeaderIdAndEpoch {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1550,45 +1429,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for NodeEndpoint {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for NodeEndpoint {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "NodeEndpoint.NodeId"))?;
-                i = r;
-                this.node_id = x;
+                this.node_id = Read::read(r, flex, v, &"NodeEndpoint.NodeId");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "NodeEndpoint.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"NodeEndpoint.Host");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "NodeEndpoint.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"NodeEndpoint.Port");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex).map_err(|e| in_field(e, "NodeEndpoint.Rack"))?;
-                i = r;
-                this.rack = x;
+                this.rack = r.nstr(flex, &"NodeEndpoint.Rack");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for NodeEndpoint {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

@@ -97,91 +97,57 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ShareFetchRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ShareFetchRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "ShareFetchRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = r.nstr(flex, &"ShareFetchRequest.GroupId");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "ShareFetchRequest.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = r.nstr(flex, &"ShareFetchRequest.MemberId");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "ShareFetchRequest.ShareSessionEpoch"))?;
-                i = r;
-                this.share_session_epoch = x;
+                this.share_session_epoch =
+                    Read::read(r, flex, v, &"ShareFetchRequest.ShareSessionEpoch");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "ShareFetchRequest.MaxWaitMs"))?;
-                i = r;
-                this.max_wait_ms = x;
+                this.max_wait_ms = Read::read(r, flex, v, &"ShareFetchRequest.MaxWaitMs");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "ShareFetchRequest.MinBytes"))?;
-                i = r;
-                this.min_bytes = x;
+                this.min_bytes = Read::read(r, flex, v, &"ShareFetchRequest.MinBytes");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "ShareFetchRequest.MaxBytes"))?;
-                i = r;
-                this.max_bytes = x;
+                this.max_bytes = Read::read(r, flex, v, &"ShareFetchRequest.MaxBytes");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "ShareFetchRequest.MaxRecords"))?;
-                i = r;
-                this.max_records = x;
+                this.max_records = Read::read(r, flex, v, &"ShareFetchRequest.MaxRecords");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "ShareFetchRequest.BatchSize"))?;
-                i = r;
-                this.batch_size = x;
+                this.batch_size = Read::read(r, flex, v, &"ShareFetchRequest.BatchSize");
             }
             if v >= 2 {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "ShareFetchRequest.ShareAcquireMode"))?;
-                i = r;
-                this.share_acquire_mode = x;
+                this.share_acquire_mode =
+                    Read::read(r, flex, v, &"ShareFetchRequest.ShareAcquireMode");
             }
             if v >= 2 {
-                let (r, x) = p_bool(i).map_err(|e| in_field(e, "ShareFetchRequest.IsRenewAck"))?;
-                i = r;
-                this.is_renew_ack = x;
+                this.is_renew_ack = Read::read(r, flex, v, &"ShareFetchRequest.IsRenewAck");
             }
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| FetchTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ShareFetchRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 18, v, &"ShareFetchRequest.Topics");
             }
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| ForgottenTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ShareFetchRequest.ForgottenTopicsData"))?;
-                i = r;
-                this.forgotten_topics_data = x;
+                this.forgotten_topics_data =
+                    r.array(flex, 18, v, &"ShareFetchRequest.ForgottenTopicsData");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ShareFetchRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -349,36 +315,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for FetchTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for FetchTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "FetchTopic.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"FetchTopic.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| FetchPartition::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "FetchTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 6, v, &"FetchTopic.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for FetchTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -451,36 +405,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for FetchPartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for FetchPartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "FetchPartition.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(r, flex, v, &"FetchPartition.PartitionIndex");
             }
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| AcknowledgementBatch::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "FetchPartition.AcknowledgementBatches"))?;
-                i = r;
-                this.acknowledgement_batches = x;
+                this.acknowledgement_batches =
+                    r.array(flex, 18, v, &"FetchPartition.AcknowledgementBatches");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for FetchPartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -558,43 +501,28 @@ pub mod request {
         }
     }
 
-    impl WireStruct for AcknowledgementBatch {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AcknowledgementBatch {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "AcknowledgementBatch.FirstOffset"))?;
-                i = r;
-                this.first_offset = x;
+                this.first_offset = Read::read(r, flex, v, &"AcknowledgementBatch.FirstOffset");
             }
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "AcknowledgementBatch.LastOffset"))?;
-                i = r;
-                this.last_offset = x;
+                this.last_offset = Read::read(r, flex, v, &"AcknowledgementBatch.LastOffset");
             }
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_i8(i))
-                    .map_err(|e| in_field(e, "AcknowledgementBatch.AcknowledgeTypes"))?;
-                i = r;
-                this.acknowledge_types = x;
+                this.acknowledge_types =
+                    r.array(flex, 1, v, &"AcknowledgementBatch.AcknowledgeTypes");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AcknowledgementBatch {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -667,36 +595,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ForgottenTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ForgottenTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "ForgottenTopic.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"ForgottenTopic.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "ForgottenTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 4, v, &"ForgottenTopic.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ForgottenTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1454,62 +1370,38 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ShareFetchResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ShareFetchResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "ShareFetchResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"ShareFetchResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "ShareFetchResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"ShareFetchResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ShareFetchResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"ShareFetchResponse.ErrorMessage");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "ShareFetchResponse.AcquisitionLockTimeoutMs"))?;
-                i = r;
-                this.acquisition_lock_timeout_ms = x;
+                this.acquisition_lock_timeout_ms =
+                    Read::read(r, flex, v, &"ShareFetchResponse.AcquisitionLockTimeoutMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| {
-                    ShareFetchableTopicResponse::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "ShareFetchResponse.Responses"))?;
-                i = r;
-                this.responses = x;
+                this.responses = r.array(flex, 18, v, &"ShareFetchResponse.Responses");
             }
             if true {
-                let (r, x) = p_array(i, flex, 11, |i| NodeEndpoint::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ShareFetchResponse.NodeEndpoints"))?;
-                i = r;
-                this.node_endpoints = x;
+                this.node_endpoints = r.array(flex, 11, v, &"ShareFetchResponse.NodeEndpoints");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ShareFetchResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1631,37 +1523,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ShareFetchableTopicResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ShareFetchableTopicResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "ShareFetchableTopicResponse.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"ShareFetchableTopicResponse.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 22, |i| PartitionData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ShareFetchableTopicResponse.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 22, v, &"ShareFetchableTopicResponse.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ShareFetchableTopicResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1764,71 +1643,44 @@ pub mod response {
         }
     }
 
-    impl WireStruct for PartitionData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(r, flex, v, &"PartitionData.PartitionIndex");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "PartitionData.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"PartitionData.ErrorCode");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "PartitionData.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"PartitionData.ErrorMessage");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "PartitionData.AcknowledgeErrorCode"))?;
-                i = r;
-                this.acknowledge_error_code = x;
+                this.acknowledge_error_code =
+                    Read::read(r, flex, v, &"PartitionData.AcknowledgeErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "PartitionData.AcknowledgeErrorMessage"))?;
-                i = r;
-                this.acknowledge_error_message = x;
+                this.acknowledge_error_message =
+                    r.nstr(flex, &"PartitionData.AcknowledgeErrorMessage");
             }
             if true {
-                let (r, x) = LeaderIdAndEpoch::parse(cx, i, v)
-                    .map_err(|e| in_field(e, "PartitionData.CurrentLeader"))?;
-                i = r;
-                this.current_leader = x;
+                this.current_leader = Read::read(r, flex, v, &"PartitionData.CurrentLeader");
             }
             if true {
-                let (r, x) =
-                    p_bytes(cx, i, flex).map_err(|e| in_field(e, "PartitionData.Records"))?;
-                i = r;
-                this.records = x;
+                this.records = Read::read(r, flex, v, &"PartitionData.Records");
             }
             if true {
-                let (r, x) = p_array(i, flex, 19, |i| AcquiredRecords::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "PartitionData.AcquiredRecords"))?;
-                i = r;
-                this.acquired_records = x;
+                this.acquired_records = r.array(flex, 19, v, &"PartitionData.AcquiredRecords");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1961,35 +1813,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for LeaderIdAndEpoch {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for LeaderIdAndEpoch {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "LeaderIdAndEpoch.LeaderId"))?;
-                i = r;
-                this.leader_id = x;
+                this.leader_id = Read::read(r, flex, v, &"LeaderIdAndEpoch.LeaderId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "LeaderIdAndEpoch.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(r, flex, v, &"LeaderIdAndEpoch.LeaderEpoch");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for LeaderIdAndEpoch {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -2054,40 +1895,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for AcquiredRecords {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for AcquiredRecords {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "AcquiredRecords.FirstOffset"))?;
-                i = r;
-                this.first_offset = x;
+                this.first_offset = Read::read(r, flex, v, &"AcquiredRecords.FirstOffset");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "AcquiredRecords.LastOffset"))?;
-                i = r;
-                this.last_offset = x;
+                this.last_offset = Read::read(r, flex, v, &"AcquiredRecords.LastOffset");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "AcquiredRecords.DeliveryCount"))?;
-                i = r;
-                this.delivery_count = x;
+                this.delivery_count = Read::read(r, flex, v, &"AcquiredRecords.DeliveryCount");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for AcquiredRecords {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -2163,45 +1991,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for NodeEndpoint {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for NodeEndpoint {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "NodeEndpoint.NodeId"))?;
-                i = r;
-                this.node_id = x;
+                this.node_id = Read::read(r, flex, v, &"NodeEndpoint.NodeId");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "NodeEndpoint.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"NodeEndpoint.Host");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "NodeEndpoint.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"NodeEndpoint.Port");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex).map_err(|e| in_field(e, "NodeEndpoint.Rack"))?;
-                i = r;
-                this.rack = x;
+                this.rack = r.nstr(flex, &"NodeEndpoint.Rack");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for NodeEndpoint {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

@@ -47,38 +47,29 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ShareGroupDescribeRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ShareGroupDescribeRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "ShareGroupDescribeRequest.GroupIds"))?;
-                i = r;
-                this.group_ids = x;
+                this.group_ids = r.array(flex, 1, v, &"ShareGroupDescribeRequest.GroupIds");
             }
             if true {
-                let (r, x) = p_bool(i).map_err(|e| {
-                    in_field(e, "ShareGroupDescribeRequest.IncludeAuthorizedOperations")
-                })?;
-                i = r;
-                this.include_authorized_operations = x;
+                this.include_authorized_operations = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"ShareGroupDescribeRequest.IncludeAuthorizedOperations",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ShareGroupDescribeRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -286,37 +277,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ShareGroupDescribeResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ShareGroupDescribeResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "ShareGroupDescribeResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"ShareGroupDescribeResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 20, |i| DescribedGroup::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ShareGroupDescribeResponse.Groups"))?;
-                i = r;
-                this.groups = x;
+                this.groups = r.array(flex, 20, v, &"ShareGroupDescribeResponse.Groups");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ShareGroupDescribeResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -424,76 +403,46 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribedGroup {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribedGroup {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "DescribedGroup.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"DescribedGroup.ErrorCode");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "DescribedGroup.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"DescribedGroup.ErrorMessage");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DescribedGroup.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"DescribedGroup.GroupId");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DescribedGroup.GroupState"))?;
-                i = r;
-                this.group_state = x;
+                this.group_state = Read::read(r, flex, v, &"DescribedGroup.GroupState");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "DescribedGroup.GroupEpoch"))?;
-                i = r;
-                this.group_epoch = x;
+                this.group_epoch = Read::read(r, flex, v, &"DescribedGroup.GroupEpoch");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "DescribedGroup.AssignmentEpoch"))?;
-                i = r;
-                this.assignment_epoch = x;
+                this.assignment_epoch = Read::read(r, flex, v, &"DescribedGroup.AssignmentEpoch");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DescribedGroup.AssignorName"))?;
-                i = r;
-                this.assignor_name = x;
+                this.assignor_name = Read::read(r, flex, v, &"DescribedGroup.AssignorName");
             }
             if true {
-                let (r, x) = p_array(i, flex, 12, |i| Member::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribedGroup.Members"))?;
-                i = r;
-                this.members = x;
+                this.members = r.array(flex, 12, v, &"DescribedGroup.Members");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "DescribedGroup.AuthorizedOperations"))?;
-                i = r;
-                this.authorized_operations = x;
+                this.authorized_operations =
+                    Read::read(r, flex, v, &"DescribedGroup.AuthorizedOperations");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribedGroup {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -651,62 +600,39 @@ pub mod response {
         }
     }
 
-    impl WireStruct for Member {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Member {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Member.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = Read::read(r, flex, v, &"Member.MemberId");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex).map_err(|e| in_field(e, "Member.RackId"))?;
-                i = r;
-                this.rack_id = x;
+                this.rack_id = r.nstr(flex, &"Member.RackId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "Member.MemberEpoch"))?;
-                i = r;
-                this.member_epoch = x;
+                this.member_epoch = Read::read(r, flex, v, &"Member.MemberEpoch");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Member.ClientId"))?;
-                i = r;
-                this.client_id = x;
+                this.client_id = Read::read(r, flex, v, &"Member.ClientId");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Member.ClientHost"))?;
-                i = r;
-                this.client_host = x;
+                this.client_host = Read::read(r, flex, v, &"Member.ClientHost");
             }
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "Member.SubscribedTopicNames"))?;
-                i = r;
-                this.subscribed_topic_names = x;
+                this.subscribed_topic_names = r.array(flex, 1, v, &"Member.SubscribedTopicNames");
             }
             if true {
-                let (r, x) =
-                    Assignment::parse(cx, i, v).map_err(|e| in_field(e, "Member.Assignment"))?;
-                i = r;
-                this.assignment = x;
+                this.assignment = Read::read(r, flex, v, &"Member.Assignment");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Member {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -818,31 +744,21 @@ pub mod response {
         }
     }
 
-    impl WireStruct for Assignment {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Assignment {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 19, |i| TopicPartitions::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Assignment.TopicPartitions"))?;
-                i = r;
-                this.topic_partitions = x;
+                this.topic_partitions = r.array(flex, 19, v, &"Assignment.TopicPartitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Assignment {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -914,42 +830,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopicPartitions {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicPartitions {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "TopicPartitions.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"TopicPartitions.TopicId");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "TopicPartitions.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"TopicPartitions.TopicName");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "TopicPartitions.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 4, v, &"TopicPartitions.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicPartitions {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

@@ -62,55 +62,39 @@ pub mod request {
         }
     }
 
-    impl WireStruct for ShareGroupHeartbeatRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ShareGroupHeartbeatRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "ShareGroupHeartbeatRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"ShareGroupHeartbeatRequest.GroupId");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "ShareGroupHeartbeatRequest.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = Read::read(r, flex, v, &"ShareGroupHeartbeatRequest.MemberId");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "ShareGroupHeartbeatRequest.MemberEpoch"))?;
-                i = r;
-                this.member_epoch = x;
+                this.member_epoch =
+                    Read::read(r, flex, v, &"ShareGroupHeartbeatRequest.MemberEpoch");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ShareGroupHeartbeatRequest.RackId"))?;
-                i = r;
-                this.rack_id = x;
+                this.rack_id = r.nstr(flex, &"ShareGroupHeartbeatRequest.RackId");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "ShareGroupHeartbeatRequest.SubscribedTopicNames"))?;
-                i = r;
-                this.subscribed_topic_names = x;
+                this.subscribed_topic_names = r.narray(
+                    flex,
+                    1,
+                    v,
+                    &"ShareGroupHeartbeatRequest.SubscribedTopicNames",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ShareGroupHeartbeatRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -457,67 +441,46 @@ pub mod response {
         }
     }
 
-    impl WireStruct for ShareGroupHeartbeatResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for ShareGroupHeartbeatResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "ShareGroupHeartbeatResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"ShareGroupHeartbeatResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "ShareGroupHeartbeatResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"ShareGroupHeartbeatResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ShareGroupHeartbeatResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"ShareGroupHeartbeatResponse.ErrorMessage");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "ShareGroupHeartbeatResponse.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = r.nstr(flex, &"ShareGroupHeartbeatResponse.MemberId");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "ShareGroupHeartbeatResponse.MemberEpoch"))?;
-                i = r;
-                this.member_epoch = x;
+                this.member_epoch =
+                    Read::read(r, flex, v, &"ShareGroupHeartbeatResponse.MemberEpoch");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "ShareGroupHeartbeatResponse.HeartbeatIntervalMs"))?;
-                i = r;
-                this.heartbeat_interval_ms = x;
+                this.heartbeat_interval_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"ShareGroupHeartbeatResponse.HeartbeatIntervalMs",
+                );
             }
             if true {
-                let (r, x) = p_nstruct(i, |i| Assignment::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "ShareGroupHeartbeatResponse.Assignment"))?;
-                i = r;
-                this.assignment = x;
+                this.assignment = r.nstruct(v, &"ShareGroupHeartbeatResponse.Assignment");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for ShareGroupHeartbeatResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -641,31 +604,21 @@ pub mod response {
         }
     }
 
-    impl WireStruct for Assignment {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Assignment {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| TopicPartitions::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Assignment.TopicPartitions"))?;
-                i = r;
-                this.topic_partitions = x;
+                this.topic_partitions = r.array(flex, 18, v, &"Assignment.TopicPartitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Assignment {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -732,36 +685,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopicPartitions {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicPartitions {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "TopicPartitions.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"TopicPartitions.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "TopicPartitions.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 4, v, &"TopicPartitions.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicPartitions {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

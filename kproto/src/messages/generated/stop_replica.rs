@@ -77,72 +77,46 @@ pub mod request {
         }
     }
 
-    impl WireStruct for StopReplicaRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for StopReplicaRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "StopReplicaRequest.ControllerId"))?;
-                i = r;
-                this.controller_id = x;
+                this.controller_id = Read::read(r, flex, v, &"StopReplicaRequest.ControllerId");
             }
             if v >= 4 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "StopReplicaRequest.isKRaftController"))?;
-                i = r;
-                this.is_k_raft_controller = x;
+                this.is_k_raft_controller =
+                    Read::read(r, flex, v, &"StopReplicaRequest.isKRaftController");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "StopReplicaRequest.ControllerEpoch"))?;
-                i = r;
-                this.controller_epoch = x;
+                this.controller_epoch =
+                    Read::read(r, flex, v, &"StopReplicaRequest.ControllerEpoch");
             }
             if v >= 1 {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "StopReplicaRequest.BrokerEpoch"))?;
-                i = r;
-                this.broker_epoch = x;
+                this.broker_epoch = Read::read(r, flex, v, &"StopReplicaRequest.BrokerEpoch");
             }
             if v <= 2 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "StopReplicaRequest.DeletePartitions"))?;
-                i = r;
-                this.delete_partitions = x;
+                this.delete_partitions =
+                    Read::read(r, flex, v, &"StopReplicaRequest.DeletePartitions");
             }
             if v <= 0 {
-                let (r, x) = p_array(i, flex, 0, |i| StopReplicaPartitionV0::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StopReplicaRequest.UngroupedPartitions"))?;
-                i = r;
-                this.ungrouped_partitions = x;
+                this.ungrouped_partitions =
+                    r.array(flex, 0, v, &"StopReplicaRequest.UngroupedPartitions");
             }
             if (1..=2).contains(&v) {
-                let (r, x) = p_array(i, flex, 0, |i| StopReplicaTopicV1::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StopReplicaRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 0, v, &"StopReplicaRequest.Topics");
             }
             if v >= 3 {
-                let (r, x) = p_array(i, flex, 0, |i| StopReplicaTopicState::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StopReplicaRequest.TopicStates"))?;
-                i = r;
-                this.topic_states = x;
+                this.topic_states = r.array(flex, 0, v, &"StopReplicaRequest.TopicStates");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for StopReplicaRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -307,37 +281,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for StopReplicaPartitionV0 {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for StopReplicaPartitionV0 {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 0 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "StopReplicaPartitionV0.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"StopReplicaPartitionV0.TopicName");
             }
             if v <= 0 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "StopReplicaPartitionV0.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"StopReplicaPartitionV0.PartitionIndex");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for StopReplicaPartitionV0 {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if v <= 0 {
@@ -413,37 +375,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for StopReplicaTopicV1 {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for StopReplicaTopicV1 {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if (1..=2).contains(&v) {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "StopReplicaTopicV1.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"StopReplicaTopicV1.Name");
             }
             if (1..=2).contains(&v) {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "StopReplicaTopicV1.PartitionIndexes"))?;
-                i = r;
-                this.partition_indexes = x;
+                this.partition_indexes =
+                    r.array(flex, 4, v, &"StopReplicaTopicV1.PartitionIndexes");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for StopReplicaTopicV1 {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if (1..=2).contains(&v) {
@@ -522,37 +472,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for StopReplicaTopicState {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for StopReplicaTopicState {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 3 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "StopReplicaTopicState.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"StopReplicaTopicState.TopicName");
             }
             if v >= 3 {
-                let (r, x) = p_array(i, flex, 0, |i| StopReplicaPartitionState::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StopReplicaTopicState.PartitionStates"))?;
-                i = r;
-                this.partition_states = x;
+                this.partition_states =
+                    r.array(flex, 0, v, &"StopReplicaTopicState.PartitionStates");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for StopReplicaTopicState {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if v >= 3 {
@@ -646,43 +584,30 @@ pub mod request {
         }
     }
 
-    impl WireStruct for StopReplicaPartitionState {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for StopReplicaPartitionState {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 3 {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "StopReplicaPartitionState.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"StopReplicaPartitionState.PartitionIndex");
             }
             if v >= 3 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "StopReplicaPartitionState.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch =
+                    Read::read(r, flex, v, &"StopReplicaPartitionState.LeaderEpoch");
             }
             if v >= 3 {
-                let (r, x) = p_bool(i)
-                    .map_err(|e| in_field(e, "StopReplicaPartitionState.DeletePartition"))?;
-                i = r;
-                this.delete_partition = x;
+                this.delete_partition =
+                    Read::read(r, flex, v, &"StopReplicaPartitionState.DeletePartition");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for StopReplicaPartitionState {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if v >= 3 {
@@ -1351,36 +1276,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for StopReplicaResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for StopReplicaResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "StopReplicaResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"StopReplicaResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_array(i, flex, 8, |i| StopReplicaPartitionError::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StopReplicaResponse.PartitionErrors"))?;
-                i = r;
-                this.partition_errors = x;
+                this.partition_errors = r.array(flex, 8, v, &"StopReplicaResponse.PartitionErrors");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for StopReplicaResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {
@@ -1458,43 +1371,28 @@ pub mod response {
         }
     }
 
-    impl WireStruct for StopReplicaPartitionError {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for StopReplicaPartitionError {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 2;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "StopReplicaPartitionError.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"StopReplicaPartitionError.TopicName");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "StopReplicaPartitionError.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"StopReplicaPartitionError.PartitionIndex");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "StopReplicaPartitionError.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"StopReplicaPartitionError.ErrorCode");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for StopReplicaPartitionError {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 2;
             if true {

@@ -52,45 +52,37 @@ pub mod request {
         }
     }
 
-    impl WireStruct for StreamsGroupDescribeRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for StreamsGroupDescribeRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "StreamsGroupDescribeRequest.GroupIds"))?;
-                i = r;
-                this.group_ids = x;
+                this.group_ids = r.array(flex, 1, v, &"StreamsGroupDescribeRequest.GroupIds");
             }
             if true {
-                let (r, x) = p_bool(i).map_err(|e| {
-                    in_field(e, "StreamsGroupDescribeRequest.IncludeAuthorizedOperations")
-                })?;
-                i = r;
-                this.include_authorized_operations = x;
+                this.include_authorized_operations = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupDescribeRequest.IncludeAuthorizedOperations",
+                );
             }
             if v >= 1 {
-                let (r, x) = p_bool(i).map_err(|e| {
-                    in_field(e, "StreamsGroupDescribeRequest.IncludeTopologyDescription")
-                })?;
-                i = r;
-                this.include_topology_description = x;
+                this.include_topology_description = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupDescribeRequest.IncludeTopologyDescription",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for StreamsGroupDescribeRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -326,37 +318,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for StreamsGroupDescribeResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for StreamsGroupDescribeResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "StreamsGroupDescribeResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"StreamsGroupDescribeResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 20, |i| DescribedGroup::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StreamsGroupDescribeResponse.Groups"))?;
-                i = r;
-                this.groups = x;
+                this.groups = r.array(flex, 20, v, &"StreamsGroupDescribeResponse.Groups");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for StreamsGroupDescribeResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -479,94 +459,56 @@ pub mod response {
         }
     }
 
-    impl WireStruct for DescribedGroup {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for DescribedGroup {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "DescribedGroup.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"DescribedGroup.ErrorCode");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "DescribedGroup.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"DescribedGroup.ErrorMessage");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DescribedGroup.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"DescribedGroup.GroupId");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "DescribedGroup.GroupState"))?;
-                i = r;
-                this.group_state = x;
+                this.group_state = Read::read(r, flex, v, &"DescribedGroup.GroupState");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "DescribedGroup.GroupEpoch"))?;
-                i = r;
-                this.group_epoch = x;
+                this.group_epoch = Read::read(r, flex, v, &"DescribedGroup.GroupEpoch");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "DescribedGroup.AssignmentEpoch"))?;
-                i = r;
-                this.assignment_epoch = x;
+                this.assignment_epoch = Read::read(r, flex, v, &"DescribedGroup.AssignmentEpoch");
             }
             if true {
-                let (r, x) = p_nstruct(i, |i| Topology::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribedGroup.Topology"))?;
-                i = r;
-                this.topology = x;
+                this.topology = r.nstruct(v, &"DescribedGroup.Topology");
             }
             if true {
-                let (r, x) = p_array(i, flex, 28, |i| Member::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribedGroup.Members"))?;
-                i = r;
-                this.members = x;
+                this.members = r.array(flex, 28, v, &"DescribedGroup.Members");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "DescribedGroup.AuthorizedOperations"))?;
-                i = r;
-                this.authorized_operations = x;
+                this.authorized_operations =
+                    Read::read(r, flex, v, &"DescribedGroup.AuthorizedOperations");
             }
             if v >= 1 {
-                let (r, x) = p_nstruct(i, |i| TopologyDescription::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "DescribedGroup.TopologyDescription"))?;
-                i = r;
-                this.topology_description = x;
+                this.topology_description = r.nstruct(v, &"DescribedGroup.TopologyDescription");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "DescribedGroup.TopologyDescriptionStatus"))?;
-                i = r;
-                this.topology_description_status = x;
+                this.topology_description_status =
+                    Read::read(r, flex, v, &"DescribedGroup.TopologyDescriptionStatus");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "DescribedGroup.AssignorName"))?;
-                i = r;
-                this.assignor_name = x;
+                this.assignor_name = r.nstr(flex, &"DescribedGroup.AssignorName");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for DescribedGroup {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -757,36 +699,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for Topology {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Topology {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "Topology.Epoch"))?;
-                i = r;
-                this.epoch = x;
+                this.epoch = Read::read(r, flex, v, &"Topology.Epoch");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 6, |i| Subtopology::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Topology.Subtopologies"))?;
-                i = r;
-                this.subtopologies = x;
+                this.subtopologies = r.narray(flex, 6, v, &"Topology.Subtopologies");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Topology {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -882,55 +812,36 @@ pub mod response {
         }
     }
 
-    impl WireStruct for Subtopology {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Subtopology {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "Subtopology.SubtopologyId"))?;
-                i = r;
-                this.subtopology_id = x;
+                this.subtopology_id = Read::read(r, flex, v, &"Subtopology.SubtopologyId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "Subtopology.SourceTopics"))?;
-                i = r;
-                this.source_topics = x;
+                this.source_topics = r.array(flex, 1, v, &"Subtopology.SourceTopics");
             }
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "Subtopology.RepartitionSinkTopics"))?;
-                i = r;
-                this.repartition_sink_topics = x;
+                this.repartition_sink_topics =
+                    r.array(flex, 1, v, &"Subtopology.RepartitionSinkTopics");
             }
             if true {
-                let (r, x) = p_array(i, flex, 9, |i| TopicInfo::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Subtopology.StateChangelogTopics"))?;
-                i = r;
-                this.state_changelog_topics = x;
+                this.state_changelog_topics =
+                    r.array(flex, 9, v, &"Subtopology.StateChangelogTopics");
             }
             if true {
-                let (r, x) = p_array(i, flex, 9, |i| TopicInfo::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Subtopology.RepartitionSourceTopics"))?;
-                i = r;
-                this.repartition_source_topics = x;
+                this.repartition_source_topics =
+                    r.array(flex, 9, v, &"Subtopology.RepartitionSourceTopics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Subtopology {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1078,46 +989,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopicInfo {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicInfo {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicInfo.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"TopicInfo.Name");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "TopicInfo.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = Read::read(r, flex, v, &"TopicInfo.Partitions");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "TopicInfo.ReplicationFactor"))?;
-                i = r;
-                this.replication_factor = x;
+                this.replication_factor = Read::read(r, flex, v, &"TopicInfo.ReplicationFactor");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| KeyValue::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopicInfo.TopicConfigs"))?;
-                i = r;
-                this.topic_configs = x;
+                this.topic_configs = r.array(flex, 3, v, &"TopicInfo.TopicConfigs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicInfo {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1267,106 +1162,63 @@ pub mod response {
         }
     }
 
-    impl WireStruct for Member {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Member {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Member.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = Read::read(r, flex, v, &"Member.MemberId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "Member.MemberEpoch"))?;
-                i = r;
-                this.member_epoch = x;
+                this.member_epoch = Read::read(r, flex, v, &"Member.MemberEpoch");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex).map_err(|e| in_field(e, "Member.InstanceId"))?;
-                i = r;
-                this.instance_id = x;
+                this.instance_id = r.nstr(flex, &"Member.InstanceId");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex).map_err(|e| in_field(e, "Member.RackId"))?;
-                i = r;
-                this.rack_id = x;
+                this.rack_id = r.nstr(flex, &"Member.RackId");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Member.ClientId"))?;
-                i = r;
-                this.client_id = x;
+                this.client_id = Read::read(r, flex, v, &"Member.ClientId");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Member.ClientHost"))?;
-                i = r;
-                this.client_host = x;
+                this.client_host = Read::read(r, flex, v, &"Member.ClientHost");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "Member.TopologyEpoch"))?;
-                i = r;
-                this.topology_epoch = x;
+                this.topology_epoch = Read::read(r, flex, v, &"Member.TopologyEpoch");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Member.ProcessId"))?;
-                i = r;
-                this.process_id = x;
+                this.process_id = Read::read(r, flex, v, &"Member.ProcessId");
             }
             if true {
-                let (r, x) = p_nstruct(i, |i| Endpoint::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Member.UserEndpoint"))?;
-                i = r;
-                this.user_endpoint = x;
+                this.user_endpoint = r.nstruct(v, &"Member.UserEndpoint");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| KeyValue::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Member.ClientTags"))?;
-                i = r;
-                this.client_tags = x;
+                this.client_tags = r.array(flex, 3, v, &"Member.ClientTags");
             }
             if true {
-                let (r, x) = p_array(i, flex, 14, |i| TaskOffset::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Member.TaskOffsets"))?;
-                i = r;
-                this.task_offsets = x;
+                this.task_offsets = r.array(flex, 14, v, &"Member.TaskOffsets");
             }
             if true {
-                let (r, x) = p_array(i, flex, 14, |i| TaskOffset::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Member.TaskEndOffsets"))?;
-                i = r;
-                this.task_end_offsets = x;
+                this.task_end_offsets = r.array(flex, 14, v, &"Member.TaskEndOffsets");
             }
             if true {
-                let (r, x) =
-                    Assignment::parse(cx, i, v).map_err(|e| in_field(e, "Member.Assignment"))?;
-                i = r;
-                this.assignment = x;
+                this.assignment = Read::read(r, flex, v, &"Member.Assignment");
             }
             if true {
-                let (r, x) = Assignment::parse(cx, i, v)
-                    .map_err(|e| in_field(e, "Member.TargetAssignment"))?;
-                i = r;
-                this.target_assignment = x;
+                this.target_assignment = Read::read(r, flex, v, &"Member.TargetAssignment");
             }
             if true {
-                let (r, x) = p_bool(i).map_err(|e| in_field(e, "Member.IsClassic"))?;
-                i = r;
-                this.is_classic = x;
+                this.is_classic = Read::read(r, flex, v, &"Member.IsClassic");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Member {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1570,35 +1422,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for Endpoint {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Endpoint {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Endpoint.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"Endpoint.Host");
             }
             if true {
-                let (r, x) = p_u16(i).map_err(|e| in_field(e, "Endpoint.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"Endpoint.Port");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Endpoint {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1658,35 +1499,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for KeyValue {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for KeyValue {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "KeyValue.Key"))?;
-                i = r;
-                this.key = x;
+                this.key = Read::read(r, flex, v, &"KeyValue.Key");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "KeyValue.Value"))?;
-                i = r;
-                this.value = x;
+                this.value = Read::read(r, flex, v, &"KeyValue.Value");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for KeyValue {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1751,41 +1581,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TaskOffset {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TaskOffset {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "TaskOffset.SubtopologyId"))?;
-                i = r;
-                this.subtopology_id = x;
+                this.subtopology_id = Read::read(r, flex, v, &"TaskOffset.SubtopologyId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "TaskOffset.Partition"))?;
-                i = r;
-                this.partition = x;
+                this.partition = Read::read(r, flex, v, &"TaskOffset.Partition");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "TaskOffset.Offset"))?;
-                i = r;
-                this.offset = x;
+                this.offset = Read::read(r, flex, v, &"TaskOffset.Offset");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TaskOffset {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1860,43 +1676,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for Assignment {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Assignment {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TaskIds::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Assignment.ActiveTasks"))?;
-                i = r;
-                this.active_tasks = x;
+                this.active_tasks = r.array(flex, 3, v, &"Assignment.ActiveTasks");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TaskIds::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Assignment.StandbyTasks"))?;
-                i = r;
-                this.standby_tasks = x;
+                this.standby_tasks = r.array(flex, 3, v, &"Assignment.StandbyTasks");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TaskIds::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Assignment.WarmupTasks"))?;
-                i = r;
-                this.warmup_tasks = x;
+                this.warmup_tasks = r.array(flex, 3, v, &"Assignment.WarmupTasks");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Assignment {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -2001,41 +1801,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopologyDescription {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopologyDescription {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) = p_array(i, flex, 1, |i| {
-                    TopologyDescriptionSubtopology::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "TopologyDescription.Subtopologies"))?;
-                i = r;
-                this.subtopologies = x;
+                this.subtopologies = r.array(flex, 1, v, &"TopologyDescription.Subtopologies");
             }
             if v >= 1 {
-                let (r, x) = p_array(i, flex, 1, |i| {
-                    TopologyDescriptionGlobalStore::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "TopologyDescription.GlobalStores"))?;
-                i = r;
-                this.global_stores = x;
+                this.global_stores = r.array(flex, 1, v, &"TopologyDescription.GlobalStores");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopologyDescription {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if v >= 1 {
@@ -2133,37 +1916,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TaskIds {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TaskIds {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "TaskIds.SubtopologyId"))?;
-                i = r;
-                this.subtopology_id = x;
+                this.subtopology_id = Read::read(r, flex, v, &"TaskIds.SubtopologyId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "TaskIds.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 4, v, &"TaskIds.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TaskIds {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -2231,37 +2001,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopologyDescriptionSubtopology {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopologyDescriptionSubtopology {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "TopologyDescriptionSubtopology.SubtopologyId"))?;
-                i = r;
-                this.subtopology_id = x;
+                this.subtopology_id =
+                    Read::read(r, flex, v, &"TopologyDescriptionSubtopology.SubtopologyId");
             }
             if v >= 1 {
-                let (r, x) = p_array(i, flex, 1, |i| TopologyDescriptionNode::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopologyDescriptionSubtopology.Nodes"))?;
-                i = r;
-                this.nodes = x;
+                this.nodes = r.array(flex, 1, v, &"TopologyDescriptionSubtopology.Nodes");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopologyDescriptionSubtopology {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if v >= 1 {
@@ -2350,37 +2108,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopologyDescriptionGlobalStore {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopologyDescriptionGlobalStore {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) = TopologyDescriptionNode::parse(cx, i, v)
-                    .map_err(|e| in_field(e, "TopologyDescriptionGlobalStore.Source"))?;
-                i = r;
-                this.source = x;
+                this.source = Read::read(r, flex, v, &"TopologyDescriptionGlobalStore.Source");
             }
             if v >= 1 {
-                let (r, x) = TopologyDescriptionNode::parse(cx, i, v)
-                    .map_err(|e| in_field(e, "TopologyDescriptionGlobalStore.Processor"))?;
-                i = r;
-                this.processor = x;
+                this.processor =
+                    Read::read(r, flex, v, &"TopologyDescriptionGlobalStore.Processor");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopologyDescriptionGlobalStore {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if v >= 1 {
@@ -2472,61 +2218,36 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopologyDescriptionNode {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopologyDescriptionNode {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "TopologyDescriptionNode.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"TopologyDescriptionNode.Name");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "TopologyDescriptionNode.NodeType"))?;
-                i = r;
-                this.node_type = x;
+                this.node_type = Read::read(r, flex, v, &"TopologyDescriptionNode.NodeType");
             }
             if v >= 1 {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "TopologyDescriptionNode.SourceTopics"))?;
-                i = r;
-                this.source_topics = x;
+                this.source_topics = r.array(flex, 1, v, &"TopologyDescriptionNode.SourceTopics");
             }
             if v >= 1 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "TopologyDescriptionNode.SinkTopic"))?;
-                i = r;
-                this.sink_topic = x;
+                this.sink_topic = r.nstr(flex, &"TopologyDescriptionNode.SinkTopic");
             }
             if v >= 1 {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "TopologyDescriptionNode.Stores"))?;
-                i = r;
-                this.stores = x;
+                this.stores = r.array(flex, 1, v, &"TopologyDescriptionNode.Stores");
             }
             if v >= 1 {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "TopologyDescriptionNode.Successors"))?;
-                i = r;
-                this.successors = x;
+                this.successors = r.array(flex, 1, v, &"TopologyDescriptionNode.Successors");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopologyDescriptionNode {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if v >= 1 {

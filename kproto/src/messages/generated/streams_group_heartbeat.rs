@@ -122,128 +122,90 @@ pub mod request {
         }
     }
 
-    impl WireStruct for StreamsGroupHeartbeatRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for StreamsGroupHeartbeatRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"StreamsGroupHeartbeatRequest.GroupId");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatRequest.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = Read::read(r, flex, v, &"StreamsGroupHeartbeatRequest.MemberId");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatRequest.MemberEpoch"))?;
-                i = r;
-                this.member_epoch = x;
+                this.member_epoch =
+                    Read::read(r, flex, v, &"StreamsGroupHeartbeatRequest.MemberEpoch");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "StreamsGroupHeartbeatRequest.EndpointInformationEpoch")
-                })?;
-                i = r;
-                this.endpoint_information_epoch = x;
+                this.endpoint_information_epoch = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupHeartbeatRequest.EndpointInformationEpoch",
+                );
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatRequest.InstanceId"))?;
-                i = r;
-                this.instance_id = x;
+                this.instance_id = r.nstr(flex, &"StreamsGroupHeartbeatRequest.InstanceId");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatRequest.RackId"))?;
-                i = r;
-                this.rack_id = x;
+                this.rack_id = r.nstr(flex, &"StreamsGroupHeartbeatRequest.RackId");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatRequest.RebalanceTimeoutMs"))?;
-                i = r;
-                this.rebalance_timeout_ms = x;
+                this.rebalance_timeout_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupHeartbeatRequest.RebalanceTimeoutMs",
+                );
             }
             if true {
-                let (r, x) = p_nstruct(i, |i| Topology::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatRequest.Topology"))?;
-                i = r;
-                this.topology = x;
+                this.topology = r.nstruct(v, &"StreamsGroupHeartbeatRequest.Topology");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 3, |i| TaskIds::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatRequest.ActiveTasks"))?;
-                i = r;
-                this.active_tasks = x;
+                this.active_tasks =
+                    r.narray(flex, 3, v, &"StreamsGroupHeartbeatRequest.ActiveTasks");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 3, |i| TaskIds::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatRequest.StandbyTasks"))?;
-                i = r;
-                this.standby_tasks = x;
+                this.standby_tasks =
+                    r.narray(flex, 3, v, &"StreamsGroupHeartbeatRequest.StandbyTasks");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 3, |i| TaskIds::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatRequest.WarmupTasks"))?;
-                i = r;
-                this.warmup_tasks = x;
+                this.warmup_tasks =
+                    r.narray(flex, 3, v, &"StreamsGroupHeartbeatRequest.WarmupTasks");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatRequest.ProcessId"))?;
-                i = r;
-                this.process_id = x;
+                this.process_id = r.nstr(flex, &"StreamsGroupHeartbeatRequest.ProcessId");
             }
             if true {
-                let (r, x) = p_nstruct(i, |i| Endpoint::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatRequest.UserEndpoint"))?;
-                i = r;
-                this.user_endpoint = x;
+                this.user_endpoint = r.nstruct(v, &"StreamsGroupHeartbeatRequest.UserEndpoint");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 3, |i| KeyValue::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatRequest.ClientTags"))?;
-                i = r;
-                this.client_tags = x;
+                this.client_tags = r.narray(flex, 3, v, &"StreamsGroupHeartbeatRequest.ClientTags");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 14, |i| TaskOffset::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatRequest.TaskOffsets"))?;
-                i = r;
-                this.task_offsets = x;
+                this.task_offsets =
+                    r.narray(flex, 14, v, &"StreamsGroupHeartbeatRequest.TaskOffsets");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 14, |i| TaskOffset::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatRequest.TaskEndOffsets"))?;
-                i = r;
-                this.task_end_offsets = x;
+                this.task_end_offsets =
+                    r.narray(flex, 14, v, &"StreamsGroupHeartbeatRequest.TaskEndOffsets");
             }
             if true {
-                let (r, x) = p_bool(i)
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatRequest.ShutdownApplication"))?;
-                i = r;
-                this.shutdown_application = x;
+                this.shutdown_application = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupHeartbeatRequest.ShutdownApplication",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for StreamsGroupHeartbeatRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -615,36 +577,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for Topology {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Topology {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "Topology.Epoch"))?;
-                i = r;
-                this.epoch = x;
+                this.epoch = Read::read(r, flex, v, &"Topology.Epoch");
             }
             if true {
-                let (r, x) = p_array(i, flex, 8, |i| Subtopology::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Topology.Subtopologies"))?;
-                i = r;
-                this.subtopologies = x;
+                this.subtopologies = r.array(flex, 8, v, &"Topology.Subtopologies");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Topology {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -742,67 +692,42 @@ pub mod request {
         }
     }
 
-    impl WireStruct for Subtopology {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Subtopology {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "Subtopology.SubtopologyId"))?;
-                i = r;
-                this.subtopology_id = x;
+                this.subtopology_id = Read::read(r, flex, v, &"Subtopology.SubtopologyId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "Subtopology.SourceTopics"))?;
-                i = r;
-                this.source_topics = x;
+                this.source_topics = r.array(flex, 1, v, &"Subtopology.SourceTopics");
             }
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "Subtopology.SourceTopicRegex"))?;
-                i = r;
-                this.source_topic_regex = x;
+                this.source_topic_regex = r.array(flex, 1, v, &"Subtopology.SourceTopicRegex");
             }
             if true {
-                let (r, x) = p_array(i, flex, 9, |i| TopicInfo::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Subtopology.StateChangelogTopics"))?;
-                i = r;
-                this.state_changelog_topics = x;
+                this.state_changelog_topics =
+                    r.array(flex, 9, v, &"Subtopology.StateChangelogTopics");
             }
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "Subtopology.RepartitionSinkTopics"))?;
-                i = r;
-                this.repartition_sink_topics = x;
+                this.repartition_sink_topics =
+                    r.array(flex, 1, v, &"Subtopology.RepartitionSinkTopics");
             }
             if true {
-                let (r, x) = p_array(i, flex, 9, |i| TopicInfo::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Subtopology.RepartitionSourceTopics"))?;
-                i = r;
-                this.repartition_source_topics = x;
+                this.repartition_source_topics =
+                    r.array(flex, 9, v, &"Subtopology.RepartitionSourceTopics");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| CopartitionGroup::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "Subtopology.CopartitionGroups"))?;
-                i = r;
-                this.copartition_groups = x;
+                this.copartition_groups = r.array(flex, 4, v, &"Subtopology.CopartitionGroups");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Subtopology {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -988,46 +913,30 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TopicInfo {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicInfo {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicInfo.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"TopicInfo.Name");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "TopicInfo.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = Read::read(r, flex, v, &"TopicInfo.Partitions");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "TopicInfo.ReplicationFactor"))?;
-                i = r;
-                this.replication_factor = x;
+                this.replication_factor = Read::read(r, flex, v, &"TopicInfo.ReplicationFactor");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| KeyValue::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopicInfo.TopicConfigs"))?;
-                i = r;
-                this.topic_configs = x;
+                this.topic_configs = r.array(flex, 3, v, &"TopicInfo.TopicConfigs");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicInfo {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1117,43 +1026,28 @@ pub mod request {
         }
     }
 
-    impl WireStruct for CopartitionGroup {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CopartitionGroup {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 2, |i| p_i16(i))
-                    .map_err(|e| in_field(e, "CopartitionGroup.SourceTopics"))?;
-                i = r;
-                this.source_topics = x;
+                this.source_topics = r.array(flex, 2, v, &"CopartitionGroup.SourceTopics");
             }
             if true {
-                let (r, x) = p_array(i, flex, 2, |i| p_i16(i))
-                    .map_err(|e| in_field(e, "CopartitionGroup.SourceTopicRegex"))?;
-                i = r;
-                this.source_topic_regex = x;
+                this.source_topic_regex = r.array(flex, 2, v, &"CopartitionGroup.SourceTopicRegex");
             }
             if true {
-                let (r, x) = p_array(i, flex, 2, |i| p_i16(i))
-                    .map_err(|e| in_field(e, "CopartitionGroup.RepartitionSourceTopics"))?;
-                i = r;
-                this.repartition_source_topics = x;
+                this.repartition_source_topics =
+                    r.array(flex, 2, v, &"CopartitionGroup.RepartitionSourceTopics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CopartitionGroup {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1240,37 +1134,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TaskIds {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TaskIds {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "TaskIds.SubtopologyId"))?;
-                i = r;
-                this.subtopology_id = x;
+                this.subtopology_id = Read::read(r, flex, v, &"TaskIds.SubtopologyId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "TaskIds.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 4, v, &"TaskIds.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TaskIds {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1338,35 +1219,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for Endpoint {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Endpoint {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Endpoint.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"Endpoint.Host");
             }
             if true {
-                let (r, x) = p_u16(i).map_err(|e| in_field(e, "Endpoint.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"Endpoint.Port");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Endpoint {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1426,35 +1296,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for KeyValue {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for KeyValue {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "KeyValue.Key"))?;
-                i = r;
-                this.key = x;
+                this.key = Read::read(r, flex, v, &"KeyValue.Key");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "KeyValue.Value"))?;
-                i = r;
-                this.value = x;
+                this.value = Read::read(r, flex, v, &"KeyValue.Value");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for KeyValue {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1519,41 +1378,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TaskOffset {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TaskOffset {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "TaskOffset.SubtopologyId"))?;
-                i = r;
-                this.subtopology_id = x;
+                this.subtopology_id = Read::read(r, flex, v, &"TaskOffset.SubtopologyId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "TaskOffset.Partition"))?;
-                i = r;
-                this.partition = x;
+                this.partition = Read::read(r, flex, v, &"TaskOffset.Partition");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "TaskOffset.Offset"))?;
-                i = r;
-                this.offset = x;
+                this.offset = Read::read(r, flex, v, &"TaskOffset.Offset");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TaskOffset {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -3052,135 +2897,107 @@ pub mod response {
         }
     }
 
-    impl WireStruct for StreamsGroupHeartbeatResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for StreamsGroupHeartbeatResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"StreamsGroupHeartbeatResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "StreamsGroupHeartbeatResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"StreamsGroupHeartbeatResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"StreamsGroupHeartbeatResponse.ErrorMessage");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatResponse.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = Read::read(r, flex, v, &"StreamsGroupHeartbeatResponse.MemberId");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatResponse.MemberEpoch"))?;
-                i = r;
-                this.member_epoch = x;
+                this.member_epoch =
+                    Read::read(r, flex, v, &"StreamsGroupHeartbeatResponse.MemberEpoch");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "StreamsGroupHeartbeatResponse.HeartbeatIntervalMs")
-                })?;
-                i = r;
-                this.heartbeat_interval_ms = x;
+                this.heartbeat_interval_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupHeartbeatResponse.HeartbeatIntervalMs",
+                );
             }
             if v <= 0 {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(
-                        e,
-                        "StreamsGroupHeartbeatResponse.AcceptableRecoveryLagLegacy",
-                    )
-                })?;
-                i = r;
-                this.acceptable_recovery_lag_legacy = x;
+                this.acceptable_recovery_lag_legacy = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupHeartbeatResponse.AcceptableRecoveryLagLegacy",
+                );
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "StreamsGroupHeartbeatResponse.TaskOffsetIntervalMs")
-                })?;
-                i = r;
-                this.task_offset_interval_ms = x;
+                this.task_offset_interval_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupHeartbeatResponse.TaskOffsetIntervalMs",
+                );
             }
             if v >= 1 {
-                let (r, x) = p_i64(i).map_err(|e| {
-                    in_field(e, "StreamsGroupHeartbeatResponse.AcceptableRecoveryLag")
-                })?;
-                i = r;
-                this.acceptable_recovery_lag = x;
+                this.acceptable_recovery_lag = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupHeartbeatResponse.AcceptableRecoveryLag",
+                );
             }
             if true {
-                let (r, x) = p_narray(i, flex, 3, |i| Status::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatResponse.Status"))?;
-                i = r;
-                this.status = x;
+                this.status = r.narray(flex, 3, v, &"StreamsGroupHeartbeatResponse.Status");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 3, |i| TaskIds::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatResponse.ActiveTasks"))?;
-                i = r;
-                this.active_tasks = x;
+                this.active_tasks =
+                    r.narray(flex, 3, v, &"StreamsGroupHeartbeatResponse.ActiveTasks");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 3, |i| TaskIds::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatResponse.StandbyTasks"))?;
-                i = r;
-                this.standby_tasks = x;
+                this.standby_tasks =
+                    r.narray(flex, 3, v, &"StreamsGroupHeartbeatResponse.StandbyTasks");
             }
             if true {
-                let (r, x) = p_narray(i, flex, 3, |i| TaskIds::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "StreamsGroupHeartbeatResponse.WarmupTasks"))?;
-                i = r;
-                this.warmup_tasks = x;
+                this.warmup_tasks =
+                    r.narray(flex, 3, v, &"StreamsGroupHeartbeatResponse.WarmupTasks");
             }
             if v >= 1 {
-                let (r, x) = p_bool(i).map_err(|e| {
-                    in_field(
-                        e,
-                        "StreamsGroupHeartbeatResponse.TopologyDescriptionRequired",
-                    )
-                })?;
-                i = r;
-                this.topology_description_required = x;
+                this.topology_description_required = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupHeartbeatResponse.TopologyDescriptionRequired",
+                );
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "StreamsGroupHeartbeatResponse.EndpointInformationEpoch")
-                })?;
-                i = r;
-                this.endpoint_information_epoch = x;
+                this.endpoint_information_epoch = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupHeartbeatResponse.EndpointInformationEpoch",
+                );
             }
             if true {
-                let (r, x) = p_narray(i, flex, 7, |i| EndpointToPartitions::parse(cx, i, v))
-                    .map_err(|e| {
-                        in_field(e, "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint")
-                    })?;
-                i = r;
-                this.partitions_by_user_endpoint = x;
+                this.partitions_by_user_endpoint = r.narray(
+                    flex,
+                    7,
+                    v,
+                    &"StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for StreamsGroupHeartbeatResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -3483,35 +3300,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for Status {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Status {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "Status.StatusCode"))?;
-                i = r;
-                this.status_code = x;
+                this.status_code = Read::read(r, flex, v, &"Status.StatusCode");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Status.StatusDetail"))?;
-                i = r;
-                this.status_detail = x;
+                this.status_detail = Read::read(r, flex, v, &"Status.StatusDetail");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Status {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -3575,37 +3381,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TaskIds {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TaskIds {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "TaskIds.SubtopologyId"))?;
-                i = r;
-                this.subtopology_id = x;
+                this.subtopology_id = Read::read(r, flex, v, &"TaskIds.SubtopologyId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "TaskIds.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 4, v, &"TaskIds.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TaskIds {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -3678,43 +3471,29 @@ pub mod response {
         }
     }
 
-    impl WireStruct for EndpointToPartitions {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for EndpointToPartitions {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = Endpoint::parse(cx, i, v)
-                    .map_err(|e| in_field(e, "EndpointToPartitions.UserEndpoint"))?;
-                i = r;
-                this.user_endpoint = x;
+                this.user_endpoint = Read::read(r, flex, v, &"EndpointToPartitions.UserEndpoint");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicPartition::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "EndpointToPartitions.ActivePartitions"))?;
-                i = r;
-                this.active_partitions = x;
+                this.active_partitions =
+                    r.array(flex, 3, v, &"EndpointToPartitions.ActivePartitions");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicPartition::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "EndpointToPartitions.StandbyPartitions"))?;
-                i = r;
-                this.standby_partitions = x;
+                this.standby_partitions =
+                    r.array(flex, 3, v, &"EndpointToPartitions.StandbyPartitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for EndpointToPartitions {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -3806,35 +3585,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for Endpoint {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Endpoint {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Endpoint.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"Endpoint.Host");
             }
             if true {
-                let (r, x) = p_u16(i).map_err(|e| in_field(e, "Endpoint.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"Endpoint.Port");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Endpoint {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -3894,36 +3662,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopicPartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicPartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicPartition.Topic"))?;
-                i = r;
-                this.topic = x;
+                this.topic = Read::read(r, flex, v, &"TopicPartition.Topic");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "TopicPartition.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 4, v, &"TopicPartition.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicPartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

@@ -57,59 +57,50 @@ pub mod request {
         }
     }
 
-    impl WireStruct for StreamsGroupTopologyDescriptionUpdateRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for StreamsGroupTopologyDescriptionUpdateRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| {
-                    in_field(e, "StreamsGroupTopologyDescriptionUpdateRequest.GroupId")
-                })?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupTopologyDescriptionUpdateRequest.GroupId",
+                );
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| {
-                    in_field(e, "StreamsGroupTopologyDescriptionUpdateRequest.MemberId")
-                })?;
-                i = r;
-                this.member_id = x;
+                this.member_id = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupTopologyDescriptionUpdateRequest.MemberId",
+                );
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(
-                        e,
-                        "StreamsGroupTopologyDescriptionUpdateRequest.TopologyEpoch",
-                    )
-                })?;
-                i = r;
-                this.topology_epoch = x;
+                this.topology_epoch = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupTopologyDescriptionUpdateRequest.TopologyEpoch",
+                );
             }
             if true {
-                let (r, x) = TopologyDescription::parse(cx, i, v).map_err(|e| {
-                    in_field(
-                        e,
-                        "StreamsGroupTopologyDescriptionUpdateRequest.TopologyDescription",
-                    )
-                })?;
-                i = r;
-                this.topology_description = x;
+                this.topology_description = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupTopologyDescriptionUpdateRequest.TopologyDescription",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for StreamsGroupTopologyDescriptionUpdateRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -189,41 +180,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TopologyDescription {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopologyDescription {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| {
-                    TopologyDescriptionSubtopology::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "TopologyDescription.Subtopologies"))?;
-                i = r;
-                this.subtopologies = x;
+                this.subtopologies = r.array(flex, 3, v, &"TopologyDescription.Subtopologies");
             }
             if true {
-                let (r, x) = p_array(i, flex, 15, |i| {
-                    TopologyDescriptionGlobalStore::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "TopologyDescription.GlobalStores"))?;
-                i = r;
-                this.global_stores = x;
+                this.global_stores = r.array(flex, 15, v, &"TopologyDescription.GlobalStores");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopologyDescription {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -309,37 +283,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TopologyDescriptionSubtopology {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopologyDescriptionSubtopology {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "TopologyDescriptionSubtopology.SubtopologyId"))?;
-                i = r;
-                this.subtopology_id = x;
+                this.subtopology_id =
+                    Read::read(r, flex, v, &"TopologyDescriptionSubtopology.SubtopologyId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 7, |i| TopologyDescriptionNode::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopologyDescriptionSubtopology.Nodes"))?;
-                i = r;
-                this.nodes = x;
+                this.nodes = r.array(flex, 7, v, &"TopologyDescriptionSubtopology.Nodes");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopologyDescriptionSubtopology {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -416,37 +378,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TopologyDescriptionGlobalStore {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopologyDescriptionGlobalStore {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = TopologyDescriptionNode::parse(cx, i, v)
-                    .map_err(|e| in_field(e, "TopologyDescriptionGlobalStore.Source"))?;
-                i = r;
-                this.source = x;
+                this.source = Read::read(r, flex, v, &"TopologyDescriptionGlobalStore.Source");
             }
             if true {
-                let (r, x) = TopologyDescriptionNode::parse(cx, i, v)
-                    .map_err(|e| in_field(e, "TopologyDescriptionGlobalStore.Processor"))?;
-                i = r;
-                this.processor = x;
+                this.processor =
+                    Read::read(r, flex, v, &"TopologyDescriptionGlobalStore.Processor");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopologyDescriptionGlobalStore {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -526,61 +476,36 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TopologyDescriptionNode {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopologyDescriptionNode {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "TopologyDescriptionNode.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"TopologyDescriptionNode.Name");
             }
             if true {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "TopologyDescriptionNode.NodeType"))?;
-                i = r;
-                this.node_type = x;
+                this.node_type = Read::read(r, flex, v, &"TopologyDescriptionNode.NodeType");
             }
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "TopologyDescriptionNode.SourceTopics"))?;
-                i = r;
-                this.source_topics = x;
+                this.source_topics = r.array(flex, 1, v, &"TopologyDescriptionNode.SourceTopics");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "TopologyDescriptionNode.SinkTopic"))?;
-                i = r;
-                this.sink_topic = x;
+                this.sink_topic = r.nstr(flex, &"TopologyDescriptionNode.SinkTopic");
             }
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "TopologyDescriptionNode.Stores"))?;
-                i = r;
-                this.stores = x;
+                this.stores = r.array(flex, 1, v, &"TopologyDescriptionNode.Stores");
             }
             if true {
-                let (r, x) = p_array(i, flex, 1, |i| p_str(cx, i, flex))
-                    .map_err(|e| in_field(e, "TopologyDescriptionNode.Successors"))?;
-                i = r;
-                this.successors = x;
+                this.successors = r.array(flex, 1, v, &"TopologyDescriptionNode.Successors");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopologyDescriptionNode {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1334,52 +1259,40 @@ pub mod response {
         }
     }
 
-    impl WireStruct for StreamsGroupTopologyDescriptionUpdateResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for StreamsGroupTopologyDescriptionUpdateResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(
-                        e,
-                        "StreamsGroupTopologyDescriptionUpdateResponse.ThrottleTimeMs",
-                    )
-                })?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupTopologyDescriptionUpdateResponse.ThrottleTimeMs",
+                );
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| {
-                    in_field(e, "StreamsGroupTopologyDescriptionUpdateResponse.ErrorCode")
-                })?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"StreamsGroupTopologyDescriptionUpdateResponse.ErrorCode",
+                );
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex).map_err(|e| {
-                    in_field(
-                        e,
-                        "StreamsGroupTopologyDescriptionUpdateResponse.ErrorMessage",
-                    )
-                })?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(
+                    flex,
+                    &"StreamsGroupTopologyDescriptionUpdateResponse.ErrorMessage",
+                );
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for StreamsGroupTopologyDescriptionUpdateResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

@@ -72,66 +72,39 @@ pub mod request {
         }
     }
 
-    impl WireStruct for SyncGroupRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for SyncGroupRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "SyncGroupRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"SyncGroupRequest.GroupId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "SyncGroupRequest.GenerationId"))?;
-                i = r;
-                this.generation_id = x;
+                this.generation_id = Read::read(r, flex, v, &"SyncGroupRequest.GenerationId");
             }
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "SyncGroupRequest.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = Read::read(r, flex, v, &"SyncGroupRequest.MemberId");
             }
             if v >= 3 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "SyncGroupRequest.GroupInstanceId"))?;
-                i = r;
-                this.group_instance_id = x;
+                this.group_instance_id = r.nstr(flex, &"SyncGroupRequest.GroupInstanceId");
             }
             if v >= 5 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "SyncGroupRequest.ProtocolType"))?;
-                i = r;
-                this.protocol_type = x;
+                this.protocol_type = r.nstr(flex, &"SyncGroupRequest.ProtocolType");
             }
             if v >= 5 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "SyncGroupRequest.ProtocolName"))?;
-                i = r;
-                this.protocol_name = x;
+                this.protocol_name = r.nstr(flex, &"SyncGroupRequest.ProtocolName");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| SyncGroupRequestAssignment::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "SyncGroupRequest.Assignments"))?;
-                i = r;
-                this.assignments = x;
+                this.assignments = r.array(flex, 3, v, &"SyncGroupRequest.Assignments");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for SyncGroupRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if true {
@@ -280,37 +253,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for SyncGroupRequestAssignment {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for SyncGroupRequestAssignment {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "SyncGroupRequestAssignment.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = Read::read(r, flex, v, &"SyncGroupRequestAssignment.MemberId");
             }
             if true {
-                let (r, x) = p_bytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "SyncGroupRequestAssignment.Assignment"))?;
-                i = r;
-                this.assignment = x;
+                this.assignment = Read::read(r, flex, v, &"SyncGroupRequestAssignment.Assignment");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for SyncGroupRequestAssignment {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if true {
@@ -696,54 +656,33 @@ pub mod response {
         }
     }
 
-    impl WireStruct for SyncGroupResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for SyncGroupResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 4;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "SyncGroupResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms = Read::read(r, flex, v, &"SyncGroupResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "SyncGroupResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"SyncGroupResponse.ErrorCode");
             }
             if v >= 5 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "SyncGroupResponse.ProtocolType"))?;
-                i = r;
-                this.protocol_type = x;
+                this.protocol_type = r.nstr(flex, &"SyncGroupResponse.ProtocolType");
             }
             if v >= 5 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "SyncGroupResponse.ProtocolName"))?;
-                i = r;
-                this.protocol_name = x;
+                this.protocol_name = r.nstr(flex, &"SyncGroupResponse.ProtocolName");
             }
             if true {
-                let (r, x) = p_bytes(cx, i, flex)
-                    .map_err(|e| in_field(e, "SyncGroupResponse.Assignment"))?;
-                i = r;
-                this.assignment = x;
+                this.assignment = Read::read(r, flex, v, &"SyncGroupResponse.Assignment");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for SyncGroupResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 4;
             if v >= 1 {

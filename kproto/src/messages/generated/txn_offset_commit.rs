@@ -77,73 +77,49 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TxnOffsetCommitRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TxnOffsetCommitRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "TxnOffsetCommitRequest.TransactionalId"))?;
-                i = r;
-                this.transactional_id = x;
+                this.transactional_id =
+                    Read::read(r, flex, v, &"TxnOffsetCommitRequest.TransactionalId");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "TxnOffsetCommitRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"TxnOffsetCommitRequest.GroupId");
             }
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "TxnOffsetCommitRequest.ProducerId"))?;
-                i = r;
-                this.producer_id = x;
+                this.producer_id = Read::read(r, flex, v, &"TxnOffsetCommitRequest.ProducerId");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "TxnOffsetCommitRequest.ProducerEpoch"))?;
-                i = r;
-                this.producer_epoch = x;
+                this.producer_epoch =
+                    Read::read(r, flex, v, &"TxnOffsetCommitRequest.ProducerEpoch");
             }
             if v >= 3 {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "TxnOffsetCommitRequest.GenerationIdOrMemberEpoch"))?;
-                i = r;
-                this.generation_id_or_member_epoch = x;
+                this.generation_id_or_member_epoch = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"TxnOffsetCommitRequest.GenerationIdOrMemberEpoch",
+                );
             }
             if v >= 3 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "TxnOffsetCommitRequest.MemberId"))?;
-                i = r;
-                this.member_id = x;
+                this.member_id = Read::read(r, flex, v, &"TxnOffsetCommitRequest.MemberId");
             }
             if v >= 3 {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "TxnOffsetCommitRequest.GroupInstanceId"))?;
-                i = r;
-                this.group_instance_id = x;
+                this.group_instance_id = r.nstr(flex, &"TxnOffsetCommitRequest.GroupInstanceId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TxnOffsetCommitRequestTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TxnOffsetCommitRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"TxnOffsetCommitRequest.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TxnOffsetCommitRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {
@@ -301,45 +277,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TxnOffsetCommitRequestTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TxnOffsetCommitRequestTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 5 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "TxnOffsetCommitRequestTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"TxnOffsetCommitRequestTopic.Name");
             }
             if v >= 6 {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "TxnOffsetCommitRequestTopic.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"TxnOffsetCommitRequestTopic.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 14, |i| {
-                    TxnOffsetCommitRequestPartition::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "TxnOffsetCommitRequestTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 14, v, &"TxnOffsetCommitRequestTopic.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TxnOffsetCommitRequestTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if v <= 5 {
@@ -432,51 +390,46 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TxnOffsetCommitRequestPartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TxnOffsetCommitRequestPartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "TxnOffsetCommitRequestPartition.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"TxnOffsetCommitRequestPartition.PartitionIndex",
+                );
             }
             if true {
-                let (r, x) = p_i64(i)
-                    .map_err(|e| in_field(e, "TxnOffsetCommitRequestPartition.CommittedOffset"))?;
-                i = r;
-                this.committed_offset = x;
+                this.committed_offset = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"TxnOffsetCommitRequestPartition.CommittedOffset",
+                );
             }
             if v >= 2 {
-                let (r, x) = p_i32(i).map_err(|e| {
-                    in_field(e, "TxnOffsetCommitRequestPartition.CommittedLeaderEpoch")
-                })?;
-                i = r;
-                this.committed_leader_epoch = x;
+                this.committed_leader_epoch = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"TxnOffsetCommitRequestPartition.CommittedLeaderEpoch",
+                );
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex).map_err(|e| {
-                    in_field(e, "TxnOffsetCommitRequestPartition.CommittedMetadata")
-                })?;
-                i = r;
-                this.committed_metadata = x;
+                this.committed_metadata =
+                    r.nstr(flex, &"TxnOffsetCommitRequestPartition.CommittedMetadata");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TxnOffsetCommitRequestPartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {
@@ -1018,39 +971,25 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TxnOffsetCommitResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TxnOffsetCommitResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "TxnOffsetCommitResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"TxnOffsetCommitResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| {
-                    TxnOffsetCommitResponseTopic::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "TxnOffsetCommitResponse.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"TxnOffsetCommitResponse.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TxnOffsetCommitResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {
@@ -1128,45 +1067,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TxnOffsetCommitResponseTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TxnOffsetCommitResponseTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 5 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "TxnOffsetCommitResponseTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"TxnOffsetCommitResponseTopic.Name");
             }
             if v >= 6 {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "TxnOffsetCommitResponseTopic.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"TxnOffsetCommitResponseTopic.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| {
-                    TxnOffsetCommitResponsePartition::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "TxnOffsetCommitResponseTopic.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 6, v, &"TxnOffsetCommitResponseTopic.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TxnOffsetCommitResponseTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if v <= 5 {
@@ -1249,37 +1170,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TxnOffsetCommitResponsePartition {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TxnOffsetCommitResponsePartition {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 3;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "TxnOffsetCommitResponsePartition.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"TxnOffsetCommitResponsePartition.PartitionIndex",
+                );
             }
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "TxnOffsetCommitResponsePartition.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"TxnOffsetCommitResponsePartition.ErrorCode");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TxnOffsetCommitResponsePartition {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 3;
             if true {

@@ -52,43 +52,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for UpdateFeaturesRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for UpdateFeaturesRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "UpdateFeaturesRequest.timeoutMs"))?;
-                i = r;
-                this.timeout_ms = x;
+                this.timeout_ms = Read::read(r, flex, v, &"UpdateFeaturesRequest.timeoutMs");
             }
             if true {
-                let (r, x) = p_array(i, flex, 5, |i| FeatureUpdateKey::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "UpdateFeaturesRequest.FeatureUpdates"))?;
-                i = r;
-                this.feature_updates = x;
+                this.feature_updates = r.array(flex, 5, v, &"UpdateFeaturesRequest.FeatureUpdates");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "UpdateFeaturesRequest.ValidateOnly"))?;
-                i = r;
-                this.validate_only = x;
+                this.validate_only = Read::read(r, flex, v, &"UpdateFeaturesRequest.ValidateOnly");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for UpdateFeaturesRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -183,48 +167,31 @@ pub mod request {
         }
     }
 
-    impl WireStruct for FeatureUpdateKey {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for FeatureUpdateKey {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "FeatureUpdateKey.Feature"))?;
-                i = r;
-                this.feature = x;
+                this.feature = Read::read(r, flex, v, &"FeatureUpdateKey.Feature");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "FeatureUpdateKey.MaxVersionLevel"))?;
-                i = r;
-                this.max_version_level = x;
+                this.max_version_level =
+                    Read::read(r, flex, v, &"FeatureUpdateKey.MaxVersionLevel");
             }
             if v <= 0 {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "FeatureUpdateKey.AllowDowngrade"))?;
-                i = r;
-                this.allow_downgrade = x;
+                this.allow_downgrade = Read::read(r, flex, v, &"FeatureUpdateKey.AllowDowngrade");
             }
             if v >= 1 {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "FeatureUpdateKey.UpgradeType"))?;
-                i = r;
-                this.upgrade_type = x;
+                this.upgrade_type = Read::read(r, flex, v, &"FeatureUpdateKey.UpgradeType");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for FeatureUpdateKey {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -576,49 +543,31 @@ pub mod response {
         }
     }
 
-    impl WireStruct for UpdateFeaturesResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for UpdateFeaturesResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "UpdateFeaturesResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"UpdateFeaturesResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "UpdateFeaturesResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"UpdateFeaturesResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "UpdateFeaturesResponse.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"UpdateFeaturesResponse.ErrorMessage");
             }
             if v <= 1 {
-                let (r, x) = p_array(i, flex, 5, |i| UpdatableFeatureResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "UpdateFeaturesResponse.Results"))?;
-                i = r;
-                this.results = x;
+                this.results = r.array(flex, 5, v, &"UpdateFeaturesResponse.Results");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for UpdateFeaturesResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -722,43 +671,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for UpdatableFeatureResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for UpdatableFeatureResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "UpdatableFeatureResult.Feature"))?;
-                i = r;
-                this.feature = x;
+                this.feature = Read::read(r, flex, v, &"UpdatableFeatureResult.Feature");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "UpdatableFeatureResult.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"UpdatableFeatureResult.ErrorCode");
             }
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "UpdatableFeatureResult.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"UpdatableFeatureResult.ErrorMessage");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for UpdatableFeatureResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

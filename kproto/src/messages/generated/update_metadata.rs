@@ -75,73 +75,56 @@ pub mod request {
         }
     }
 
-    impl WireStruct for UpdateMetadataRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for UpdateMetadataRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "UpdateMetadataRequest.ControllerId"))?;
-                i = r;
-                this.controller_id = x;
+                this.controller_id = Read::read(r, flex, v, &"UpdateMetadataRequest.ControllerId");
             }
             if v >= 8 {
-                let (r, x) = p_bool(i)
-                    .map_err(|e| in_field(e, "UpdateMetadataRequest.isKRaftController"))?;
-                i = r;
-                this.is_k_raft_controller = x;
+                this.is_k_raft_controller =
+                    Read::read(r, flex, v, &"UpdateMetadataRequest.isKRaftController");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "UpdateMetadataRequest.ControllerEpoch"))?;
-                i = r;
-                this.controller_epoch = x;
+                this.controller_epoch =
+                    Read::read(r, flex, v, &"UpdateMetadataRequest.ControllerEpoch");
             }
             if v >= 5 {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "UpdateMetadataRequest.BrokerEpoch"))?;
-                i = r;
-                this.broker_epoch = x;
+                this.broker_epoch = Read::read(r, flex, v, &"UpdateMetadataRequest.BrokerEpoch");
             }
             if v <= 4 {
-                let (r, x) = p_array(i, flex, 24, |i| {
-                    UpdateMetadataPartitionState::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "UpdateMetadataRequest.UngroupedPartitionStates"))?;
-                i = r;
-                this.ungrouped_partition_states = x;
+                this.ungrouped_partition_states = r.array(
+                    flex,
+                    24,
+                    v,
+                    &"UpdateMetadataRequest.UngroupedPartitionStates",
+                );
             }
             if v >= 5 {
-                let (r, x) = p_array(i, flex, 0, |i| UpdateMetadataTopicState::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "UpdateMetadataRequest.TopicStates"))?;
-                i = r;
-                this.topic_states = x;
+                this.topic_states = r.array(flex, 0, v, &"UpdateMetadataRequest.TopicStates");
             }
             if true {
-                let (r, x) = p_array(i, flex, 7, |i| UpdateMetadataBroker::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "UpdateMetadataRequest.LiveBrokers"))?;
-                i = r;
-                this.live_brokers = x;
+                this.live_brokers = r.array(flex, 7, v, &"UpdateMetadataRequest.LiveBrokers");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if v >= 8 => {
-                            this.r#type = p_whole(body, |i| p_i8(i))
-                                .map_err(|e| in_field(e, "UpdateMetadataRequest.Type"))?;
+                            let rest = r.enter(body);
+                            this.r#type = Read::read(r, flex, v, &"UpdateMetadataRequest.Type");
+                            r.leave(rest, &"UpdateMetadataRequest.Type");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for UpdateMetadataRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if true {
@@ -343,79 +326,49 @@ pub mod request {
         }
     }
 
-    impl WireStruct for UpdateMetadataPartitionState {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for UpdateMetadataPartitionState {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if v <= 4 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "UpdateMetadataPartitionState.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"UpdateMetadataPartitionState.TopicName");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "UpdateMetadataPartitionState.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index =
+                    Read::read(r, flex, v, &"UpdateMetadataPartitionState.PartitionIndex");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "UpdateMetadataPartitionState.ControllerEpoch"))?;
-                i = r;
-                this.controller_epoch = x;
+                this.controller_epoch =
+                    Read::read(r, flex, v, &"UpdateMetadataPartitionState.ControllerEpoch");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "UpdateMetadataPartitionState.Leader"))?;
-                i = r;
-                this.leader = x;
+                this.leader = Read::read(r, flex, v, &"UpdateMetadataPartitionState.Leader");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "UpdateMetadataPartitionState.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch =
+                    Read::read(r, flex, v, &"UpdateMetadataPartitionState.LeaderEpoch");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "UpdateMetadataPartitionState.Isr"))?;
-                i = r;
-                this.isr = x;
+                this.isr = r.array(flex, 4, v, &"UpdateMetadataPartitionState.Isr");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "UpdateMetadataPartitionState.ZkVersion"))?;
-                i = r;
-                this.zk_version = x;
+                this.zk_version = Read::read(r, flex, v, &"UpdateMetadataPartitionState.ZkVersion");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "UpdateMetadataPartitionState.Replicas"))?;
-                i = r;
-                this.replicas = x;
+                this.replicas = r.array(flex, 4, v, &"UpdateMetadataPartitionState.Replicas");
             }
             if v >= 4 {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "UpdateMetadataPartitionState.OfflineReplicas"))?;
-                i = r;
-                this.offline_replicas = x;
+                this.offline_replicas =
+                    r.array(flex, 4, v, &"UpdateMetadataPartitionState.OfflineReplicas");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for UpdateMetadataPartitionState {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if v <= 4 {
@@ -547,45 +500,28 @@ pub mod request {
         }
     }
 
-    impl WireStruct for UpdateMetadataTopicState {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for UpdateMetadataTopicState {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 5 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "UpdateMetadataTopicState.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"UpdateMetadataTopicState.TopicName");
             }
             if v >= 7 {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "UpdateMetadataTopicState.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"UpdateMetadataTopicState.TopicId");
             }
             if v >= 5 {
-                let (r, x) = p_array(i, flex, 24, |i| {
-                    UpdateMetadataPartitionState::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "UpdateMetadataTopicState.PartitionStates"))?;
-                i = r;
-                this.partition_states = x;
+                this.partition_states =
+                    r.array(flex, 24, v, &"UpdateMetadataTopicState.PartitionStates");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for UpdateMetadataTopicState {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if v >= 5 {
@@ -695,53 +631,33 @@ pub mod request {
         }
     }
 
-    impl WireStruct for UpdateMetadataBroker {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for UpdateMetadataBroker {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "UpdateMetadataBroker.Id"))?;
-                i = r;
-                this.id = x;
+                this.id = Read::read(r, flex, v, &"UpdateMetadataBroker.Id");
             }
             if v <= 0 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "UpdateMetadataBroker.V0Host"))?;
-                i = r;
-                this.v0_host = x;
+                this.v0_host = Read::read(r, flex, v, &"UpdateMetadataBroker.V0Host");
             }
             if v <= 0 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "UpdateMetadataBroker.V0Port"))?;
-                i = r;
-                this.v0_port = x;
+                this.v0_port = Read::read(r, flex, v, &"UpdateMetadataBroker.V0Port");
             }
             if v >= 1 {
-                let (r, x) = p_array(i, flex, 0, |i| UpdateMetadataEndpoint::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "UpdateMetadataBroker.Endpoints"))?;
-                i = r;
-                this.endpoints = x;
+                this.endpoints = r.array(flex, 0, v, &"UpdateMetadataBroker.Endpoints");
             }
             if v >= 2 {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "UpdateMetadataBroker.Rack"))?;
-                i = r;
-                this.rack = x;
+                this.rack = r.nstr(flex, &"UpdateMetadataBroker.Rack");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for UpdateMetadataBroker {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if true {
@@ -856,48 +772,31 @@ pub mod request {
         }
     }
 
-    impl WireStruct for UpdateMetadataEndpoint {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for UpdateMetadataEndpoint {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "UpdateMetadataEndpoint.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"UpdateMetadataEndpoint.Port");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "UpdateMetadataEndpoint.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"UpdateMetadataEndpoint.Host");
             }
             if v >= 3 {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "UpdateMetadataEndpoint.Listener"))?;
-                i = r;
-                this.listener = x;
+                this.listener = Read::read(r, flex, v, &"UpdateMetadataEndpoint.Listener");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "UpdateMetadataEndpoint.SecurityProtocol"))?;
-                i = r;
-                this.security_protocol = x;
+                this.security_protocol =
+                    Read::read(r, flex, v, &"UpdateMetadataEndpoint.SecurityProtocol");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for UpdateMetadataEndpoint {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if v >= 1 {
@@ -1821,31 +1720,21 @@ pub mod response {
         }
     }
 
-    impl WireStruct for UpdateMetadataResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for UpdateMetadataResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 6;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "UpdateMetadataResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"UpdateMetadataResponse.ErrorCode");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for UpdateMetadataResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 6;
             if true {

@@ -67,60 +67,39 @@ pub mod request {
         }
     }
 
-    impl WireStruct for UpdateRaftVoterRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for UpdateRaftVoterRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_nstr(cx, i, flex)
-                    .map_err(|e| in_field(e, "UpdateRaftVoterRequest.ClusterId"))?;
-                i = r;
-                this.cluster_id = x;
+                this.cluster_id = r.nstr(flex, &"UpdateRaftVoterRequest.ClusterId");
             }
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "UpdateRaftVoterRequest.CurrentLeaderEpoch"))?;
-                i = r;
-                this.current_leader_epoch = x;
+                this.current_leader_epoch =
+                    Read::read(r, flex, v, &"UpdateRaftVoterRequest.CurrentLeaderEpoch");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "UpdateRaftVoterRequest.VoterId"))?;
-                i = r;
-                this.voter_id = x;
+                this.voter_id = Read::read(r, flex, v, &"UpdateRaftVoterRequest.VoterId");
             }
             if true {
-                let (r, x) = p_uuid(i)
-                    .map_err(|e| in_field(e, "UpdateRaftVoterRequest.VoterDirectoryId"))?;
-                i = r;
-                this.voter_directory_id = x;
+                this.voter_directory_id =
+                    Read::read(r, flex, v, &"UpdateRaftVoterRequest.VoterDirectoryId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 5, |i| Listener::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "UpdateRaftVoterRequest.Listeners"))?;
-                i = r;
-                this.listeners = x;
+                this.listeners = r.array(flex, 5, v, &"UpdateRaftVoterRequest.Listeners");
             }
             if true {
-                let (r, x) = KRaftVersionFeature::parse(cx, i, v)
-                    .map_err(|e| in_field(e, "UpdateRaftVoterRequest.KRaftVersionFeature"))?;
-                i = r;
-                this.k_raft_version_feature = x;
+                this.k_raft_version_feature =
+                    Read::read(r, flex, v, &"UpdateRaftVoterRequest.KRaftVersionFeature");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for UpdateRaftVoterRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -234,40 +213,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for Listener {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for Listener {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Listener.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"Listener.Name");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "Listener.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"Listener.Host");
             }
             if true {
-                let (r, x) = p_u16(i).map_err(|e| in_field(e, "Listener.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"Listener.Port");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for Listener {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -333,37 +299,26 @@ pub mod request {
         }
     }
 
-    impl WireStruct for KRaftVersionFeature {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for KRaftVersionFeature {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "KRaftVersionFeature.MinSupportedVersion"))?;
-                i = r;
-                this.min_supported_version = x;
+                this.min_supported_version =
+                    Read::read(r, flex, v, &"KRaftVersionFeature.MinSupportedVersion");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "KRaftVersionFeature.MaxSupportedVersion"))?;
-                i = r;
-                this.max_supported_version = x;
+                this.max_supported_version =
+                    Read::read(r, flex, v, &"KRaftVersionFeature.MaxSupportedVersion");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for KRaftVersionFeature {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -787,43 +742,36 @@ pub mod response {
         }
     }
 
-    impl WireStruct for UpdateRaftVoterResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for UpdateRaftVoterResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "UpdateRaftVoterResponse.ThrottleTimeMs"))?;
-                i = r;
-                this.throttle_time_ms = x;
+                this.throttle_time_ms =
+                    Read::read(r, flex, v, &"UpdateRaftVoterResponse.ThrottleTimeMs");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "UpdateRaftVoterResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"UpdateRaftVoterResponse.ErrorCode");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if true => {
-                            this.current_leader = p_whole(body, |i| CurrentLeader::parse(cx, i, v))
-                                .map_err(|e| {
-                                    in_field(e, "UpdateRaftVoterResponse.CurrentLeader")
-                                })?;
+                            let rest = r.enter(body);
+                            this.current_leader =
+                                Read::read(r, flex, v, &"UpdateRaftVoterResponse.CurrentLeader");
+                            r.leave(rest, &"UpdateRaftVoterResponse.CurrentLeader");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for UpdateRaftVoterResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -910,45 +858,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for CurrentLeader {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for CurrentLeader {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "CurrentLeader.LeaderId"))?;
-                i = r;
-                this.leader_id = x;
+                this.leader_id = Read::read(r, flex, v, &"CurrentLeader.LeaderId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "CurrentLeader.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(r, flex, v, &"CurrentLeader.LeaderEpoch");
             }
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "CurrentLeader.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"CurrentLeader.Host");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "CurrentLeader.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"CurrentLeader.Port");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for CurrentLeader {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

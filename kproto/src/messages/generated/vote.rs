@@ -52,42 +52,27 @@ pub mod request {
         }
     }
 
-    impl WireStruct for VoteRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for VoteRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "VoteRequest.ClusterId"))?;
-                i = r;
-                this.cluster_id = x;
+                this.cluster_id = r.nstr(flex, &"VoteRequest.ClusterId");
             }
             if v >= 1 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "VoteRequest.VoterId"))?;
-                i = r;
-                this.voter_id = x;
+                this.voter_id = Read::read(r, flex, v, &"VoteRequest.VoterId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "VoteRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"VoteRequest.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for VoteRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -172,36 +157,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for TopicData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicData.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"TopicData.TopicName");
             }
             if true {
-                let (r, x) = p_array(i, flex, 25, |i| PartitionData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopicData.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 25, v, &"TopicData.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -304,67 +277,43 @@ pub mod request {
         }
     }
 
-    impl WireStruct for PartitionData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(r, flex, v, &"PartitionData.PartitionIndex");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.ReplicaEpoch"))?;
-                i = r;
-                this.replica_epoch = x;
+                this.replica_epoch = Read::read(r, flex, v, &"PartitionData.ReplicaEpoch");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.ReplicaId"))?;
-                i = r;
-                this.replica_id = x;
+                this.replica_id = Read::read(r, flex, v, &"PartitionData.ReplicaId");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "PartitionData.ReplicaDirectoryId"))?;
-                i = r;
-                this.replica_directory_id = x;
+                this.replica_directory_id =
+                    Read::read(r, flex, v, &"PartitionData.ReplicaDirectoryId");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_uuid(i).map_err(|e| in_field(e, "PartitionData.VoterDirectoryId"))?;
-                i = r;
-                this.voter_directory_id = x;
+                this.voter_directory_id = Read::read(r, flex, v, &"PartitionData.VoterDirectoryId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.LastOffsetEpoch"))?;
-                i = r;
-                this.last_offset_epoch = x;
+                this.last_offset_epoch = Read::read(r, flex, v, &"PartitionData.LastOffsetEpoch");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "PartitionData.LastOffset"))?;
-                i = r;
-                this.last_offset = x;
+                this.last_offset = Read::read(r, flex, v, &"PartitionData.LastOffset");
             }
             if v >= 2 {
-                let (r, x) = p_bool(i).map_err(|e| in_field(e, "PartitionData.PreVote"))?;
-                i = r;
-                this.pre_vote = x;
+                this.pre_vote = Read::read(r, flex, v, &"PartitionData.PreVote");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -871,42 +820,35 @@ pub mod response {
         }
     }
 
-    impl WireStruct for VoteResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for VoteResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "VoteResponse.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"VoteResponse.ErrorCode");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| TopicData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "VoteResponse.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"VoteResponse.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
+                for _ in 0..r.tag_count(f) {
+                    let Some((tag, body)) = r.tag(f) else { break };
                     match tag {
                         0 if v >= 1 => {
-                            this.node_endpoints = p_whole(body, |i| {
-                                p_array(i, flex, 1, |i| NodeEndpoint::parse(cx, i, v))
-                            })
-                            .map_err(|e| in_field(e, "VoteResponse.NodeEndpoints"))?;
+                            let rest = r.enter(body);
+                            this.node_endpoints =
+                                r.array(flex, 1, v, &"VoteResponse.NodeEndpoints");
+                            r.leave(rest, &"VoteResponse.NodeEndpoints");
                         }
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
+                        _ => this.unknown_tagged_fields.push(r.raw(tag, body)),
                     }
                 }
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for VoteResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1021,36 +963,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for TopicData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for TopicData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "TopicData.TopicName"))?;
-                i = r;
-                this.topic_name = x;
+                this.topic_name = Read::read(r, flex, v, &"TopicData.TopicName");
             }
             if true {
-                let (r, x) = p_array(i, flex, 16, |i| PartitionData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "TopicData.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 16, v, &"TopicData.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for TopicData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1138,50 +1068,33 @@ pub mod response {
         }
     }
 
-    impl WireStruct for PartitionData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(r, flex, v, &"PartitionData.PartitionIndex");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "PartitionData.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"PartitionData.ErrorCode");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.LeaderId"))?;
-                i = r;
-                this.leader_id = x;
+                this.leader_id = Read::read(r, flex, v, &"PartitionData.LeaderId");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(r, flex, v, &"PartitionData.LeaderEpoch");
             }
             if true {
-                let (r, x) = p_bool(i).map_err(|e| in_field(e, "PartitionData.VoteGranted"))?;
-                i = r;
-                this.vote_granted = x;
+                this.vote_granted = Read::read(r, flex, v, &"PartitionData.VoteGranted");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1264,40 +1177,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for NodeEndpoint {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for NodeEndpoint {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if v >= 1 {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "NodeEndpoint.NodeId"))?;
-                i = r;
-                this.node_id = x;
+                this.node_id = Read::read(r, flex, v, &"NodeEndpoint.NodeId");
             }
             if v >= 1 {
-                let (r, x) = p_str(cx, i, flex).map_err(|e| in_field(e, "NodeEndpoint.Host"))?;
-                i = r;
-                this.host = x;
+                this.host = Read::read(r, flex, v, &"NodeEndpoint.Host");
             }
             if v >= 1 {
-                let (r, x) = p_u16(i).map_err(|e| in_field(e, "NodeEndpoint.Port"))?;
-                i = r;
-                this.port = x;
+                this.port = Read::read(r, flex, v, &"NodeEndpoint.Port");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for NodeEndpoint {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if v >= 1 {

@@ -47,37 +47,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for WriteShareGroupStateRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for WriteShareGroupStateRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "WriteShareGroupStateRequest.GroupId"))?;
-                i = r;
-                this.group_id = x;
+                this.group_id = Read::read(r, flex, v, &"WriteShareGroupStateRequest.GroupId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| WriteStateData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "WriteShareGroupStateRequest.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 18, v, &"WriteShareGroupStateRequest.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for WriteShareGroupStateRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -154,36 +141,24 @@ pub mod request {
         }
     }
 
-    impl WireStruct for WriteStateData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for WriteStateData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "WriteStateData.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"WriteStateData.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 22, |i| PartitionData::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "WriteStateData.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 22, v, &"WriteStateData.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for WriteStateData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -276,57 +251,37 @@ pub mod request {
         }
     }
 
-    impl WireStruct for PartitionData {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionData {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.Partition"))?;
-                i = r;
-                this.partition = x;
+                this.partition = Read::read(r, flex, v, &"PartitionData.Partition");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.StateEpoch"))?;
-                i = r;
-                this.state_epoch = x;
+                this.state_epoch = Read::read(r, flex, v, &"PartitionData.StateEpoch");
             }
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionData.LeaderEpoch"))?;
-                i = r;
-                this.leader_epoch = x;
+                this.leader_epoch = Read::read(r, flex, v, &"PartitionData.LeaderEpoch");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "PartitionData.StartOffset"))?;
-                i = r;
-                this.start_offset = x;
+                this.start_offset = Read::read(r, flex, v, &"PartitionData.StartOffset");
             }
             if v >= 1 {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "PartitionData.DeliveryCompleteCount"))?;
-                i = r;
-                this.delivery_complete_count = x;
+                this.delivery_complete_count =
+                    Read::read(r, flex, v, &"PartitionData.DeliveryCompleteCount");
             }
             if true {
-                let (r, x) = p_array(i, flex, 20, |i| StateBatch::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "PartitionData.StateBatches"))?;
-                i = r;
-                this.state_batches = x;
+                this.state_batches = r.array(flex, 20, v, &"PartitionData.StateBatches");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionData {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -433,45 +388,30 @@ pub mod request {
         }
     }
 
-    impl WireStruct for StateBatch {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for StateBatch {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "StateBatch.FirstOffset"))?;
-                i = r;
-                this.first_offset = x;
+                this.first_offset = Read::read(r, flex, v, &"StateBatch.FirstOffset");
             }
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "StateBatch.LastOffset"))?;
-                i = r;
-                this.last_offset = x;
+                this.last_offset = Read::read(r, flex, v, &"StateBatch.LastOffset");
             }
             if true {
-                let (r, x) = p_i8(i).map_err(|e| in_field(e, "StateBatch.DeliveryState"))?;
-                i = r;
-                this.delivery_state = x;
+                this.delivery_state = Read::read(r, flex, v, &"StateBatch.DeliveryState");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "StateBatch.DeliveryCount"))?;
-                i = r;
-                this.delivery_count = x;
+                this.delivery_count = Read::read(r, flex, v, &"StateBatch.DeliveryCount");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for StateBatch {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1000,31 +940,21 @@ pub mod response {
         }
     }
 
-    impl WireStruct for WriteShareGroupStateResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for WriteShareGroupStateResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 18, |i| WriteStateResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "WriteShareGroupStateResponse.Results"))?;
-                i = r;
-                this.results = x;
+                this.results = r.array(flex, 18, v, &"WriteShareGroupStateResponse.Results");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for WriteShareGroupStateResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1091,36 +1021,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for WriteStateResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for WriteStateResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_uuid(i).map_err(|e| in_field(e, "WriteStateResult.TopicId"))?;
-                i = r;
-                this.topic_id = x;
+                this.topic_id = Read::read(r, flex, v, &"WriteStateResult.TopicId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 8, |i| PartitionResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "WriteStateResult.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 8, v, &"WriteStateResult.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for WriteStateResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {
@@ -1198,41 +1116,27 @@ pub mod response {
         }
     }
 
-    impl WireStruct for PartitionResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for PartitionResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = true;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i).map_err(|e| in_field(e, "PartitionResult.Partition"))?;
-                i = r;
-                this.partition = x;
+                this.partition = Read::read(r, flex, v, &"PartitionResult.Partition");
             }
             if true {
-                let (r, x) = p_i16(i).map_err(|e| in_field(e, "PartitionResult.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code = Read::read(r, flex, v, &"PartitionResult.ErrorCode");
             }
             if true {
-                let (r, x) =
-                    p_nstr(cx, i, flex).map_err(|e| in_field(e, "PartitionResult.ErrorMessage"))?;
-                i = r;
-                this.error_message = x;
+                this.error_message = r.nstr(flex, &"PartitionResult.ErrorMessage");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for PartitionResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = true;
             if true {

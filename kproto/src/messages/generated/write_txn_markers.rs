@@ -42,31 +42,21 @@ pub mod request {
         }
     }
 
-    impl WireStruct for WriteTxnMarkersRequest {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for WriteTxnMarkersRequest {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 17, |i| WritableTxnMarker::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "WriteTxnMarkersRequest.Markers"))?;
-                i = r;
-                this.markers = x;
+                this.markers = r.array(flex, 17, v, &"WriteTxnMarkersRequest.Markers");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for WriteTxnMarkersRequest {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -153,60 +143,39 @@ pub mod request {
         }
     }
 
-    impl WireStruct for WritableTxnMarker {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for WritableTxnMarker {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i64(i).map_err(|e| in_field(e, "WritableTxnMarker.ProducerId"))?;
-                i = r;
-                this.producer_id = x;
+                this.producer_id = Read::read(r, flex, v, &"WritableTxnMarker.ProducerId");
             }
             if true {
-                let (r, x) =
-                    p_i16(i).map_err(|e| in_field(e, "WritableTxnMarker.ProducerEpoch"))?;
-                i = r;
-                this.producer_epoch = x;
+                this.producer_epoch = Read::read(r, flex, v, &"WritableTxnMarker.ProducerEpoch");
             }
             if true {
-                let (r, x) =
-                    p_bool(i).map_err(|e| in_field(e, "WritableTxnMarker.TransactionResult"))?;
-                i = r;
-                this.transaction_result = x;
+                this.transaction_result =
+                    Read::read(r, flex, v, &"WritableTxnMarker.TransactionResult");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| WritableTxnMarkerTopic::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "WritableTxnMarker.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"WritableTxnMarker.Topics");
             }
             if true {
-                let (r, x) =
-                    p_i32(i).map_err(|e| in_field(e, "WritableTxnMarker.CoordinatorEpoch"))?;
-                i = r;
-                this.coordinator_epoch = x;
+                this.coordinator_epoch =
+                    Read::read(r, flex, v, &"WritableTxnMarker.CoordinatorEpoch");
             }
             if v >= 2 {
-                let (r, x) =
-                    p_i8(i).map_err(|e| in_field(e, "WritableTxnMarker.TransactionVersion"))?;
-                i = r;
-                this.transaction_version = x;
+                this.transaction_version =
+                    Read::read(r, flex, v, &"WritableTxnMarker.TransactionVersion");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for WritableTxnMarker {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -299,37 +268,25 @@ pub mod request {
         }
     }
 
-    impl WireStruct for WritableTxnMarkerTopic {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for WritableTxnMarkerTopic {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_str(cx, i, flex).map_err(|e| in_field(e, "WritableTxnMarkerTopic.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"WritableTxnMarkerTopic.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 4, |i| p_i32(i))
-                    .map_err(|e| in_field(e, "WritableTxnMarkerTopic.PartitionIndexes"))?;
-                i = r;
-                this.partition_indexes = x;
+                this.partition_indexes =
+                    r.array(flex, 4, v, &"WritableTxnMarkerTopic.PartitionIndexes");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for WritableTxnMarkerTopic {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -740,31 +697,21 @@ pub mod response {
         }
     }
 
-    impl WireStruct for WriteTxnMarkersResponse {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for WriteTxnMarkersResponse {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_array(i, flex, 10, |i| WritableTxnMarkerResult::parse(cx, i, v))
-                    .map_err(|e| in_field(e, "WriteTxnMarkersResponse.Markers"))?;
-                i = r;
-                this.markers = x;
+                this.markers = r.array(flex, 10, v, &"WriteTxnMarkersResponse.Markers");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for WriteTxnMarkersResponse {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -831,39 +778,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for WritableTxnMarkerResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for WritableTxnMarkerResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) =
-                    p_i64(i).map_err(|e| in_field(e, "WritableTxnMarkerResult.ProducerId"))?;
-                i = r;
-                this.producer_id = x;
+                this.producer_id = Read::read(r, flex, v, &"WritableTxnMarkerResult.ProducerId");
             }
             if true {
-                let (r, x) = p_array(i, flex, 3, |i| {
-                    WritableTxnMarkerTopicResult::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "WritableTxnMarkerResult.Topics"))?;
-                i = r;
-                this.topics = x;
+                this.topics = r.array(flex, 3, v, &"WritableTxnMarkerResult.Topics");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for WritableTxnMarkerResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -936,39 +868,24 @@ pub mod response {
         }
     }
 
-    impl WireStruct for WritableTxnMarkerTopicResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for WritableTxnMarkerTopicResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_str(cx, i, flex)
-                    .map_err(|e| in_field(e, "WritableTxnMarkerTopicResult.Name"))?;
-                i = r;
-                this.name = x;
+                this.name = Read::read(r, flex, v, &"WritableTxnMarkerTopicResult.Name");
             }
             if true {
-                let (r, x) = p_array(i, flex, 6, |i| {
-                    WritableTxnMarkerPartitionResult::parse(cx, i, v)
-                })
-                .map_err(|e| in_field(e, "WritableTxnMarkerTopicResult.Partitions"))?;
-                i = r;
-                this.partitions = x;
+                this.partitions = r.array(flex, 6, v, &"WritableTxnMarkerTopicResult.Partitions");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for WritableTxnMarkerTopicResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
@@ -1045,37 +962,30 @@ pub mod response {
         }
     }
 
-    impl WireStruct for WritableTxnMarkerPartitionResult {
-        fn parse<'a>(cx: &Cx<'_>, i: &'a [u8], v: i16) -> PResult<'a, Self> {
+    impl Read for WritableTxnMarkerPartitionResult {
+        fn read(r: &mut Rd<'_>, _c: bool, v: i16, f: F) -> Self {
             let flex = v >= 1;
             let mut this = Self::default();
-            let mut i = i;
             if true {
-                let (r, x) = p_i32(i)
-                    .map_err(|e| in_field(e, "WritableTxnMarkerPartitionResult.PartitionIndex"))?;
-                i = r;
-                this.partition_index = x;
+                this.partition_index = Read::read(
+                    r,
+                    flex,
+                    v,
+                    &"WritableTxnMarkerPartitionResult.PartitionIndex",
+                );
             }
             if true {
-                let (r, x) = p_i16(i)
-                    .map_err(|e| in_field(e, "WritableTxnMarkerPartitionResult.ErrorCode"))?;
-                i = r;
-                this.error_code = x;
+                this.error_code =
+                    Read::read(r, flex, v, &"WritableTxnMarkerPartitionResult.ErrorCode");
             }
             if flex {
-                let (r, n) = p_tag_count(i)?;
-                i = r;
-                for _ in 0..n {
-                    let (r, (tag, body)) = p_tag(i)?;
-                    i = r;
-                    match tag {
-                        _ => this.unknown_tagged_fields.push(raw_tag(cx, tag, body)),
-                    }
-                }
+                r.unknown_tags(&mut this.unknown_tagged_fields, f);
             }
-            Ok((i, this))
+            this
         }
+    }
 
+    impl WireStruct for WritableTxnMarkerPartitionResult {
         fn write<B: BufMut>(&self, b: &mut B, v: i16) {
             let flex = v >= 1;
             if true {
